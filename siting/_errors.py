@@ -1,0 +1,35 @@
+"""The project's exceptions: few, subclassing built-ins, each message naming file and fix."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class SitingError(Exception):
+    """Base of every error the CLI turns into a one-paragraph message."""
+
+
+class InputError(SitingError, ValueError):
+    """An input file, layer, field or scenario value is wrong; the message says which and how to fix it."""
+
+
+class ScenarioError(InputError):
+    """The scenario TOML is malformed, has an unknown key, or a value out of range."""
+
+
+class InfeasibleError(SitingError, RuntimeError):
+    """A target cannot be met by any choice of sites (detected before or after solving)."""
+
+
+class SolverError(SitingError, RuntimeError):
+    """The MIP solver failed, or found no feasible solution within its limits."""
+
+
+class ValidationFailed(InputError):
+    """Several input problems found at once; ``problems`` holds one message per problem."""
+
+    def __init__(self, problems: Iterable[str]) -> None:
+        self.problems = list(problems)
+        count = len(self.problems)
+        head = f"{count} input problem{'s' if count != 1 else ''} found:"
+        super().__init__("\n".join([head, *(f"  - {p}" for p in self.problems)]))

@@ -1,0 +1,148 @@
+"""Command line: ``siting run SCENARIO``.
+
+Exit codes: 0 success; 2 bad input (file, scenario, data); 3 a target cannot be met or the
+solver failed; 1 an unexpected internal error (rerun with ``-v`` for the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from siting import __version__
+from siting._errors import InfeasibleError, InputError, SitingError, SolverError
+
+log = logging.getLogger("siting")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="siting",
+        description="Last-mile postal facility siting for the Zhengzhou 14th Five-Year "
+                    "postal plan: reads roads and boundaries, solves one MIP over all "
+                    "facility tiers, writes a map, a GeoPackage, a CSV and a report.")
+    p.add_argument("--version", action="version", version=f"siting {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    run = sub.add_parser("run", help="run a scenario and write its outputs",
+                         description="Run a scenario: read inputs, compute network "
+                                     "distances, solve, check every target independently, "
+                                     "and write map.html, sites.gpkg, sites.csv, report.json "
+                                     "and report.md into maps/<scenario name>/.")
+    run.add_argument("scenario", type=Path, help="scenario file (TOML), e.g. models/demo.toml")
+    run.add_argument("--out", type=Path, default=None,
+                     help="output folder (default: maps/<scenario name>)")
+    run.add_argument("--time-limit", type=float, default=None, metavar="S",
+                     help="solver time limit in seconds (overrides [solver] time_limit_s)")
+    run.add_argument("--gap", type=float, default=None, metavar="G",
+                     help="relative MIP gap at which to stop, e.g. 0.001 (overrides "
+                          "[solver] rel_gap)")
+    _verbosity(run)
+    return p
+
+
+def _verbosity(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("-v", "--verbose", action="store_true", help="more detail, and tracebacks")
+    g.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
+
+
+def _configure_logging(verbose: bool, quiet: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.WARNING)
+    logging.getLogger("siting").setLevel(
+        logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO)
+
+
+def _progress_factory(enabled: bool):  # type: ignore[no-untyped-def]
+    """Progress bars for long stages, only on an interactive terminal."""
+    if not enabled or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    def make(label: str):  # type: ignore[no-untyped-def]
+        bar = tqdm(total=0, desc=label, unit="src", leave=False, file=sys.stderr)
+
+        def update(done: int, total: int) -> None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+            if done >= total:
+                bar.close()
+        return update
+    return make
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from siting import outputs, pipeline, scenario
+
+    start = time.perf_counter()
+    s = scenario.load(args.scenario)
+    s = _override_solver(s, args)
+    out = args.out or Path("maps") / s.name
+    log.info("scenario: %s (%s)", s.name, args.scenario)
+    result = pipeline.run(s, progress=_progress_factory(not args.quiet))
+    outputs.write_all(result, out)
+    met = [r for r in result.results if r.met is not None]
+    ok = sum(r.met is True for r in met)
+    log.info("done in %.1f s: %d of %d targets met; outputs in %s", time.perf_counter() - start,
+             ok, len(met), out)
+    return 0
+
+
+def _override_solver(s, args):  # type: ignore[no-untyped-def]
+    solver = s.solver
+    if args.time_limit is not None:
+        if not args.time_limit > 0:
+            raise InputError(f"--time-limit {args.time_limit:g}: give a positive number of "
+                             "seconds, e.g. --time-limit 600.")
+        solver = replace(solver, time_limit_s=args.time_limit)
+    if args.gap is not None:
+        if not 0 <= args.gap < 1:
+            raise InputError(f"--gap {args.gap:g}: give a fraction in [0, 1), e.g. --gap 0.001 "
+                             "for 0.1 %.")
+        solver = replace(solver, rel_gap=args.gap)
+    return replace(s, solver=solver)
+
+
+COMMANDS = {"run": _cmd_run}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``siting`` command."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    _configure_logging(getattr(args, "verbose", False), getattr(args, "quiet", False))
+    try:
+        return COMMANDS[args.command](args)
+    except (InfeasibleError, SolverError) as e:
+        print(f"siting: cannot meet the targets: {e}", file=sys.stderr)
+        return 3
+    except SitingError as e:
+        print(f"siting: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("siting: interrupted; the previous outputs are unchanged.", file=sys.stderr)
+        return 130
+    except Exception as e:  # the last resort: one paragraph, traceback only with -v
+        if getattr(args, "verbose", False):
+            traceback.print_exc()
+        print(f"siting: internal error: {type(e).__name__}: {e}. The previous outputs are "
+              "unchanged. Rerun with -v for the traceback and report it with the scenario "
+              "file.", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

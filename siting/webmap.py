@@ -1,0 +1,205 @@
+"""The interactive map: one self-contained HTML file (Folium, every asset inlined).
+
+Built with ``offlinefolium`` (the ``folium-offline`` package: folium 0.20 with Leaflet, its
+plugins, Bootstrap and Font Awesome embedded), so the page makes no network request; the
+background is drawn from the run's own roads unless ``[map] tiles`` names a tile source.
+Every value that comes from an input file is HTML-escaped before it reaches the page.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import offlinefolium as folium
+import pandas as pd
+import shapely
+from branca.element import Element
+
+from siting import labels
+from siting.pipeline import RunResult
+
+TIER_STYLE = {  # marker colour (new), icon (Font Awesome 4 names)
+    "township": ("darkblue", "building"),
+    "village": ("green", "home"),
+    "community": ("purple", "users"),
+    "locker": ("orange", "archive"),
+}
+EXISTING_COLOR = "gray"
+COVERED, UNCOVERED, NEUTRAL = "#2b8a3e", "#e03131", "#868e96"
+
+
+def esc(value: object) -> str:
+    """HTML-escape a value for the page (input data is never trusted)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    return html.escape(str(value), quote=True)
+
+
+def title_of(result: RunResult) -> str:
+    """The map's title, saying "generated data" when it applies."""
+    s = result.scenario
+    text = s.title or s.name
+    if result.generated:
+        text += "（生成数据）" if s.lang == "zh" else " (generated data)"
+    return text
+
+
+def build(result: RunResult) -> folium.Map:
+    """The Folium map of a run."""
+    lang = result.scenario.lang
+    net = result.network
+    m = folium.Map(location=[float(np.median(net.lat)), float(np.median(net.lon))],
+                   zoom_start=15, tiles=None, control_scale=True, prefer_canvas=True)
+    _base(m, result)
+    _roads(m, result)
+    for name, tier in result.tiers.items():
+        _demand_layer(m, result, name, show=(name == next(iter(result.tiers))))
+    for name in result.tiers:
+        _site_layer(m, result, name)
+    folium.LayerControl(collapsed=False).add_to(m)
+    m.fit_bounds([[float(net.lat.min()), float(net.lon.min())],
+                  [float(net.lat.max()), float(net.lon.max())]])
+    _title_and_legend(m, result, lang)
+    return m
+
+
+def write(result: RunResult, path: Path) -> None:
+    """Write ``map.html``."""
+    build(result).save(str(path))
+
+
+def _base(m: folium.Map, result: RunResult) -> None:
+    tiles = result.scenario.map.tiles
+    attribution = "© OpenStreetMap contributors (ODbL)"
+    if tiles == "osm":
+        folium.TileLayer("OpenStreetMap", attr=attribution, name="OSM").add_to(m)
+    elif tiles != "none":
+        folium.TileLayer(tiles, attr=attribution, name="tiles").add_to(m)
+    m.get_root().html.add_child(Element(
+        f'<div class="siting-attr">{esc(attribution)}</div>'))
+
+
+def _roads(m: folium.Map, result: RunResult) -> None:
+    net = result.network
+    keep = np.flatnonzero(net.walk | net.drive)
+    major = np.isin(net.highway[keep], ["motorway", "trunk", "primary", "secondary",
+                                        "tertiary", "motorway_link", "trunk_link",
+                                        "primary_link", "secondary_link"])
+    features = []
+    for cls, sel in (("major", keep[major]), ("minor", keep[~major])):
+        lines = [[[float(net.lon[a]), float(net.lat[a])], [float(net.lon[b]), float(net.lat[b])]]
+                 for a, b in zip(net.u[sel], net.v[sel], strict=True)]
+        if lines:
+            features.append({"type": "Feature", "properties": {"cls": cls},
+                             "geometry": {"type": "MultiLineString", "coordinates": lines}})
+    layer = folium.GeoJson(
+        {"type": "FeatureCollection", "features": features},
+        name=labels.t("roads", result.scenario.lang), control=True,
+        style_function=lambda f: {"color": "#495057" if f["properties"]["cls"] == "major"
+                                  else "#adb5bd",
+                                  "weight": 2.5 if f["properties"]["cls"] == "major" else 1,
+                                  "opacity": 0.9},
+        interactive=False)
+    layer.add_to(m)
+
+
+def _demand_layer(m: folium.Map, result: RunResult, tier: str, *, show: bool) -> None:
+    lang = result.scenario.lang
+    units = result.demand.iloc[result.tiers[tier].rows]
+    served = units[f"{tier}_served"].to_numpy()
+    dist = units[f"{tier}_dist_m"].to_numpy()
+    features = []
+    for geom, name, osm_id, cls, floor, ok, d in zip(
+            units.geometry, units["name"], units["osm_id"], units["class"], units["floor_m2"],
+            served, dist, strict=True):
+        props = {
+            "name": esc(name) or esc(osm_id), "class": esc(labels.t(cls, lang)),
+            "floor": f"{floor:,.0f} m²", "dist": "—" if np.isnan(d) else f"{d:,.0f} m",
+            "state": esc(labels.t("covered" if ok else "uncovered", lang)), "ok": bool(ok)}
+        features.append({"type": "Feature", "properties": props,
+                         "geometry": json.loads(shapely.to_geojson(
+                             shapely.set_precision(geom, 1e-6)))})
+    layer = f"{labels.t(tier, lang)} · {labels.t('buildings', lang)}"
+    fields = ["name", "class", "floor", "dist", "state"]
+    aliases = [labels.t(k, lang) for k in ("name", "class", "floor area", "distance", "status")]
+    folium.GeoJson(
+        {"type": "FeatureCollection", "features": features}, name=layer, show=show,
+        style_function=lambda f: {"fillColor": COVERED if f["properties"]["ok"] else UNCOVERED,
+                                  "color": COVERED if f["properties"]["ok"] else UNCOVERED,
+                                  "weight": 1, "fillOpacity": 0.55},
+        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True),
+    ).add_to(m)
+
+
+def _site_layer(m: folium.Map, result: RunResult, tier: str) -> None:
+    lang = result.scenario.lang
+    rows = result.open_rows()
+    rows = rows[rows["tier"] == tier]
+    color, icon = TIER_STYLE[tier]
+    group = folium.FeatureGroup(name=f"{labels.t(tier, lang)} ({len(rows)})", show=True)
+    for r in rows.itertuples(index=False):
+        existing = r.status == "existing"
+        popup = _popup(r, tier, lang)
+        folium.Marker(
+            [float(r.lat), float(r.lon)],
+            icon=folium.Icon(color=EXISTING_COLOR if existing else color, icon=icon,
+                             prefix="fa"),
+            tooltip=esc(f"{labels.t(tier, lang)} · {labels.t(r.status, lang)} · {r.site_id}"),
+            popup=folium.Popup(popup, max_width=320),
+        ).add_to(group)
+    group.add_to(m)
+
+
+def _popup(r: Any, tier: str, lang: str) -> str:
+    rows = [(labels.t("site", lang), r.site_id), (labels.t("tier", lang), labels.t(tier, lang)),
+            (labels.t("status", lang), labels.t(r.status, lang)),
+            (labels.t("name", lang), r.name or "—"),
+            (labels.t("cost", lang), f"{r.cost:,.0f}"),
+            (labels.t("reach", lang), f"{r.reach_units:,}"),
+            ("lon, lat", f"{r.lon:.6f}, {r.lat:.6f}")]
+    cells = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows)
+    return f'<table class="siting-popup">{cells}</table>'
+
+
+def _title_and_legend(m: folium.Map, result: RunResult, lang: str) -> None:
+    items = [f'<div><span class="sw" style="background:{COVERED}"></span>'
+             f'{esc(labels.t("covered", lang))}</div>',
+             f'<div><span class="sw" style="background:{UNCOVERED}"></span>'
+             f'{esc(labels.t("uncovered", lang))}</div>']
+    for tier in result.tiers:
+        color, icon = TIER_STYLE[tier]
+        items.append(f'<div><i class="fa fa-{icon}" style="color:{_css(color)}"></i> '
+                     f'{esc(labels.t(tier, lang))} ({esc(labels.t("new", lang))})</div>')
+    items.append(f'<div><i class="fa fa-map-marker" style="color:#575757"></i> '
+                 f'{esc(labels.t("existing", lang))}</div>')
+    counts = pd.Series([r.met for r in result.results])
+    met = int((counts == True).sum())  # noqa: E712 (None means informational)
+    total = int(counts.notna().sum())
+    summary = (f"规划目标达标 {met}/{total}" if lang == "zh" else f"targets met {met}/{total}")
+    m.get_root().html.add_child(Element(f"""
+<div id="siting-title" class="siting-box">{esc(title_of(result))}
+  <div class="sub">{esc(summary)}</div></div>
+<div id="siting-legend" class="siting-box"><b>{esc(labels.t("legend", lang))}</b>
+  {''.join(items)}</div>
+<style>
+.siting-box {{position:fixed; z-index:9999; background:rgba(255,255,255,.93); padding:6px 10px;
+  border-radius:6px; box-shadow:0 1px 4px rgba(0,0,0,.3); font:13px/1.5 sans-serif;}}
+#siting-title {{top:10px; left:60px; font-size:16px; font-weight:600; max-width:60%;}}
+#siting-title .sub {{font-size:12px; font-weight:400; color:#495057;}}
+#siting-legend {{bottom:24px; left:10px;}}
+#siting-legend .sw {{display:inline-block; width:12px; height:12px; margin-right:6px;
+  border-radius:2px; vertical-align:-1px;}}
+#siting-legend i {{width:16px; text-align:center;}}
+.siting-attr {{position:fixed; bottom:2px; right:6px; z-index:9999; font:11px sans-serif;
+  color:#495057; background:rgba(255,255,255,.7); padding:0 4px;}}
+table.siting-popup th {{text-align:left; padding-right:8px; color:#495057;}}
+</style>"""))
+
+
+def _css(color: str) -> str:
+    return {"darkblue": "#0b3d91", "green": "#2b8a3e", "purple": "#7048e8",
+            "orange": "#f08c00"}.get(color, color)

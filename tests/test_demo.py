@@ -1,0 +1,98 @@
+"""End to end on the shipped real OSM extract (Beijing Haidian, Tsinghua/PKU)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+
+from siting import outputs, pipeline
+
+
+def test_every_output_is_written(demo_outputs):
+    for name in outputs.FILES:
+        assert (demo_outputs / name).stat().st_size > 0, name
+
+
+def test_targets_called_met_hold_by_an_independent_networkx_check(demo_run, demo_outputs):
+    report = json.loads((demo_outputs / "report.json").read_text(encoding="utf-8"))
+    sites = pd.read_csv(demo_outputs / "sites.csv", encoding="utf-8-sig", dtype={"site_id": str})
+    table = demo_run.sites.set_index("site_id")
+    checked = 0
+    for target in report["targets"]:
+        if not target["met"] or not target["key"].endswith("_cover"):
+            continue
+        tier = target["tier"]
+        cfg = demo_run.scenario.tiers[tier]
+        graph = pipeline._access_graphs(demo_run.network, [cfg.network], demo_run.demand,
+                                        demo_run.sites, demo_run.scenario)[cfg.network]
+        g = nx.from_scipy_sparse_array(graph.graph, edge_attribute="length")
+        open_ids = sites.loc[sites["tier"] == tier, "site_id"]
+        nodes = pipeline.site_nodes(table.loc[open_ids].reset_index(), graph)
+        dist = nx.multi_source_dijkstra_path_length(g, set(nodes.tolist()),
+                                                    cutoff=cfg.radius_m, weight="length")
+        rows = demo_run.tiers[tier].rows
+        for i in rows:
+            assert dist.get(int(graph.node[i]), np.inf) <= cfg.radius_m + 1e-6
+        checked += 1
+    assert checked >= 1
+
+
+def test_report_states_proof_and_counts(demo_outputs, demo_run):
+    report = json.loads((demo_outputs / "report.json").read_text(encoding="utf-8"))
+    assert report["solver"]["status"] == "optimal"
+    assert report["solver"]["gap"] == pytest.approx(0.0, abs=1e-9)
+    for stage in report["solver"]["stages"]:
+        assert stage["bound"] is not None
+    assert report["all_targets_met"] is True
+    assert report["inputs"][0]["sha256"] == pipeline.sha256(demo_run.scenario.network.osm)
+    assert report["counts"]["network_nodes"] > 1000
+    assert report["generated_data"] is False
+
+
+def test_model_claims_match_the_checker(demo_run):
+    reach = next(r for r in demo_run.results if r.key == "community_cover")
+    assert demo_run.solution.reached_weight == pytest.approx(reach.achieved, rel=1e-6)
+    count = next(r for r in demo_run.results if r.key == "community_count")
+    assert count.achieved == int(demo_run.solution.open["community"].sum())
+
+
+def test_existing_post_offices_are_open_and_free(demo_run):
+    rows = demo_run.open_rows()
+    existing = rows[rows["status"] == "existing"]
+    assert len(existing) == 2 * 4            # 4 post offices, counted for two tiers
+    assert (existing["cost"] == 0).all()
+
+
+def test_two_runs_give_byte_identical_sites_csv(demo_scenario, demo_outputs, tmp_path):
+    again = pipeline.run(demo_scenario)
+    outputs.write_all(again, tmp_path / "again")
+    assert (tmp_path / "again" / "sites.csv").read_bytes() == \
+        (demo_outputs / "sites.csv").read_bytes()
+
+
+def test_sites_csv_opens_in_excel_with_chinese(demo_outputs):
+    raw = (demo_outputs / "sites.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    assert "智能快件箱" in raw.decode("utf-8-sig")
+
+
+def test_map_loads_no_remote_script_or_stylesheet(demo_outputs):
+    page = (demo_outputs / "map.html").read_text(encoding="utf-8")
+    remote = re.findall(r"""<(?:script|link)[^>]+(?:src|href)\s*=\s*["']?(?:https?:)?//""", page)
+    assert remote == []
+    assert "@import url(http" not in page
+    assert "leaflet" in page.lower()          # the library is inlined, not missing
+
+
+def test_gpkg_has_sites_and_demand_layers(demo_outputs, demo_run):
+    import pyogrio
+
+    layers = {name for name, _ in pyogrio.list_layers(demo_outputs / "sites.gpkg")}
+    assert {"sites", "demand"} <= layers
+    demand = pyogrio.read_dataframe(demo_outputs / "sites.gpkg", layer="demand")
+    assert len(demand) == len(demo_run.demand)
