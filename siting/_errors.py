@@ -10,7 +10,7 @@ class SitingError(Exception):
 
 
 class InputError(SitingError, ValueError):
-    """An input file, layer, field or scenario value is wrong; the message says which and how to fix it."""
+    """An input file, layer, field or scenario value is wrong; the message says how to fix it."""
 
 
 class ScenarioError(InputError):
@@ -25,7 +25,7 @@ class SolverError(SitingError, RuntimeError):
     """The MIP solver failed, or found no feasible solution within its limits."""
 
 
-class ValidationFailed(InputError):
+class ValidationError(InputError):
     """Several input problems found at once; ``problems`` holds one message per problem."""
 
     def __init__(self, problems: Iterable[str]) -> None:

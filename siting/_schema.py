@@ -96,7 +96,8 @@ def _unknown_keys(table: dict[str, Any], fields: dict[str, Any], where: str,
         if key in fields:
             continue
         close = difflib.get_close_matches(key, list(fields), n=1, cutoff=0.6)
-        hint = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(sorted(fields))}"
+        hint = (f"did you mean '{close[0]}'?" if close
+                else f"known keys: {', '.join(sorted(fields))}")
         place = f"[{where}]" if where else "the top level"
         problems.append(f"unknown key '{key}' in {place}: {hint}")
 

@@ -80,11 +80,12 @@ def buildings(data: OsmData, cfg: BuildingConfig, crs: str) -> gpd.GeoDataFrame:
     -------
     geopandas.GeoDataFrame
         One row per building of a known class: ``osm_id``, ``name``, ``building``,
-        ``class``, ``levels``, ``footprint_m2``, ``floor_m2``, ``x``/``y`` and ``lon``/``lat``
-        (the demand point, a point inside the footprint, in ``crs`` and in WGS84) and the footprint geometry
-        (EPSG:4326). Sorted by ``osm_id`` so runs are reproducible.
+        ``class``, ``levels``, ``footprint_m2``, ``floor_m2``, ``x``/``y`` and
+        ``lon``/``lat`` (the demand point, inside the footprint, in ``crs`` and in WGS84),
+        and the footprint geometry (EPSG:4326). Sorted by ``osm_id`` for reproducibility.
     """
-    cols = ["osm_id", "name", "building", "class", "levels", "footprint_m2", "floor_m2", "x", "y",
+    cols = ["osm_id", "name", "building", "class", "levels", "footprint_m2", "floor_m2", "x",
+            "y",
             "lon", "lat"]
     if not data.buildings:
         return gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs="EPSG:4326")

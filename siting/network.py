@@ -55,7 +55,7 @@ class RoadNetwork:
         return np.flatnonzero(self.walk if mode == "walk" else self.drive)
 
     def csr(self, mode: str) -> sp.csr_array:
-        """Symmetric CSR matrix of segment lengths for ``mode``; parallel segments keep the shortest."""
+        """Symmetric CSR matrix of ``mode`` segment lengths (parallel segments: the shortest)."""
         keep = self.edges(mode)
         return symmetric_csr(self.u[keep], self.v[keep], self.length[keep], self.n_nodes)
 

@@ -59,8 +59,8 @@ class staging:  # noqa: N801 (a context manager used like a function)
         old = None
         if self.target.exists():
             old = self.target.with_name(f".{self.target.name}.old-{os.getpid()}")
-            os.replace(self.target, old)
-        os.replace(self.tmp, self.target)
+            self.target.replace(old)
+        self.tmp.replace(self.target)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
 

@@ -114,7 +114,8 @@ def write_markdown(result: RunResult, path: Path) -> None:
     for s in d["sites"].values():
         lines.append(f"| {s['label']} | {s['new']} | {s['existing']} | {_num(s['cost_each'])} "
                      f"| {_num(s['cost'])} |")
-    lines += ["", f"{'合址节省' if zh else 'Co-location saving'}: {_num(d['cost']['colocation_saving'])}"
+    saving = _num(d["cost"]["colocation_saving"])
+    lines += ["", f"{'合址节省' if zh else 'Co-location saving'}: {saving}"
               f" · {'总费用' if zh else 'Total cost'}: **{_num(d['cost']['total'])}**", ""]
     sv = d["solver"]
     proven = "—" if sv["gap"] is None else f"{100 * sv['gap']:.4g}%"

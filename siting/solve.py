@@ -64,7 +64,7 @@ def _quiet_stdout() -> Iterator[None]:
         yield
         return
     try:
-        with open(os.devnull, "w") as null:
+        with Path(os.devnull).open("w") as null:
             os.dup2(null.fileno(), 1)
             yield
     finally:

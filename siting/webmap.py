@@ -56,8 +56,9 @@ def build(result: RunResult) -> folium.Map:
                    zoom_start=15, tiles=None, control_scale=True, prefer_canvas=True)
     _base(m, result)
     _roads(m, result)
-    for name, tier in result.tiers.items():
-        _demand_layer(m, result, name, show=(name == next(iter(result.tiers))))
+    first = next(iter(result.tiers))
+    for name in result.tiers:
+        _demand_layer(m, result, name, show=(name == first))
     for name in result.tiers:
         _site_layer(m, result, name)
     folium.LayerControl(collapsed=False).add_to(m)
