@@ -3,8 +3,9 @@
 The checker does not read the model, its coverage matrices or the solver's claims. For a
 coverage target it runs one multi-source shortest-path search from the open sites of the
 tier (``siting.distances.nearest``) and measures each demand unit's distance to its nearest
-open site; for a count it counts open sites; for a township it tests which polygon holds
-each open site. The report shows these results, not the solver's.
+open site; for an "inside" target (a township, a community, a village in in-village mode) it
+tests which polygon holds each open site; for a count it counts open sites. The report
+shows these results, not the solver's.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
+import shapely
 
 from siting import distances
 
@@ -31,6 +33,21 @@ class CoverTarget:
     radius: float
     weight: np.ndarray | None = None   # (d,) reported alongside (e.g. floor area)
     hard: bool = True          # False: reported as a share, not a pass/fail target
+
+
+@dataclass(frozen=True)
+class InsideTarget:
+    """Every polygon holds an open site of ``tier`` (or, when not hard, the share that does)."""
+
+    key: str
+    tier: str
+    text: str
+    polygons: np.ndarray       # (d,) shapely polygons, WGS84
+    site_lon: np.ndarray       # (n,) every site's position
+    site_lat: np.ndarray
+    demand_id: np.ndarray      # (d,) labels for the report
+    weight: np.ndarray | None = None
+    hard: bool = True
 
 
 @dataclass(frozen=True)
@@ -55,6 +72,7 @@ class Result:
     achieved: float
     met: bool | None                      # None: informational (no requirement)
     failing: list[str] = field(default_factory=list)   # demand ids not served
+    served: np.ndarray | None = field(default=None, repr=False)  # (d,) bool per unit
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready form."""
@@ -63,7 +81,7 @@ class Result:
                 "failing": self.failing}
 
 
-Target = CoverTarget | CountTarget
+Target = CoverTarget | InsideTarget | CountTarget
 
 
 def verify(targets: list[Target], is_open: dict[str, np.ndarray],
@@ -91,15 +109,36 @@ def verify(targets: list[Target], is_open: dict[str, np.ndarray],
             results.append(Result(t.key, t.tier, t.text, "sites", t.required, got,
                                   got >= t.required))
             continue
-        d = distances.nearest(t.graph, t.demand_node, t.site_node[opened], limit=t.radius * 4)
-        nearest[t.key] = d
-        served = d <= t.radius + 1e-6
-        if t.hard:
-            failing = [str(x) for x in t.demand_id[~served]]
-            results.append(Result(t.key, t.tier, t.text, "units", len(d), int(served.sum()),
-                                  bool(served.all()), failing))
+        if isinstance(t, InsideTarget):
+            served = _holds_a_site(t, opened)
         else:
-            w = np.ones(len(d)) if t.weight is None else np.asarray(t.weight, float)
-            results.append(Result(t.key, t.tier, t.text, "weight", float(w.sum()),
-                                  float(w[served].sum()), None))
+            d = distances.nearest(t.graph, t.demand_node, t.site_node[opened],
+                                  limit=t.radius * 4)
+            nearest[t.key] = d
+            served = d <= t.radius + 1e-6
+        results.append(_result(t, served))
     return results, nearest
+
+
+def _holds_a_site(t: InsideTarget, opened: np.ndarray) -> np.ndarray:
+    """Point-in-polygon of the open sites, polygon by polygon (no index shared with the model)."""
+    lon, lat = t.site_lon[opened], t.site_lat[opened]
+    out = np.zeros(len(t.polygons), dtype=bool)
+    for i, poly in enumerate(t.polygons):
+        if poly is None or poly.is_empty:
+            continue
+        minx, miny, maxx, maxy = poly.bounds
+        near = (lon >= minx) & (lon <= maxx) & (lat >= miny) & (lat <= maxy)
+        if near.any():
+            out[i] = bool(shapely.intersects_xy(poly, lon[near], lat[near]).any())
+    return out
+
+
+def _result(t: CoverTarget | InsideTarget, served: np.ndarray) -> Result:
+    if t.hard:
+        failing = [str(x) for x in t.demand_id[~served]]
+        return Result(t.key, t.tier, t.text, "units", len(served), int(served.sum()),
+                      bool(served.all()), failing, served)
+    w = np.ones(len(served)) if t.weight is None else np.asarray(t.weight, float)
+    return Result(t.key, t.tier, t.text, "weight", float(w.sum()), float(w[served].sum()),
+                  None, [], served)

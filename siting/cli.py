@@ -42,7 +42,30 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--gap", type=float, default=None, metavar="G",
                      help="relative MIP gap at which to stop, e.g. 0.001 (overrides "
                           "[solver] rel_gap)")
+    run.add_argument("--generate", action="store_true",
+                     help="when the scenario has no real input files, make (or reuse) the "
+                          "generated stand-ins first, as `siting generate` would")
     _verbosity(run)
+    gen = sub.add_parser("generate", help="write generated stand-in inputs for counties",
+                         description="Write seeded, generated stand-ins for the inputs no public "
+                                     "data has (village/community and area polygons, roads, "
+                                     "existing outlets) into data/generated/<county>/, over "
+                                     "the real Zhengzhou frame. Every feature says generated.")
+    gen.add_argument("counties", nargs="+", metavar="COUNTY",
+                     help="county slugs (zhongmu, jinshui, …), NBS codes, or 'all'")
+    gen.add_argument("--seed", type=int, default=2021, help="the seed (default 2021)")
+    gen.add_argument("--out", type=Path, default=None,
+                     help="parent folder (default: data/generated)")
+    gen.add_argument("--force", action="store_true", help="regenerate even if cached")
+    _verbosity(gen)
+    city = sub.add_parser("city", help="run every county scenario and write the city report",
+                          description="Run every county scenario listed in the city file "
+                                      "(each writing maps/<county>/), then write maps/<city>/ "
+                                      "with the plan's citywide targets summed.")
+    city.add_argument("config", type=Path, help="city file, e.g. models/city.toml")
+    city.add_argument("--generate", action="store_true",
+                      help="generate stand-ins for counties without real input files")
+    _verbosity(city)
     return p
 
 
@@ -81,14 +104,36 @@ def _progress_factory(enabled: bool):  # type: ignore[no-untyped-def]
     return make
 
 
+def _prepare(path: Path, generate_missing: bool) -> None:
+    """Make the generated stand-ins a scenario falls back to, when asked to."""
+    from siting import generate, scenario
+
+    fallback = scenario.generated_fallback(path)
+    if fallback is None:
+        return
+    slug, folder, seed = fallback
+    if generate_missing:
+        generate.generate(slug, folder.parent, seed=seed)
+
+
+def _say_inputs(s) -> None:  # type: ignore[no-untyped-def]
+    if s.generated:
+        log.info("inputs: GENERATED stand-ins in %s (no real files found); every output says "
+                 "so", s.data_dir)
+    else:
+        log.info("inputs: %s", s.data_dir)
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from siting import outputs, pipeline, scenario
 
     start = time.perf_counter()
+    _prepare(args.scenario, args.generate)
     s = scenario.load(args.scenario)
     s = _override_solver(s, args)
     out = args.out or Path("maps") / s.name
     log.info("scenario: %s (%s)", s.name, args.scenario)
+    _say_inputs(s)
     result = pipeline.run(s, progress=_progress_factory(not args.quiet))
     outputs.write_all(result, out)
     met = [r for r in result.results if r.met is not None]
@@ -113,7 +158,40 @@ def _override_solver(s, args):  # type: ignore[no-untyped-def]
     return replace(s, solver=solver)
 
 
-COMMANDS = {"run": _cmd_run}
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from siting import frame, generate
+
+    wanted = [slug for slug, _ in frame.COUNTIES.values()] if "all" in args.counties \
+        else args.counties
+    codes = [frame.slug_to_code(c) for c in wanted]       # unknown names fail before work
+    fr = frame.load()
+    for code in codes:
+        folder = generate.generate(code, args.out or generate.OUT, seed=args.seed, frame=fr,
+                                   force=args.force)
+        print(folder)
+    return 0
+
+
+def _cmd_city(args: argparse.Namespace) -> int:
+    from siting import city
+
+    start = time.perf_counter()
+    cfg = city.load(args.config)
+    outcomes = []
+    paths = city.county_paths(cfg)
+    for k, path in enumerate(paths, 1):
+        _prepare(path, args.generate)
+        log.info("county %d/%d: %s", k, len(paths), path.name)
+        outcomes.append(city.run_county(path, Path("maps"),
+                                        progress=_progress_factory(not args.quiet)))
+    summary = city.write(cfg, outcomes, Path("maps") / cfg.name)
+    met = sum(1 for t in summary["targets"] if t["met"])
+    log.info("city done in %.1f s: %d of %d citywide targets met; outputs in maps/%s",
+             time.perf_counter() - start, met, len(summary["targets"]), cfg.name)
+    return 0
+
+
+COMMANDS = {"run": _cmd_run, "generate": _cmd_generate, "city": _cmd_city}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -8,9 +8,6 @@ leaves the previous outputs exactly as they were.
 from __future__ import annotations
 
 import logging
-import os
-import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from siting import labels, report, webmap
+from siting._atomic import staging
 from siting.pipeline import RunResult
 
 log = logging.getLogger(__name__)
@@ -37,32 +35,6 @@ def write_all(result: RunResult, out_dir: Path) -> list[Path]:
     files = [out_dir / n for n in FILES]
     log.info("outputs: %s", ", ".join(str(f) for f in files))
     return files
-
-
-class staging:  # noqa: N801 (a context manager used like a function)
-    """A temporary folder that replaces ``target`` on success and vanishes on failure."""
-
-    def __init__(self, target: Path) -> None:
-        self.target = Path(target)
-
-    def __enter__(self) -> Path:
-        self.target.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.tmp-",
-                                         dir=self.target.parent))
-        return self.tmp
-
-    def __exit__(self, kind: object, exc: object, tb: object) -> None:
-        if kind is not None:
-            shutil.rmtree(self.tmp, ignore_errors=True)
-            return
-        self.tmp.chmod(0o755)
-        old = None
-        if self.target.exists():
-            old = self.target.with_name(f".{self.target.name}.old-{os.getpid()}")
-            self.target.replace(old)
-        self.tmp.replace(self.target)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
 
 
 def site_table(result: RunResult) -> pd.DataFrame:

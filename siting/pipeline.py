@@ -1,43 +1,48 @@
-"""One siting run, stage by stage: read, network, demand, candidates, distances, model, check.
+"""One siting run, stage by stage: read, candidates, distances, model, check.
 
-Each stage logs one line with its counts and its time; :func:`run` returns a
-:class:`RunResult` that the output writers turn into files.
+Each stage logs one line with its counts; :func:`run` returns a :class:`RunResult` that the
+output writers turn into files.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
+import shapely
 
-from siting import candidates, checker, demand, distances, facilities, labels, model, osm
+from siting import candidates, checker, distances, inputs, labels, model
+from siting import frame as frame_mod
 from siting import network as roads
-from siting._errors import InputError
 from siting.scenario import Scenario, TierConfig
 from siting.snapping import AccessGraph, access_graph
 
 log = logging.getLogger(__name__)
 
 ProgressFactory = Callable[[str], distances.Progress]
+sha256 = inputs.sha256
 
 
 @dataclass(frozen=True)
 class TierRun:
-    """What one tier was given and what it got."""
+    """What one tier was given: its demand rows and which sites reach them."""
 
     name: str
     config: TierConfig
-    rows: np.ndarray              # demand rows (indices into RunResult.demand) it serves
-    reach: distances.Reach        # rows × sites within the tier's radius
-    weight: np.ndarray            # (rows,) what each row weighs when reach is maximised
+    rows: np.ndarray               # demand units (indices into RunResult.demand)
+    cover: sp.csr_array            # rows × sites, 0/1: the site reaches the unit
+    dist: sp.csr_array | None      # rows × sites road distance (same structure), road reach
+    weight: np.ndarray             # (rows,) weight when reach is maximised
+    each_rows: np.ndarray          # units of one_in_each (indices into RunResult.demand)
+    each_cover: sp.csr_array       # each_rows × sites, 0/1: the site lies inside the unit
+    count: int                     # required number of sites (0: none)
 
 
 @dataclass(frozen=True)
@@ -51,11 +56,12 @@ class RunResult:
     tiers: dict[str, TierRun]
     solution: model.Solution
     results: list[checker.Result]
-    unsnapped: dict[str, list[str]]  # what could not be attached to the roads, by kind
+    unsnapped: dict[str, list[str]]  # what could not be attached to the roads, by mode
     timings: dict[str, float]
     inputs: list[dict[str, object]]
     generated: bool = False
     notes: list[str] = field(default_factory=list)
+    layer_info: dict[str, dict[str, object]] = field(default_factory=dict)
 
     def open_rows(self) -> pd.DataFrame:
         """One row per open facility (a site hosting two tiers gives two rows)."""
@@ -65,7 +71,7 @@ class RunResult:
             sel["tier"] = name
             sel["status"] = np.where(sel[f"existing_{name}"], "existing", "new")
             sel["cost"] = np.where(sel["status"] == "new", tier.config.cost, 0.0)
-            served = np.diff(tier.reach.dist.tocsc().indptr)
+            served = np.diff(tier.cover.tocsc().indptr)
             sel["reach_units"] = served[sel.index.to_numpy()]
             frames.append(sel)
         cols = ["site_id", "tier", "status", "name", "source", "osm_id", "lon", "lat", "cost",
@@ -90,15 +96,6 @@ class _Clock:
         self.times[name] = round(time.perf_counter() - start, 3)
 
 
-def sha256(path: Path) -> str:
-    """Hex SHA-256 of a file."""
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def run(scenario: Scenario, *, progress: ProgressFactory | None = None) -> RunResult:
     """Run every stage of the scenario and verify the result.
 
@@ -111,24 +108,21 @@ def run(scenario: Scenario, *, progress: ProgressFactory | None = None) -> RunRe
     """
     clock = _Clock()
     with clock.stage("read"):
-        data = _read_network_file(scenario)
-        inputs = [{"role": role, "path": str(p), "bytes": p.stat().st_size, "sha256": sha256(p)}
-                  for role, p in scenario.input_files().items()]
-    with clock.stage("network"):
-        net = roads.from_ways(data.roads, data.path)
-    with clock.stage("demand"):
-        units = demand.buildings(data, scenario.buildings, net.crs)
-        existing = facilities.from_osm_post_offices(data, scenario.existing.osm_post_offices,
-                                                    net.crs)
-    modes = sorted({t.network for t in scenario.tiers.values()})
+        inp = inputs.load(scenario)
+    net, units = inp.network, inp.units
+    modes = sorted({t.network for t in scenario.tiers.values() if t.reach == "road"})
     with clock.stage("candidates"):
-        nodes = candidates.road_nodes(net, modes,
-                                      min_spacing_m=scenario.candidates.min_spacing_m)
-        sites = candidates.combine(existing, nodes, candidates.doors(units),
+        nodes = candidates.road_nodes(net, modes or list(roads.MODES),
+                                      min_spacing_m=scenario.candidates.min_spacing_m,
+                                      junctions_only=scenario.candidates.junctions_only)
+        sites = candidates.combine(inp.existing, nodes, candidates.doors(units),
                                    first_point=len(units), tiers=list(scenario.tiers))
     with clock.stage("distances"):
-        graphs = _access_graphs(net, modes, units, sites, scenario)
-        tiers = _reach(scenario, units, sites, graphs, progress)
+        x, y = inputs.points(units, inp.existing)
+        graphs = {m: access_graph(net, m, x, y, max_snap_m=scenario.network.max_snap_m)
+                  for m in modes}
+        tiers = {name: _tier(scenario, name, cfg, units, sites, graphs, progress)
+                 for name, cfg in scenario.tiers.items()}
     unsnapped = _unsnapped(units, sites, graphs, scenario)
     with clock.stage("model"):
         problem = _problem(scenario, sites, tiers)
@@ -138,30 +132,13 @@ def run(scenario: Scenario, *, progress: ProgressFactory | None = None) -> RunRe
     with clock.stage("check"):
         targets = _targets(scenario, units, sites, graphs, tiers)
         results, nearest = checker.verify(targets, solution.open)
-    units = _annotate(units, tiers, nearest, scenario)
+    demand = _annotate(units, tiers, nearest, results)
     log.info("check: %d of %d targets met (independent recomputation)",
              sum(r.met is True for r in results), sum(r.met is not None for r in results))
-    return RunResult(scenario=scenario, network=net, sites=sites, demand=units, tiers=tiers,
+    return RunResult(scenario=scenario, network=net, sites=sites, demand=demand, tiers=tiers,
                      solution=solution, results=results, unsnapped=unsnapped,
-                     timings=clock.times, inputs=inputs)
-
-
-def _read_network_file(scenario: Scenario) -> osm.OsmData:
-    path = scenario.network.osm
-    if path.name.lower().endswith(".graphml"):
-        raise InputError(f"{path}: a GraphML graph has no buildings, and the buildings are "
-                         "this scenario's demand. Give the .osm/.osm.pbf extract instead.")
-    return osm.read(path)
-
-
-def _access_graphs(net: roads.RoadNetwork, modes: list[str], units: gpd.GeoDataFrame,
-                   sites: pd.DataFrame, scenario: Scenario) -> dict[str, AccessGraph]:
-    """One access graph per mode: roads + demand points + existing sites' points."""
-    extra = sites[sites["point"] >= len(units)].sort_values("point")
-    x = np.concatenate([units["x"].to_numpy(), extra["x"].to_numpy()])
-    y = np.concatenate([units["y"].to_numpy(), extra["y"].to_numpy()])
-    return {m: access_graph(net, m, x, y, max_snap_m=scenario.network.max_snap_m)
-            for m in modes}
+                     timings=clock.times, inputs=inp.files, generated=scenario.generated,
+                     notes=inp.notes, layer_info=inp.layer_info)
 
 
 def site_nodes(sites: pd.DataFrame, graph: AccessGraph) -> np.ndarray:
@@ -171,41 +148,83 @@ def site_nodes(sites: pd.DataFrame, graph: AccessGraph) -> np.ndarray:
     return np.where(node >= 0, node, graph.node[np.maximum(point, 0)])
 
 
-def _rows_for(units: gpd.GeoDataFrame, cfg: TierConfig) -> np.ndarray:
-    return np.flatnonzero(units["class"].isin(list(cfg.classes)).to_numpy())
+def demand_rows(units: pd.DataFrame, cfg: TierConfig) -> np.ndarray:
+    """The units a tier serves: its demand source, restricted to its classes."""
+    rows = units["layer"].to_numpy() == cfg.demand
+    if cfg.classes:
+        rows &= units["class"].isin(list(cfg.classes)).to_numpy()
+    return np.flatnonzero(rows)
 
 
-def _reach(scenario: Scenario, units: gpd.GeoDataFrame, sites: pd.DataFrame,
-           graphs: dict[str, AccessGraph], progress: ProgressFactory | None,
-           ) -> dict[str, TierRun]:
-    out = {}
-    for name, cfg in scenario.tiers.items():
+def inside(units: pd.DataFrame, rows: np.ndarray, sites: pd.DataFrame) -> sp.csr_array:
+    """(rows × sites) 0/1: the site's point lies inside the unit's polygon."""
+    polys = units.geometry.to_numpy()[rows]
+    pts = shapely.points(sites["lon"].to_numpy(), sites["lat"].to_numpy())
+    tree = shapely.STRtree(pts)
+    r, c = tree.query(polys, predicate="intersects")
+    return sp.csr_array((np.ones(len(r), dtype=np.int8), (r, c)), shape=(len(rows), len(sites)))
+
+
+def required_count(scenario: Scenario, cfg: TierConfig) -> int:
+    """The tier's count: given, or its county's share of a citywide plan total."""
+    if cfg.count_from_plan is not None and scenario.county is not None:
+        return frame_mod.plan_share(cfg.count_from_plan, scenario.county)
+    return cfg.count or 0
+
+
+def _tier(scenario: Scenario, name: str, cfg: TierConfig, units: pd.DataFrame,
+          sites: pd.DataFrame, graphs: dict[str, AccessGraph],
+          progress: ProgressFactory | None) -> TierRun:
+    rows = demand_rows(units, cfg)
+    dist = None
+    if cfg.reach == "road":
         g = graphs[cfg.network]
-        rows = _rows_for(units, cfg)
         cb = progress(f"distances {name}") if progress else None
-        reach = distances.within(g.graph, g.node[rows], site_nodes(sites, g),
-                                 float(cfg.radius_m or 0.0), progress=cb)
-        weight = (units["floor_m2"].to_numpy()[rows] if cfg.weight == "floor_area"
-                  else np.ones(len(rows)))
-        out[name] = TierRun(name, cfg, rows, reach, weight)
-        log.info("distances %s: %s demand units × %s sites, %s pairs within %g m", name,
-                 f"{len(rows):,}", f"{len(sites):,}", f"{reach.dist.nnz:,}", cfg.radius_m)
+        dist = distances.within(g.graph, g.node[rows], site_nodes(sites, g),
+                                float(cfg.radius_m or 0.0), xy=g.xy, progress=cb).dist
+        cover = _structure(dist)
+    else:
+        cover = inside(units, rows, sites)
+    weight = {"population": units["population"].to_numpy(float)[rows],
+              "floor_area": units["floor_m2"].to_numpy(float)[rows],
+              "count": np.ones(len(rows))}[cfg.weight]
+    each = np.zeros(0, np.int64)
+    if cfg.one_in_each is not None:
+        each = np.flatnonzero(units["class"].to_numpy() == cfg.one_in_each)
+    each_cover = inside(units, each, sites)
+    count = required_count(scenario, cfg)
+    how = (f"within {cfg.radius_m:g} m ({cfg.network})" if cfg.reach == "road" else "inside")
+    log.info("distances %s: %s demand units × %s sites, %s pairs %s%s%s", name,
+             f"{len(rows):,}", f"{len(sites):,}", f"{cover.nnz:,}", how,
+             f"; one in each of {len(each):,} {cfg.one_in_each}" if len(each) else "",
+             f"; at least {count:,} sites" if count else "")
+    return TierRun(name, cfg, rows, cover, dist, weight, each, each_cover, count)
+
+
+def _structure(m: sp.csr_array) -> sp.csr_array:
+    out = m.copy()
+    out.data = np.ones_like(out.data, dtype=np.int8)
     return out
 
 
-def _unsnapped(units: gpd.GeoDataFrame, sites: pd.DataFrame, graphs: dict[str, AccessGraph],
+def _unsnapped(units: pd.DataFrame, sites: pd.DataFrame, graphs: dict[str, AccessGraph],
                scenario: Scenario) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     n = len(units)
+    used = {name: demand_rows(units, cfg) for name, cfg in scenario.tiers.items()}
     for mode, g in graphs.items():
-        bad = np.flatnonzero(~g.snapped.ok)
-        far_units = [f"building {units['osm_id'].iat[i]}" for i in bad if i < n]
-        pts = sites.set_index("point")
-        far_sites = [f"{pts.at[i, 'name']} ({pts.at[i, 'site_id']})" for i in bad if i >= n]
-        if far_units or far_sites:
-            out[mode] = far_units + far_sites
-            log.warning("snap (%s): %d points farther than %g m from a road were not attached",
-                        mode, len(bad), scenario.network.max_snap_m)
+        rows = np.unique(np.concatenate([used[t] for t, c in scenario.tiers.items()
+                                         if c.reach == "road" and c.network == mode]))
+        bad_units = [i for i in rows if g.node[i] < 0]
+        ex = sites[sites["point"] >= n]
+        bad_sites = ex[g.node[ex["point"].to_numpy()] < 0]
+        items = [inputs.unit_label(units, i) for i in bad_units] + \
+            [f"{r.name} ({r.site_id})" for r in bad_sites.itertuples()]
+        if items:
+            out[mode] = items
+            log.warning("snap (%s): %d demand units and %d existing sites farther than %g m "
+                        "from a road were not attached", mode, len(bad_units), len(bad_sites),
+                        scenario.network.max_snap_m)
     return out
 
 
@@ -213,55 +232,75 @@ def _problem(scenario: Scenario, sites: pd.DataFrame, tiers: dict[str, TierRun],
              ) -> model.Problem:
     data = []
     for name, tr in tiers.items():
-        cfg = tr.config
         existing = sites[f"existing_{name}"].to_numpy()
-        cost = np.where(existing, 0.0, cfg.cost)
-        cover = reach = weight = None
-        if cfg.coverage == "all":
-            cover = tr.reach.cover
+        cost = np.where(existing, 0.0, tr.config.cost)
+        if tr.config.coverage == "all":
+            cover, reach, weight = sp.vstack([tr.cover, tr.each_cover]).tocsr(), None, None
         else:
-            reach = tr.reach.cover
-            weight = tr.weight
+            cover, reach, weight = tr.each_cover, tr.cover, tr.weight
         data.append(model.TierData(name, cost=cost, existing=existing, cover=cover,
-                                   reach=reach, weight=weight, min_count=cfg.count or 0,
-                                   max_count=cfg.max_count))
+                                   reach=reach, weight=weight, min_count=tr.count,
+                                   max_count=tr.config.max_count))
     coloc = scenario.colocation
-    pair = (coloc.tiers[0], coloc.tiers[1], coloc.saving) if coloc else None
+    pair = None
+    if coloc and coloc.tiers[0] in tiers and coloc.tiers[1] in tiers:
+        pair = (coloc.tiers[0], coloc.tiers[1], coloc.saving)
     return model.Problem(n_sites=len(sites), tiers=tuple(data), colocation=pair)
 
 
-def _targets(scenario: Scenario, units: gpd.GeoDataFrame, sites: pd.DataFrame,
+def _targets(scenario: Scenario, units: pd.DataFrame, sites: pd.DataFrame,
              graphs: dict[str, AccessGraph], tiers: dict[str, TierRun],
              ) -> list[checker.Target]:
     lang = scenario.lang
     out: list[checker.Target] = []
+    labels_all = np.array([inputs.unit_label(units, i) for i in range(len(units))],
+                          dtype=object)
+    polys = units.geometry.to_numpy()
     for name, tr in tiers.items():
         cfg = tr.config
-        g = graphs[cfg.network]
-        radius = float(cfg.radius_m or 0.0)
         hard = cfg.coverage == "all"
-        text = (labels.cover_text(name, radius, cfg.classes, cfg.network, lang) if hard else
-                labels.reach_text(name, radius, cfg.classes, cfg.weight, cfg.network, lang))
-        out.append(checker.CoverTarget(
-            key=f"{name}_cover", tier=name, text=text, graph=g.graph,
-            site_node=site_nodes(sites, g), demand_node=g.node[tr.rows],
-            demand_id=units["osm_id"].to_numpy()[tr.rows], radius=radius, weight=tr.weight,
-            hard=hard))
-        if cfg.count:
+        text = labels.target_text(name, cfg, lang)
+        if cfg.reach == "road":
+            g = graphs[cfg.network]
+            out.append(checker.CoverTarget(
+                key=f"{name}_cover", tier=name, text=text, graph=g.graph,
+                site_node=site_nodes(sites, g), demand_node=g.node[tr.rows],
+                demand_id=labels_all[tr.rows], radius=float(cfg.radius_m or 0.0),
+                weight=tr.weight, hard=hard))
+        else:
+            out.append(checker.InsideTarget(
+                key=f"{name}_cover", tier=name, text=text, polygons=polys[tr.rows],
+                site_lon=sites["lon"].to_numpy(), site_lat=sites["lat"].to_numpy(),
+                demand_id=labels_all[tr.rows], weight=tr.weight, hard=hard))
+        if len(tr.each_rows):
+            out.append(checker.InsideTarget(
+                key=f"{name}_each", tier=name,
+                text=labels.each_text(name, cfg.one_in_each or "", lang),
+                polygons=polys[tr.each_rows], site_lon=sites["lon"].to_numpy(),
+                site_lat=sites["lat"].to_numpy(), demand_id=labels_all[tr.each_rows]))
+        if tr.count:
             out.append(checker.CountTarget(f"{name}_count", name,
-                                           labels.count_text(name, cfg.count, lang), cfg.count))
+                                           labels.count_text(name, tr.count, lang), tr.count))
     return out
 
 
 def _annotate(units: gpd.GeoDataFrame, tiers: dict[str, TierRun],
-              nearest: dict[str, np.ndarray], scenario: Scenario) -> gpd.GeoDataFrame:
+              nearest: dict[str, np.ndarray], results: list[checker.Result],
+              ) -> gpd.GeoDataFrame:
     units = units.copy()
+    served_by = {r.key: r for r in results}
     for name, tr in tiers.items():
-        d = np.full(len(units), np.nan)
-        d[tr.rows] = nearest[f"{name}_cover"]
-        units[f"{name}_dist_m"] = np.round(np.where(np.isinf(d), np.nan, d), 1)
-        served = np.zeros(len(units), dtype=object)
-        served[:] = None
-        served[tr.rows] = d[tr.rows] <= float(tr.config.radius_m or 0.0) + 1e-6
+        dist = np.full(len(units), np.nan)
+        served = np.full(len(units), None, dtype=object)
+        key = f"{name}_cover"
+        if key in nearest:
+            d = nearest[key]
+            dist[tr.rows] = np.where(np.isinf(d), np.nan, d)
+            served[tr.rows] = d <= float(tr.config.radius_m or 0.0) + 1e-6
+        else:
+            served[tr.rows] = served_by[key].served
+        if f"{name}_each" in served_by:
+            served[tr.each_rows] = served_by[f"{name}_each"].served
+        units[f"{name}_dist_m"] = np.round(dist, 1)
         units[f"{name}_served"] = served
     return units

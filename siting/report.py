@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from siting import labels
+from siting import inputs, labels
 from siting.pipeline import RunResult
 
 
@@ -26,20 +26,24 @@ def summary(result: RunResult) -> dict[str, Any]:
     by_tier = {}
     for name, tier in result.tiers.items():
         sel = rows[rows["tier"] == name]
+        rows_of = np.concatenate([tier.rows, tier.each_rows]) if tier.config.coverage == "all" \
+            else tier.each_rows
         new = int((sel["status"] == "new").sum())
         by_tier[name] = {
             "label": labels.t(name, s.lang), "new": new,
             "existing": int((sel["status"] == "existing").sum()),
             "cost_each": tier.config.cost, "cost": round(new * tier.config.cost, 2),
             "demand_units": len(tier.rows), "radius_m": tier.config.radius_m,
+            "required_count": tier.count,
             "network": tier.config.network,
-            "uncoverable": [str(result.demand["osm_id"].iat[tier.rows[i]])
+            "uncoverable": [inputs.unit_label(result.demand, int(rows_of[i]))
                             for i in sol.uncoverable.get(name, np.zeros(0, int))]}
     saving = round(sum(t["cost"] for t in by_tier.values()) - sol.cost, 2)
     return {
         "title": s.title or s.name, "scenario": s.name, "scenario_file": str(s.path),
         "generated_data": result.generated, "lang": s.lang,
-        "data_attribution": "© OpenStreetMap contributors (ODbL 1.0)",
+        "data_attribution": _attribution(result),
+        "layers": result.layer_info,
         "targets": [r.as_dict() for r in result.results],
         "all_targets_met": all(r.met is not False for r in result.results),
         "sites": by_tier,
@@ -62,6 +66,13 @@ def summary(result: RunResult) -> dict[str, Any]:
         "environment": {"python": platform.python_version()},
         "notes": result.notes,
     }
+
+
+def _attribution(result: RunResult) -> str:
+    if result.generated:
+        return ("generated data (siting generate) over the real frame: township polygons "
+                "© Azavea (Apache-2.0), NBS 2023 codes (WTFPL), 2020 census (MIT)")
+    return "© OpenStreetMap contributors (ODbL 1.0)"
 
 
 def write_json(result: RunResult, path: Path) -> None:

@@ -36,6 +36,8 @@ class CandidateConfig:
     """Where new sites may go."""
 
     source: Literal["graph_nodes"] = "graph_nodes"
+    junctions_only: bool = spec(True, doc="only nodes where roads branch or end; false: "
+                                "every road node (then thin them with min_spacing_m)")
     min_spacing_m: float = spec(0.0, check=non_negative, need=">= 0 metres",
                                 doc="keep at most one candidate node per grid cell of this size")
 
@@ -62,26 +64,85 @@ class TierConfig:
 
     cost: float = spec(check=non_negative, need=">= 0 (currency units per new site)",
                        doc="opening cost of one new site")
-    demand: Literal["osm_buildings"] = spec("osm_buildings", doc="what the tier serves")
+    demand: Literal["osm_buildings", "areas", "villages", "townships"] = spec(
+        "osm_buildings", doc="the units the tier serves: OSM buildings or a [layers] layer")
+    classes: tuple[str, ...] = spec((), doc="classes of the demand layer served (all if empty)")
+    reach: Literal["road", "inside"] = spec(
+        "road", doc="'road': within radius_m on the network; 'inside': a site inside the unit")
     radius_m: float | None = spec(None, check=positive, need="> 0 metres")
     network: Literal["walk", "drive"] = "walk"
-    classes: tuple[str, ...] = spec(BUILDING_CLASSES, check=lambda v: bool(v) and set(v) <= set(
-        BUILDING_CLASSES), need=f"a non-empty list drawn from {list(BUILDING_CLASSES)}")
     coverage: Literal["all", "maximise"] = spec(
         "all", doc="'all': every demand unit reached (hard); 'maximise': most weight reached")
-    weight: Literal["floor_area", "count"] = spec(
-        "floor_area", doc="what a demand unit weighs in 'maximise': floor area or 1 each")
+    weight: Literal["floor_area", "population", "count"] = spec(
+        "population", doc="what a unit weighs in 'maximise': floor area, population or 1")
+    one_in_each: str | None = spec(None, doc="a class (e.g. 'community') each of whose "
+                                   "polygons must hold at least one site of this tier")
     count: int | None = spec(None, check=non_negative, need=">= 0",
                              doc="at least this many sites, existing ones included")
+    count_from_plan: int | None = spec(None, check=positive, need="> 0",
+                                       doc="a citywide plan total apportioned to the "
+                                       "scenario's county by 2020 urban population")
     max_count: int | None = spec(None, check=non_negative, need=">= 0")
 
     def __post_init__(self) -> None:
         if self.count is not None and self.max_count is not None and self.max_count < self.count:
             raise ValueError(f"max_count = {self.max_count} is below count = {self.count}; "
                              "raise max_count or lower count")
-        if self.coverage == "maximise" and self.count is None and self.max_count is None:
-            raise ValueError("coverage = 'maximise' needs a number of sites: set count "
-                             "(and/or max_count), or use coverage = 'all'")
+        if self.count is not None and self.count_from_plan is not None:
+            raise ValueError("give count or count_from_plan, not both")
+        if self.coverage == "maximise" and self.count is None and self.max_count is None \
+                and self.count_from_plan is None:
+            raise ValueError("coverage = 'maximise' needs a number of sites: set count, "
+                             "count_from_plan or max_count, or use coverage = 'all'")
+        if self.reach == "road" and self.radius_m is None:
+            raise ValueError("reach = 'road' needs radius_m (the reach in metres by road)")
+
+
+@dataclass(frozen=True)
+class LayerConfig:
+    """A boundary or area layer (shapefile, GeoPackage or GeoJSON) and its field mapping."""
+
+    path: Path = spec(doc="the layer file, relative to the inputs folder")
+    code: str = spec("CODE", doc="field holding the unit's code")
+    name: str = spec("NAME", doc="field holding the unit's name")
+    population: str | None = spec(None, doc="field holding the population (a number)")
+    class_field: str | None = spec(None, doc="field holding the unit's class")
+    classes: dict[str, tuple[str, ...]] = spec(
+        None, doc="class -> values of class_field that mean it (a value matches when it equals "
+        "or starts with one of them, so 'R' matches R2 and R21)")
+    layer: str | None = spec(None, doc="layer name inside a GeoPackage with several layers")
+    encoding: str = spec("auto", doc="'auto' (from the .cpg, else detected), 'utf-8' or 'gbk'")
+    crs: str | None = spec(None, doc="the CRS when the file has none (no .prj), e.g. EPSG:4547")
+    datum: Literal["wgs84", "cgcs2000", "gcj02", "bd09"] = spec(
+        "wgs84", doc="gcj02 or bd09 when the coordinates come from Gaode or Baidu")
+
+
+@dataclass(frozen=True)
+class FacilitiesConfig:
+    """Existing facilities from a CSV file with longitude and latitude."""
+
+    path: Path = spec(doc="the CSV file, relative to the inputs folder")
+    lon: str = spec("lon", doc="longitude column")
+    lat: str = spec("lat", doc="latitude column")
+    name: str = spec("name", doc="name column")
+    id: str = spec("id", doc="identifier column")
+    type: str = spec("type", doc="facility type column")
+    datum: Literal["wgs84", "cgcs2000", "gcj02", "bd09"] = spec(
+        "wgs84", doc="the datum of every row, unless datum_field says otherwise")
+    datum_field: str | None = spec(None, doc="column naming each row's datum (WGS84, GCJ-02…)")
+    types: dict[str, tuple[str, ...]] = spec(
+        None, doc="facility type -> the tiers it counts as (an empty list: shown, not counted)")
+
+
+@dataclass(frozen=True)
+class InputsConfig:
+    """Where the input files are: the user's real files, else the generated ones."""
+
+    real: str | None = spec(None, doc="folder of the user's real files (relative to the "
+                            "scenario file)")
+    generated: str | None = spec(None, doc="folder written by `siting generate`, used when "
+                                 "the real folder holds none of the files")
+    seed: int = spec(2021, doc="the generator's seed for the generated folder")
 
 
 @dataclass(frozen=True)
@@ -121,6 +182,11 @@ class Scenario:
     tiers: dict[str, TierConfig] = spec()
     title: str = ""
     lang: Literal["zh", "en"] = "zh"
+    county: str | None = spec(None, doc="NBS code of the county, e.g. '410122'")
+    inputs: InputsConfig | None = None
+    layers: dict[str, LayerConfig] = spec(None, doc="[layers.townships], [layers.villages], "
+                                          "[layers.areas]")
+    facilities: FacilitiesConfig | None = None
     objective: Literal["min_cost"] = "min_cost"
     candidates: CandidateConfig = field(default_factory=CandidateConfig)
     existing: ExistingConfig = field(default_factory=ExistingConfig)
@@ -129,10 +195,21 @@ class Scenario:
     solver: SolverConfig = field(default_factory=SolverConfig)
     map: MapConfig = field(default_factory=MapConfig)
     path: Path = field(default=Path(), compare=False, metadata={"internal": True})
+    data_dir: Path = field(default=Path(), compare=False, metadata={"internal": True})
+    generated: bool = field(default=False, compare=False, metadata={"internal": True})
 
     def input_files(self) -> dict[str, Path]:
         """Every input file of the run, by role (for hashing and validation)."""
-        return {"network.osm": self.network.osm}
+        files = {"network.osm": self.network.osm}
+        for key, layer in (self.layers or {}).items():
+            files[f"layers.{key}"] = layer.path
+        if self.facilities is not None:
+            files["facilities"] = self.facilities.path
+        return files
+
+    def layer(self, key: str) -> LayerConfig:
+        """The [layers.<key>] section."""
+        return (self.layers or {})[key]
 
 
 def load(path: str | Path) -> Scenario:
@@ -146,7 +223,8 @@ def load(path: str | Path) -> Scenario:
     Returns
     -------
     Scenario
-        The validated scenario, with relative paths resolved against the file's folder.
+        The validated scenario. Input paths are resolved against the inputs folder in use
+        (see :func:`choose_inputs`), or the scenario's folder when there is no [inputs].
 
     Raises
     ------
@@ -156,8 +234,10 @@ def load(path: str | Path) -> Scenario:
     """
     path = Path(path)
     table = _read_toml(path)
+    here = path.resolve().parent
+    data_dir, generated = choose_inputs(table.get("inputs"), here, path, table)
     problems: list[str] = []
-    built = _schema.build(Scenario, table, "", problems, base=path.resolve().parent)
+    built = _schema.build(Scenario, table, "", problems, base=data_dir)
     if built is not None:
         problems.extend(_cross_checks(built))
     if problems:
@@ -165,7 +245,104 @@ def load(path: str | Path) -> Scenario:
         raise ScenarioError(f"{path}: {len(problems)} problem(s) in the scenario:\n{lines}\n"
                             "Fix these keys in the file and run again.")
     assert built is not None
-    return replace(built, path=path)
+    built = replace(built, path=path, data_dir=data_dir, generated=generated)
+    return replace(built, network=replace(built.network, osm=_glob(built.network.osm, path)))
+
+
+def _named_files(table: dict[str, object]) -> list[str]:
+    """The input file names a scenario table gives (before validation)."""
+    names = []
+    net = table.get("network")
+    if isinstance(net, dict) and isinstance(net.get("osm"), str):
+        names.append(net["osm"])
+    layers = table.get("layers")
+    if isinstance(layers, dict):
+        names += [v["path"] for v in layers.values()
+                  if isinstance(v, dict) and isinstance(v.get("path"), str)]
+    fac = table.get("facilities")
+    if isinstance(fac, dict) and isinstance(fac.get("path"), str):
+        names.append(fac["path"])
+    return names
+
+
+def _present(folder: Path, name: str) -> bool:
+    if any(ch in name for ch in "*?["):
+        return any(folder.glob(name))
+    return (folder / name).exists()
+
+
+def choose_inputs(inputs: object, here: Path, path: Path,
+                  table: dict[str, object]) -> tuple[Path, bool]:
+    """The folder input paths are relative to, and whether it holds generated data.
+
+    With ``[inputs] real = …, generated = …``: the real folder when it holds the files the
+    scenario names; the generated folder when the real one holds none of them. A real
+    folder holding only some of them is an error (listing the missing ones), never silently
+    replaced by generated data. Without [inputs], the scenario's own folder.
+    """
+    if not isinstance(inputs, dict):
+        return here, (here / "GENERATED.json").is_file()
+    real, gen = input_folders(inputs, here)
+    names = _named_files(table)
+    have = [n for n in names if real is not None and real.is_dir() and _present(real, n)]
+    if real is not None and have and len(have) == len(names):
+        return real, False
+    if have:
+        missing = ", ".join(n for n in names if n not in have)
+        raise ScenarioError(
+            f"{path}: the real inputs folder {real} holds {', '.join(have)} but not {missing}. "
+            "Add the missing files (see the README, 'A real county run'), or move the folder "
+            "away to run on generated data.")
+    if gen is not None:
+        if (gen / "GENERATED.json").is_file():
+            return gen, True
+        where = f"{real} holds none of {', '.join(names)}, and " if real is not None else ""
+        raise ScenarioError(
+            f"{path}: no input files: {where}no generated data is in {gen}. "
+            + (f"Put the real files in {real}, or generate " if real is not None else
+               "Generate ")
+            + f"stand-ins with `siting generate {gen.name}` (or `make {gen.name}`, or "
+            "`siting run --generate`).")
+    raise ScenarioError(f"{path}: no input files in {real} (expected {', '.join(names)}). "
+                        "Put the files there, or fix [inputs] real.")
+
+
+def input_folders(inputs: dict[str, object], here: Path) -> tuple[Path | None, Path | None]:
+    """The [inputs] real and generated folders, resolved against the scenario's folder."""
+    real = inputs.get("real")
+    gen = inputs.get("generated")
+    return ((here / real).resolve() if isinstance(real, str) else None,
+            (here / gen).resolve() if isinstance(gen, str) else None)
+
+
+def generated_fallback(path: str | Path) -> tuple[str, Path, int] | None:
+    """(county slug, folder, seed) when the scenario runs on generated data (no real files)."""
+    path = Path(path)
+    table = _read_toml(path)
+    inputs = table.get("inputs")
+    if not isinstance(inputs, dict):
+        return None
+    real, gen = input_folders(inputs, path.resolve().parent)
+    if gen is None:
+        return None
+    names = _named_files(table)
+    if real is not None and real.is_dir() and any(_present(real, n) for n in names):
+        return None
+    seed = inputs.get("seed", 2021)
+    return gen.name, gen, seed if isinstance(seed, int) else 2021
+
+
+def _glob(p: Path, scenario: Path) -> Path:
+    """Resolve a path that may hold a wildcard (roads.osm* → roads.osm.pbf)."""
+    if not any(ch in p.name for ch in "*?["):
+        return p
+    hits = sorted(p.parent.glob(p.name))
+    if len(hits) == 1:
+        return hits[0]
+    if not hits:
+        return p            # reported as missing by the reader, with the pattern
+    raise ScenarioError(f"{scenario}: [network] osm = '{p.name}' matches several files in "
+                        f"{p.parent}: {', '.join(h.name for h in hits)}. Keep one, or name it.")
 
 
 def _read_toml(path: Path) -> dict[str, object]:
@@ -184,15 +361,60 @@ def _read_toml(path: Path) -> dict[str, object]:
 
 def _cross_checks(s: Scenario) -> list[str]:
     problems = []
+    layers = s.layers or {}
+    for key in layers:
+        if key not in LAYERS:
+            problems.append(f"unknown layer [layers.{key}]: the layers are {', '.join(LAYERS)}")
     for name, tier in s.tiers.items():
         if name not in TIERS:
             problems.append(f"unknown tier [tiers.{name}]: the tiers are {', '.join(TIERS)}")
-        elif name in ("village", "community", "locker") and tier.radius_m is None:
-            problems.append(f"[tiers.{name}] needs radius_m (the reach in metres by road)")
+            continue
+        problems += _tier_checks(s, name, tier)
     used = set(s.existing.osm_post_offices) | set(s.colocation.tiers if s.colocation else ())
+    if s.facilities is not None:
+        for tiers in (s.facilities.types or {}).values():
+            used |= set(tiers)
     for name in sorted(used - set(s.tiers)):
-        problems.append(f"tier '{name}' is referred to (existing or colocation) but has no "
-                        f"[tiers.{name}] section")
+        problems.append(f"tier '{name}' is referred to (existing, facilities or colocation) "
+                        f"but has no [tiers.{name}] section")
     if not s.tiers:
         problems.append("[tiers] is empty: configure at least one tier")
+    return problems
+
+
+LAYERS = ("townships", "villages", "areas")
+
+
+def classes_of(s: Scenario, demand: str) -> tuple[str, ...]:
+    """The classes a demand source offers."""
+    if demand == "osm_buildings":
+        return BUILDING_CLASSES
+    if demand == "townships":
+        return ("township",)
+    layer = (s.layers or {}).get(demand)
+    return tuple((layer.classes or {}).keys()) if layer is not None else ()
+
+
+def _tier_checks(s: Scenario, name: str, tier: TierConfig) -> list[str]:
+    problems = []
+    if tier.demand != "osm_buildings" and tier.demand not in (s.layers or {}):
+        problems.append(f"[tiers.{name}] demand = '{tier.demand}' needs a [layers.{tier.demand}] "
+                        "section naming the layer file")
+        return problems
+    offered = classes_of(s, tier.demand)
+    unknown = [c for c in tier.classes if c not in offered]
+    if unknown:
+        problems.append(f"[tiers.{name}] classes {unknown} are not classes of '{tier.demand}' "
+                        f"(it has {list(offered)}); fix classes or the layer's classes map")
+    if tier.one_in_each is not None:
+        holders = [k for k in (s.layers or {}) if tier.one_in_each in classes_of(s, k)]
+        if not holders:
+            problems.append(f"[tiers.{name}] one_in_each = '{tier.one_in_each}' is not a class "
+                            "of any layer; add it to a layer's classes map")
+    if tier.count_from_plan is not None and s.county is None:
+        problems.append(f"[tiers.{name}] count_from_plan needs the scenario's county "
+                        "(top-level county = \"4101xx\")")
+    if tier.weight == "floor_area" and tier.demand != "osm_buildings":
+        problems.append(f"[tiers.{name}] weight = 'floor_area' needs demand = 'osm_buildings'; "
+                        "use 'population' or 'count' for layers")
     return problems

@@ -40,10 +40,11 @@ class Snapped:
 class AccessGraph:
     """The road graph of one mode plus one node per snapped point."""
 
-    graph: sp.csr_array   # symmetric, (n_road + p) square
+    graph: sp.csr_array   # symmetric, square: road nodes, then points, then their feet
     n_road: int
     node: np.ndarray      # (p,) the point's node in ``graph``, -1 if not snapped
     snapped: Snapped
+    xy: np.ndarray        # (graph nodes, 2) metric coordinates of every node
 
 
 def snap(net: RoadNetwork, mode: str, x: np.ndarray, y: np.ndarray, *,
@@ -99,6 +100,11 @@ def access_graph(net: RoadNetwork, mode: str, x: np.ndarray, y: np.ndarray, *,
     graph = symmetric_csr(u, v, w, n + p + len(k))
     node = np.full(p, -1, np.int64)
     node[k] = n + k
+    eu, ev = net.u[e], net.v[e]
+    feet = np.column_stack([net.x[eu] + t * (net.x[ev] - net.x[eu]),
+                            net.y[eu] + t * (net.y[ev] - net.y[eu])])
+    xy = np.vstack([np.column_stack([net.x, net.y]),
+                    np.column_stack([np.asarray(x, float), np.asarray(y, float)]), feet])
     log.debug("access graph (%s): %s points attached, %s too far from a road", mode,
               f"{len(k):,}", f"{p - len(k):,}")
-    return AccessGraph(graph=graph, n_road=n, node=node, snapped=s)
+    return AccessGraph(graph=graph, n_road=n, node=node, snapped=s, xy=xy)

@@ -110,23 +110,27 @@ def _roads(m: folium.Map, result: RunResult) -> None:
 
 def _demand_layer(m: folium.Map, result: RunResult, tier: str, *, show: bool) -> None:
     lang = result.scenario.lang
-    units = result.demand.iloc[result.tiers[tier].rows]
+    tr = result.tiers[tier]
+    rows = np.concatenate([tr.rows, tr.each_rows])
+    units = result.demand.iloc[rows]
     served = units[f"{tier}_served"].to_numpy()
     dist = units[f"{tier}_dist_m"].to_numpy()
     features = []
-    for geom, name, osm_id, cls, floor, ok, d in zip(
-            units.geometry, units["name"], units["osm_id"], units["class"], units["floor_m2"],
-            served, dist, strict=True):
+    for geom, code, name, cls, pop, floor, ok, d in zip(
+            units.geometry, units["code"], units["name"], units["class"], units["population"],
+            units["floor_m2"], served, dist, strict=True):
+        size = f"{floor:,.0f} m²" if floor else (f"{pop:,.0f}" if pop else "—")
         props = {
-            "name": esc(name) or esc(osm_id), "class": esc(labels.t(cls, lang)),
-            "floor": f"{floor:,.0f} m²", "dist": "—" if np.isnan(d) else f"{d:,.0f} m",
+            "name": esc(name) or esc(code), "code": esc(code),
+            "class": esc(labels.unit(str(cls), lang)), "size": size,
+            "dist": "—" if np.isnan(d) else f"{d:,.0f} m",
             "state": esc(labels.t("covered" if ok else "uncovered", lang)), "ok": bool(ok)}
-        features.append({"type": "Feature", "properties": props,
-                         "geometry": json.loads(shapely.to_geojson(
-                             shapely.set_precision(geom, 1e-6)))})
-    layer = f"{labels.t(tier, lang)} · {labels.t('buildings', lang)}"
-    fields = ["name", "class", "floor", "dist", "state"]
-    aliases = [labels.t(k, lang) for k in ("name", "class", "floor area", "distance", "status")]
+        features.append({"type": "Feature", "properties": props, "geometry": _lean(geom)})
+    kind = "buildings" if units["layer"].eq("osm_buildings").all() else "areas"
+    layer = f"{labels.t(tier, lang)} · {labels.t(kind, lang)}"
+    fields = ["name", "code", "class", "size", "dist", "state"]
+    aliases = [labels.t(k, lang) for k in ("name", "site", "class", "floor area", "distance",
+                                           "status")]
     folium.GeoJson(
         {"type": "FeatureCollection", "features": features}, name=layer, show=show,
         style_function=lambda f: {"fillColor": COVERED if f["properties"]["ok"] else UNCOVERED,
@@ -134,6 +138,14 @@ def _demand_layer(m: folium.Map, result: RunResult, tier: str, *, show: bool) ->
                                   "weight": 1, "fillOpacity": 0.55},
         tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True),
     ).add_to(m)
+
+
+def _lean(geom: shapely.Geometry, tolerance: float = 0.0) -> dict[str, Any]:
+    """GeoJSON of a geometry, coordinates rounded to 1e-6° (~0.1 m), optionally simplified."""
+    if tolerance > 0:
+        geom = shapely.simplify(geom, tolerance, preserve_topology=True)
+    geom = shapely.transform(geom, lambda xy: np.round(xy, 6))
+    return json.loads(shapely.to_geojson(geom))
 
 
 def _site_layer(m: folium.Map, result: RunResult, tier: str) -> None:
@@ -204,3 +216,74 @@ table.siting-popup th {{text-align:left; padding-right:8px; color:#495057;}}
 def _css(color: str) -> str:
     return {"darkblue": "#0b3d91", "green": "#2b8a3e", "purple": "#7048e8",
             "orange": "#f08c00"}.get(color, color)
+
+
+def write_city(cfg: Any, summary: dict[str, Any], sites: pd.DataFrame,
+               towns: Any, path: Path) -> None:
+    """The citywide map: townships shaded by village reach, sites clustered per tier."""
+    from offlinefolium import plugins
+
+    lang = cfg.lang
+    m = folium.Map(location=[34.72, 113.62], zoom_start=9, tiles=None, control_scale=True,
+                   prefer_canvas=True)
+    features = []
+    for row in towns.itertuples(index=False):
+        units = getattr(row, "village_units", 0) or 0
+        served = getattr(row, "village_served", 0) or 0
+        share = served / units if units else 1.0
+        props = {"name": esc(row.name), "code": esc(row.code), "county": esc(row.county),
+                 "villages": f"{served}/{units}" if units else "—",
+                 "outlets": int(getattr(row, "township_sites", 0) or 0),
+                 "community": int(getattr(row, "community_sites", 0) or 0),
+                 "lockers": int(getattr(row, "locker_sites", 0) or 0), "share": share}
+        features.append({"type": "Feature", "properties": props,
+                         "geometry": _lean(row.geometry, 2e-4)})
+    aliases = {"name": labels.t("name", lang), "code": labels.t("site", lang),
+               "county": "区县" if lang == "zh" else "county",
+               "villages": "行政村通达" if lang == "zh" else "villages reached",
+               "outlets": labels.t("township", lang), "community": labels.t("community", lang),
+               "lockers": labels.t("locker", lang)}
+    folium.GeoJson(
+        {"type": "FeatureCollection", "features": features},
+        name=labels.t("townships", lang),
+        style_function=lambda f: {"fillColor": COVERED if f["properties"]["share"] >= 1
+                                  else UNCOVERED, "color": "#343a40", "weight": 1,
+                                  "fillOpacity": 0.15 + 0.35 * (1 - f["properties"]["share"])},
+        tooltip=folium.GeoJsonTooltip(fields=list(aliases), aliases=list(aliases.values())),
+    ).add_to(m)
+    for tier in ("township", "village", "community", "locker"):
+        sel = sites[sites["tier"] == tier]
+        if len(sel) == 0:
+            continue
+        data = [[round(float(a), 6), round(float(b), 6), esc(n), st] for a, b, n, st in
+                zip(sel["lat"], sel["lon"], sel["name"].fillna(""), sel["status"], strict=True)]
+        plugins.FastMarkerCluster(
+            data, name=f"{labels.t(tier, lang)} ({len(sel):,})", show=tier != "community",
+            callback=_CLUSTER_CALLBACK).add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    met = sum(1 for t in summary["targets"] if t["met"])
+    note = ("（含生成数据）" if lang == "zh" else " (includes generated data)") \
+        if summary["generated_counties"] else ""
+    m.get_root().html.add_child(Element(
+        f'<div id="siting-title" class="siting-box">{esc(cfg.title)}{esc(note)}'
+        f'<div class="sub">{esc("规划目标达标" if lang == "zh" else "targets met")} '
+        f'{met}/{len(summary["targets"])}</div></div>' + _STYLE))
+    m.save(str(path))
+
+
+_CLUSTER_CALLBACK = """function (row) {
+    var marker = L.circleMarker(new L.LatLng(row[0], row[1]),
+        {radius: 5, weight: 1, color: row[3] === 'existing' ? '#495057' : '#e8590c',
+         fillOpacity: 0.8});
+    var label = document.createElement('span');
+    label.innerHTML = row[2];  // HTML-escaped by siting.webmap.esc: shows as text
+    marker.bindTooltip(label);
+    return marker;
+}"""
+
+_STYLE = """<style>
+.siting-box {position:fixed; z-index:9999; background:rgba(255,255,255,.93); padding:6px 10px;
+  border-radius:6px; box-shadow:0 1px 4px rgba(0,0,0,.3); font:13px/1.5 sans-serif;}
+#siting-title {top:10px; left:60px; font-size:16px; font-weight:600; max-width:60%;}
+#siting-title .sub {font-size:12px; font-weight:400; color:#495057;}
+</style>"""

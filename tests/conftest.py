@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-DEMO = ROOT / "models" / "demo.toml"
+DEMO = ROOT / "models" / "demo-haidian.toml"
 ORLIB = ROOT / "bench" / "orlib"
 
 

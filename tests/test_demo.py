@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from siting import outputs, pipeline
+from siting.snapping import access_graph
 
 
 def test_every_output_is_written(demo_outputs):
@@ -28,8 +29,7 @@ def test_targets_called_met_hold_by_an_independent_networkx_check(demo_run, demo
             continue
         tier = target["tier"]
         cfg = demo_run.scenario.tiers[tier]
-        graph = pipeline._access_graphs(demo_run.network, [cfg.network], demo_run.demand,
-                                        demo_run.sites, demo_run.scenario)[cfg.network]
+        graph = _access_graph(demo_run, cfg.network)
         g = nx.from_scipy_sparse_array(graph.graph, edge_attribute="length")
         open_ids = sites.loc[sites["tier"] == tier, "site_id"]
         nodes = pipeline.site_nodes(table.loc[open_ids].reset_index(), graph)
@@ -40,6 +40,14 @@ def test_targets_called_met_hold_by_an_independent_networkx_check(demo_run, demo
             assert dist.get(int(graph.node[i]), np.inf) <= cfg.radius_m + 1e-6
         checked += 1
     assert checked >= 1
+
+
+def _access_graph(run, mode):
+    n = len(run.demand)
+    ex = run.sites[run.sites["point"] >= n].sort_values("point")
+    x = np.concatenate([run.demand["x"].to_numpy(), ex["x"].to_numpy()])
+    y = np.concatenate([run.demand["y"].to_numpy(), ex["y"].to_numpy()])
+    return access_graph(run.network, mode, x, y, max_snap_m=run.scenario.network.max_snap_m)
 
 
 def test_report_states_proof_and_counts(demo_outputs, demo_run):

@@ -1,0 +1,193 @@
+"""The citywide run: every county's scenario, then one report against the plan's totals.
+
+``models/city.toml`` lists the county scenarios. Each runs in turn exactly as
+``siting run`` would (its own outputs in ``maps/<county>/``), and the city report adds them
+up target by target: townships with an outlet, administrative villages reached, community
+service points against the plan's 20,000, communities holding one, locker areas covered, and
+the cost per tier. Counties run on generated data are named as such.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from siting import _schema, kpi, labels, outputs, pipeline, report, scenario
+from siting._atomic import staging
+from siting._errors import ScenarioError
+from siting._schema import positive, spec
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CityConfig:
+    """The citywide run."""
+
+    counties: tuple[str, ...] = spec(doc="county scenario files, relative to this file")
+    name: str = "city"
+    title: str = "郑州市 邮政快递末端网点布局（全市汇总）"
+    lang: str = "zh"
+    plan_community_points: int = spec(20_000, check=positive, need="> 0")
+    path: Path = field(default=Path(), compare=False, metadata={"internal": True})
+
+
+@dataclass
+class CountyOutcome:
+    """What the city report keeps of one county's run (the full run is not kept in memory)."""
+
+    name: str
+    title: str
+    generated: bool
+    summary: dict[str, Any]
+    sites: pd.DataFrame
+    townships: gpd.GeoDataFrame
+    seconds: float
+
+
+def load(path: str | Path) -> CityConfig:
+    """Read and validate ``models/city.toml``."""
+    path = Path(path)
+    table = scenario._read_toml(path)
+    problems: list[str] = []
+    built = _schema.build(CityConfig, table, "", problems, base=path.resolve().parent)
+    if built is None:
+        lines = "\n".join(f"  - {p}" for p in problems)
+        raise ScenarioError(f"{path}: {len(problems)} problem(s):\n{lines}\nFix them and run "
+                            "again.")
+    from dataclasses import replace
+
+    return replace(built, path=path)
+
+
+def county_paths(cfg: CityConfig) -> list[Path]:
+    """The county scenario files, resolved."""
+    return [(cfg.path.resolve().parent / p) for p in cfg.counties]
+
+
+def run_county(path: Path, out_root: Path, *,
+               progress: pipeline.ProgressFactory | None = None) -> CountyOutcome:
+    """Run one county scenario, write its outputs, keep what the city report needs."""
+    start = time.perf_counter()
+    s = scenario.load(path)
+    result = pipeline.run(s, progress=progress)
+    outputs.write_all(result, out_root / s.name)
+    return CountyOutcome(
+        name=s.name, title=s.title or s.name, generated=result.generated,
+        summary=report.summary(result),
+        sites=outputs.site_table(result).assign(county=s.name),
+        townships=kpi.townships(result).assign(county=s.name),
+        seconds=time.perf_counter() - start)
+
+
+def aggregate(cfg: CityConfig, counties: list[CountyOutcome]) -> dict[str, Any]:
+    """The city report: each target summed over the counties."""
+    totals: dict[str, dict[str, float]] = {}
+    for c in counties:
+        for t in c.summary["targets"]:
+            kind = t["key"]
+            if t["unit"] == "weight":
+                continue
+            agg = totals.setdefault(kind, {"required": 0.0, "achieved": 0.0, "counties": 0})
+            agg["required"] += t["required"]
+            agg["achieved"] += t["achieved"]
+            agg["counties"] += 1
+    points = sum(int(c.sites[c.sites["tier"] == "community"].shape[0]) for c in counties)
+    cost: dict[str, dict[str, float]] = {}
+    for c in counties:
+        for tier, s in c.summary["sites"].items():
+            d = cost.setdefault(tier, {"new": 0, "existing": 0, "cost": 0.0})
+            d["new"] += s["new"]
+            d["existing"] += s["existing"]
+            d["cost"] += s["cost"]
+    lang = cfg.lang
+    targets = [
+        _target("township_cover", labels.city_text("township", lang), totals),
+        _target("village_cover", labels.city_text("village", lang), totals),
+        {"key": "community_plan", "target": labels.city_text("community_plan", lang,
+                                                             n=cfg.plan_community_points),
+         "required": cfg.plan_community_points, "achieved": points,
+         "met": points >= cfg.plan_community_points},
+        _target("community_each", labels.city_text("community_each", lang), totals),
+        _target("locker_cover", labels.city_text("locker", lang), totals),
+    ]
+    return {
+        "title": cfg.title, "lang": lang,
+        "generated_counties": [c.name for c in counties if c.generated],
+        "targets": [t for t in targets if t is not None],
+        "sites": cost,
+        "cost_total": round(sum(c.summary["cost"]["total"] for c in counties), 2),
+        "counties": [{"name": c.name, "title": c.title, "generated": c.generated,
+                      "seconds": round(c.seconds, 2),
+                      "targets_met": sum(t["met"] is True for t in c.summary["targets"]),
+                      "targets": sum(t["met"] is not None for t in c.summary["targets"]),
+                      "solver_status": c.summary["solver"]["status"],
+                      "gap": c.summary["solver"]["gap"],
+                      "network_nodes": c.summary["counts"]["network_nodes"],
+                      "network_segments": c.summary["counts"]["network_segments"],
+                      "demand": {t: s["demand_units"] for t, s in c.summary["sites"].items()},
+                      "sites": {t: s["new"] + s["existing"]
+                                for t, s in c.summary["sites"].items()},
+                      "solve_s": c.summary["timings_s"]["solve"],
+                      "cost": c.summary["cost"]["total"]} for c in counties],
+    }
+
+
+def _target(key: str, text: str, totals: dict[str, dict[str, float]]) -> dict[str, Any] | None:
+    t = totals.get(key)
+    if t is None:
+        return None
+    return {"key": key, "target": text, "required": t["required"], "achieved": t["achieved"],
+            "met": t["achieved"] >= t["required"]}
+
+
+def write(cfg: CityConfig, counties: list[CountyOutcome], out: Path) -> dict[str, Any]:
+    """Write the city outputs (report.json, report.md, sites.csv, map.html) atomically."""
+    summary = aggregate(cfg, counties)
+    sites = pd.concat([c.sites for c in counties], ignore_index=True)
+    towns = pd.concat([c.townships for c in counties], ignore_index=True)
+    with staging(out) as tmp:
+        (tmp / "report.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2,
+                                                    default=report._plain), encoding="utf-8")
+        (tmp / "report.md").write_text(_markdown(summary), encoding="utf-8")
+        sites.to_csv(tmp / "sites.csv", index=False, encoding="utf-8-sig", lineterminator="\n")
+        from siting import webmap
+
+        webmap.write_city(cfg, summary, sites, gpd.GeoDataFrame(towns, crs="EPSG:4326"),
+                          tmp / "map.html")
+    return summary
+
+
+def _markdown(d: dict[str, Any]) -> str:
+    zh = d["lang"] == "zh"
+    lines = [f"# {d['title']}", ""]
+    if d["generated_counties"]:
+        lines += ["**" + ("以下县区基于生成数据（非真实数据）：" if zh else
+                          "Counties run on GENERATED data (not real): ")
+                  + ", ".join(d["generated_counties"]) + "**", ""]
+    head = "| 目标 | 要求 | 实际 | 结果 |" if zh else "| target | required | achieved | result |"
+    lines += [head, "|---|---:|---:|---|"]
+    for t in d["targets"]:
+        met = labels.t("met" if t["met"] else "not met", d["lang"])
+        lines.append(f"| {t['target']} | {t['required']:,.0f} | {t['achieved']:,.0f} | {met} |")
+    lines += ["", "| 类型 | 新建 | 现有 | 费用 |" if zh else "| tier | new | existing | cost |",
+              "|---|---:|---:|---:|"]
+    for tier, s in d["sites"].items():
+        lines.append(f"| {labels.t(tier, d['lang'])} | {s['new']:,} | {s['existing']:,} | "
+                     f"{s['cost']:,.0f} |")
+    lines += ["", f"{'总费用' if zh else 'Total cost'}: **{d['cost_total']:,.0f}**", "",
+              "| county | generated | targets met | solver | gap | nodes | cost | s |",
+              "|---|---|---:|---|---:|---:|---:|---:|"]
+    for c in d["counties"]:
+        gap = "—" if c["gap"] is None else f"{100 * c['gap']:.3g}%"
+        lines.append(f"| {c['title']} | {'yes' if c['generated'] else 'no'} | "
+                     f"{c['targets_met']}/{c['targets']} | {c['solver_status']} | {gap} | "
+                     f"{c['network_nodes']:,} | {c['cost']:,.0f} | {c['seconds']:.1f} |")
+    return "\n".join(lines) + "\n"

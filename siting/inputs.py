@@ -1,0 +1,145 @@
+"""Read every input a scenario names: the road network, the demand units, existing sites.
+
+Demand units from every source share one table (``Inputs.units``): OSM buildings, and the
+features of the township, village/community and area layers, each with a ``layer``, a
+``code``, a ``name``, a ``class``, a ``population``, a floor area (buildings), a demand
+point (``x``/``y`` in the network's metric CRS and ``lon``/``lat``: a point inside the
+polygon) and its polygon in WGS84. Problems in several files are reported together.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from siting import demand, facilities, layers, osm
+from siting import network as roads
+from siting._errors import ValidationError
+from siting.scenario import Scenario
+
+log = logging.getLogger(__name__)
+
+UNIT_COLUMNS = ["layer", "code", "name", "class", "population", "floor_m2", "x", "y", "lon",
+                "lat"]
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything read from the input files."""
+
+    network: roads.RoadNetwork
+    units: gpd.GeoDataFrame
+    existing: pd.DataFrame
+    files: list[dict[str, object]]
+    notes: list[str] = field(default_factory=list)
+    layer_info: dict[str, dict[str, object]] = field(default_factory=dict)
+
+
+def sha256(path: Path) -> str:
+    """Hex SHA-256 of a file."""
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def load(scenario: Scenario) -> Inputs:
+    """Read and check all inputs of ``scenario``; raise one error listing every problem."""
+    net, data = _network(scenario)
+    problems: list[str] = []
+    frames, info = [], {}
+    for role, cfg in (scenario.layers or {}).items():
+        try:
+            got = layers.read(cfg, role)
+        except ValidationError as e:
+            problems.extend(e.problems)
+            continue
+        frames.append(_layer_units(got, role, net.crs))
+        info[role] = {"file": got.path.name, "encoding": got.encoding, "crs": got.crs,
+                      "features": len(got.units), "repaired": got.repaired}
+    existing, notes = _existing(scenario, data, net.crs, problems)
+    if problems:
+        raise ValidationError(problems)
+    if any(t.demand == "osm_buildings" for t in scenario.tiers.values()):
+        assert data is not None
+        frames.insert(0, _building_units(demand.buildings(data, scenario.buildings, net.crs)))
+    units = pd.concat(frames, ignore_index=True) if frames else _building_units(None)
+    units = gpd.GeoDataFrame(units, geometry="geometry", crs="EPSG:4326")
+    files = [{"role": role, "path": str(p), "bytes": p.stat().st_size, "sha256": sha256(p)}
+             for role, p in scenario.input_files().items() if p.is_file()]
+    return Inputs(net, units, existing, files, notes, info)
+
+
+def _network(scenario: Scenario) -> tuple[roads.RoadNetwork, osm.OsmData | None]:
+    path = scenario.network.osm
+    if path.name.lower().endswith(".graphml"):
+        return roads.from_graphml(path), None
+    data = osm.read(path)
+    return roads.from_ways(data.roads, data.path), data
+
+
+def _layer_units(got: layers.LayerRead, role: str, crs: str) -> pd.DataFrame:
+    u = got.units
+    lonlat = shapely.get_coordinates(layers.inner_point(u.geometry.to_numpy()))
+    x, y = roads.project(lonlat[:, 0], lonlat[:, 1], crs)
+    cls = u["class"].to_numpy()
+    return pd.DataFrame({
+        "layer": role, "code": u["code"].to_numpy(), "name": u["name"].to_numpy(),
+        "class": cls, "population": u["population"].to_numpy(dtype=float), "floor_m2": 0.0,
+        "x": x, "y": y, "lon": lonlat[:, 0], "lat": lonlat[:, 1],
+        "geometry": u.geometry.to_numpy()})
+
+
+def _building_units(b: gpd.GeoDataFrame | None) -> pd.DataFrame:
+    if b is None or len(b) == 0:
+        return pd.DataFrame({c: [] for c in [*UNIT_COLUMNS, "geometry"]})
+    return pd.DataFrame({
+        "layer": "osm_buildings", "code": b["osm_id"].astype(str).to_numpy(),
+        "name": b["name"].fillna("").astype(str).to_numpy(), "class": b["class"].to_numpy(),
+        "population": 0.0, "floor_m2": b["floor_m2"].to_numpy(dtype=float),
+        "x": b["x"].to_numpy(), "y": b["y"].to_numpy(), "lon": b["lon"].to_numpy(),
+        "lat": b["lat"].to_numpy(), "geometry": b.geometry.to_numpy()})
+
+
+def _existing(scenario: Scenario, data: osm.OsmData | None, crs: str,
+              problems: list[str]) -> tuple[pd.DataFrame, list[str]]:
+    tiers = list(scenario.tiers)
+    parts, notes = [], []
+    if scenario.existing.osm_post_offices and data is not None:
+        parts.append(facilities.from_osm_post_offices(data, scenario.existing.osm_post_offices,
+                                                      crs))
+    if scenario.facilities is not None:
+        try:
+            df, notes = facilities.from_csv(scenario.facilities, tiers, crs)
+            parts.append(df)
+        except ValidationError as e:
+            problems.extend(e.problems)
+    if not parts:
+        return pd.DataFrame(columns=["osm_id", "name", "source", "lon", "lat", "x", "y"]), notes
+    out = pd.concat(parts, ignore_index=True)
+    for t in tiers:
+        col = f"existing_{t}"
+        out[col] = out[col].astype("boolean").fillna(False).astype(bool) if col in out \
+            else False
+    out["osm_id"] = out["osm_id"].astype(str)
+    return out, notes
+
+
+def unit_label(units: pd.DataFrame, i: int) -> str:
+    """'410122100201 张庄村民委员会' — a unit's code and name for messages and reports."""
+    name = units["name"].iat[i]
+    return f"{units['code'].iat[i]} {name}".strip()
+
+
+def points(units: pd.DataFrame, existing: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The points attached to the access graphs: demand units, then existing sites."""
+    return (np.concatenate([units["x"].to_numpy(float), existing["x"].to_numpy(float)]),
+            np.concatenate([units["y"].to_numpy(float), existing["y"].to_numpy(float)]))
