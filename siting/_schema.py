@@ -10,6 +10,7 @@ Unknown keys are errors, with the closest known key suggested.
 from __future__ import annotations
 
 import dataclasses
+import os
 import difflib
 import types
 import typing
@@ -143,7 +144,7 @@ def _scalar(hint: Any, value: Any, key: str, problems: list[str], base: Path) ->
         return value
     if hint is Path and isinstance(value, str) and value.strip():
         path = Path(value).expanduser()
-        return path if path.is_absolute() else (base / path)
+        return path if path.is_absolute() else Path(os.path.normpath(base / path))
     if hint is Any:
         return value
     word = _TYPE_WORDS.get(hint, str(hint))

@@ -46,6 +46,13 @@ def _parser() -> argparse.ArgumentParser:
                      help="when the scenario has no real input files, make (or reuse) the "
                           "generated stand-ins first, as `siting generate` would")
     _verbosity(run)
+    val = sub.add_parser("validate", help="check every input of a scenario, report all problems",
+                         description="Read every input the scenario names and run every check "
+                                     "that can be made before solving; print one report of all "
+                                     "the problems found. Exit 0 when there is no error, 2 "
+                                     "otherwise. `siting run` makes the same checks first.")
+    val.add_argument("scenario", type=Path, help="scenario file (TOML)")
+    _verbosity(val)
     gen = sub.add_parser("generate", help="write generated stand-in inputs for counties",
                          description="Write seeded, generated stand-ins for the inputs no public "
                                      "data has (village/community and area polygons, roads, "
@@ -134,7 +141,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     out = args.out or Path("maps") / s.name
     log.info("scenario: %s (%s)", s.name, args.scenario)
     _say_inputs(s)
-    result = pipeline.run(s, progress=_progress_factory(not args.quiet))
+    prepared = pipeline.prepare(s, progress=_progress_factory(not args.quiet))
+    result = pipeline.run(s, prepared=prepared)
     outputs.write_all(result, out)
     met = [r for r in result.results if r.met is not None]
     ok = sum(r.met is True for r in met)
@@ -156,6 +164,32 @@ def _override_solver(s, args):  # type: ignore[no-untyped-def]
                              "for 0.1 %.")
         solver = replace(solver, rel_gap=args.gap)
     return replace(s, solver=solver)
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from siting import pipeline, scenario, validate
+    from siting._errors import ScenarioError, ValidationError
+
+    try:
+        s = scenario.load(args.scenario)
+    except ValidationError as e:
+        return _report_validation(args.scenario, validate.Findings(errors=e.problems))
+    except ScenarioError as e:
+        return _report_validation(args.scenario, validate.Findings(errors=[str(e)]))
+    _say_inputs(s)
+    try:
+        prepared = pipeline.prepare(s)
+    except ValidationError as e:
+        return _report_validation(args.scenario, validate.Findings(errors=e.problems))
+    except InputError as e:
+        return _report_validation(args.scenario, validate.Findings(errors=[str(e)]))
+    return _report_validation(args.scenario, validate.diagnose(prepared))
+
+
+def _report_validation(path: Path, findings) -> int:  # type: ignore[no-untyped-def]
+    verdict = "errors found" if findings.errors else "OK"
+    print(f"siting validate {path}: {verdict}\n{findings.text()}")
+    return 2 if findings.errors else 0
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
@@ -191,7 +225,8 @@ def _cmd_city(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": _cmd_run, "generate": _cmd_generate, "city": _cmd_city}
+COMMANDS = {"run": _cmd_run, "validate": _cmd_validate, "generate": _cmd_generate,
+            "city": _cmd_city}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -70,7 +70,8 @@ def from_csv(cfg: FacilitiesConfig, tiers: list[str], crs: str) -> tuple[pd.Data
     kind = df[cfg.type].fillna("").astype(str).str.strip().to_numpy()
     out = pd.DataFrame({"osm_id": df[cfg.id].astype(str).to_numpy(),
                         "name": df[cfg.name].fillna("").astype(str).to_numpy(),
-                        "source": kind, "lon": lon, "lat": lat})
+                        "source": kind, "lon": lon, "lat": lat,
+                        "row": np.arange(len(df)) + 2})
     out["x"], out["y"] = project(lon, lat, crs)
     for t in tiers:
         out[f"existing_{t}"] = [t in types.get(k, ()) for k in kind]

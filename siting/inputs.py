@@ -21,7 +21,7 @@ import shapely
 
 from siting import demand, facilities, layers, osm
 from siting import network as roads
-from siting._errors import ValidationError
+from siting._errors import InputError, ValidationError
 from siting.scenario import Scenario
 
 log = logging.getLogger(__name__)
@@ -53,21 +53,30 @@ def sha256(path: Path) -> str:
 
 def load(scenario: Scenario) -> Inputs:
     """Read and check all inputs of ``scenario``; raise one error listing every problem."""
-    net, data = _network(scenario)
     problems: list[str] = []
-    frames, info = [], {}
+    got: dict[str, layers.LayerRead] = {}
     for role, cfg in (scenario.layers or {}).items():
         try:
-            got = layers.read(cfg, role)
+            got[role] = layers.read(cfg, role)
         except ValidationError as e:
             problems.extend(e.problems)
-            continue
-        frames.append(_layer_units(got, role, net.crs))
-        info[role] = {"file": got.path.name, "encoding": got.encoding, "crs": got.crs,
-                      "features": len(got.units), "repaired": got.repaired}
-    existing, notes = _existing(scenario, data, net.crs, problems)
-    if problems:
+        except InputError as e:
+            problems.append(str(e))
+    clip = _clip_area(got.get("townships"), scenario.network.clip_buffer_m)
+    net = data = None
+    try:
+        net, data = _network(scenario, clip)
+    except InputError as e:
+        problems.append(str(e))
+    crs = net.crs if net is not None else _fallback_crs(got)
+    existing, notes = _existing(scenario, data, crs, problems)
+    if problems or net is None:
         raise ValidationError(problems)
+    frames = [_layer_units(g, role, net.crs) for role, g in got.items()]
+    info = {role: {"file": g.path.name, "encoding": g.encoding, "crs": g.crs,
+                   "features": len(g.units), "repaired": g.repaired} for role, g in got.items()}
+    notes += [f"{g.path.name}: {g.repaired} invalid polygon(s) repaired (make_valid)"
+              for g in got.values() if g.repaired]
     if any(t.demand == "osm_buildings" for t in scenario.tiers.values()):
         assert data is not None
         frames.insert(0, _building_units(demand.buildings(data, scenario.buildings, net.crs)))
@@ -78,11 +87,30 @@ def load(scenario: Scenario) -> Inputs:
     return Inputs(net, units, existing, files, notes, info)
 
 
-def _network(scenario: Scenario) -> tuple[roads.RoadNetwork, osm.OsmData | None]:
+def _clip_area(towns: layers.LayerRead | None, buffer_m: float) -> shapely.Geometry | None:
+    """The townships' outline buffered by ``buffer_m`` metres, in lon/lat (None: no clip)."""
+    if towns is None or len(towns.units) == 0 or buffer_m <= 0:
+        return None
+    outline = gpd.GeoSeries([shapely.union_all(towns.units.geometry.to_numpy())],
+                            crs="EPSG:4326")
+    metric = outline.estimate_utm_crs()
+    return outline.to_crs(metric).buffer(buffer_m).to_crs("EPSG:4326").iloc[0]
+
+
+def _fallback_crs(got: dict[str, layers.LayerRead]) -> str:
+    for g in got.values():
+        if len(g.units):
+            b = g.units.total_bounds
+            return roads.metric_crs(np.array([b[0], b[2]]), np.array([b[1], b[3]]))
+    return "EPSG:4547"
+
+
+def _network(scenario: Scenario, clip: shapely.Geometry | None,
+             ) -> tuple[roads.RoadNetwork, osm.OsmData | None]:
     path = scenario.network.osm
     if path.name.lower().endswith(".graphml"):
-        return roads.from_graphml(path), None
-    data = osm.read(path)
+        return roads.from_graphml(path, clip=clip), None
+    data = osm.read(path, clip=clip)
     return roads.from_ways(data.roads, data.path), data
 
 

@@ -16,6 +16,7 @@ import networkx as nx
 import numpy as np
 import osmnx as ox
 import scipy.sparse as sp
+import shapely
 from pyproj import CRS, Transformer
 
 from siting import osm
@@ -125,7 +126,8 @@ def from_ways(ways: osm.RoadWays, source: Path, *, crs: str | None = None) -> Ro
     return net
 
 
-def from_graphml(path: Path, *, crs: str | None = None) -> RoadNetwork:
+def from_graphml(path: Path, *, crs: str | None = None,
+                 clip: object | None = None) -> RoadNetwork:
     """Load a graph saved by ``osmnx.save_graphml`` (unprojected, with ``length`` on edges)."""
     try:
         g = ox.load_graphml(path)
@@ -150,9 +152,14 @@ def from_graphml(path: Path, *, crs: str | None = None) -> RoadNetwork:
         drive=np.array([osm.allowed(t, "drive") for t in tags]),
         highway=np.array([t["highway"] for t in tags], dtype=object),
         name=np.array([str(_first(r[2].get("name", ""))) for r in rows], dtype=object))
+    stored = np.array([float(r[2].get("length", np.nan)) for r in rows])
+    if clip is not None:
+        inside = shapely.contains_xy(clip, lon, lat)
+        keep = inside[a] | inside[b]
+        ways = osm.clip_roads(ways, clip)
+        stored = stored[keep]
     # simplified OSMnx edges are curved: take their stored length, not the chord
     net = from_ways(ways, path, crs=crs)
-    stored = np.array([float(r[2].get("length", np.nan)) for r in rows])
     length = np.where(np.isfinite(stored), stored, net.length)
     return RoadNetwork(**{**net.__dict__, "length": length})
 

@@ -91,7 +91,8 @@ class OsmData:
 class _Collector:
     """Accumulates road segments, areas and post offices while osmium streams the file."""
 
-    def __init__(self) -> None:
+    def __init__(self, bbox: tuple[float, float, float, float] | None = None) -> None:
+        self.bbox = bbox
         self.ids: list[int] = []
         self.lons: list[float] = []
         self.lats: list[float] = []
@@ -108,18 +109,27 @@ class _Collector:
         if not (walk or drive):
             return
         prev = None
+        prev_in = False
+        box = self.bbox
         for n in w.nodes:
             if not n.location.valid():
                 self.missing_nodes += 1
                 prev = None
                 continue
-            self.ids.append(n.ref)
-            self.lons.append(n.lon)
-            self.lats.append(n.lat)
-            if prev is not None and prev != n.ref:
+            lon, lat = n.lon, n.lat
+            here = box is None or (box[0] <= lon <= box[2] and box[1] <= lat <= box[3])
+            if prev is not None and prev != n.ref and (here or prev_in):
+                if not prev_in:        # the segment enters the box: keep its outer end too
+                    self.ids.append(prev)
+                    self.lons.append(prev_lon)
+                    self.lats.append(prev_lat)
                 self.seg.append((prev, n.ref, walk, drive, tags.get("highway", ""),
                                  tags.get("name", "")))
-            prev = n.ref
+            if here or (prev is not None and prev_in):
+                self.ids.append(n.ref)
+                self.lons.append(lon)
+                self.lats.append(lat)
+            prev, prev_in, prev_lon, prev_lat = n.ref, here, lon, lat
 
     def area(self, a: osmium.osm.Area) -> None:
         tags = a.tags
@@ -169,13 +179,17 @@ def _post_office(osm_id: int, tags: object, lon: float, lat: float) -> dict[str,
             "lon": float(lon), "lat": float(lat)}
 
 
-def read(path: Path) -> OsmData:
+def read(path: Path, *, clip: shapely.Geometry | None = None) -> OsmData:
     """Read roads, buildings, land use and post offices from an OSM file.
 
     Parameters
     ----------
     path
         An ``.osm``, ``.osm.bz2``, ``.osm.gz`` or ``.osm.pbf`` file.
+    clip
+        Optional area (lon/lat): only road segments with an end inside it, and buildings,
+        land use and post offices inside it, are kept — a province extract is cut to the
+        county while it is read.
 
     Returns
     -------
@@ -190,7 +204,7 @@ def read(path: Path) -> OsmData:
     """
     path = Path(path)
     _check_path(path)
-    col = _Collector()
+    col = _Collector(tuple(shapely.bounds(clip)) if clip is not None else None)
     try:
         for obj in osmium.FileProcessor(str(path)).with_locations().with_areas():
             if obj.is_way():
@@ -204,6 +218,15 @@ def read(path: Path) -> OsmData:
             f"{path}: the OSM file cannot be read ({e}). It may be truncated or corrupt: "
             "download it again, or check it with `osmium fileinfo`.") from e
     roads = col.roads()
+    buildings, landuse, posts = col.buildings, col.landuse, col.post_offices
+    if clip is not None:
+        total = len(roads.a)
+        roads = clip_roads(roads, clip)
+        buildings = [b for b in buildings if _inside(clip, b["geometry"])]
+        landuse = [b for b in landuse if _inside(clip, b["geometry"])]
+        posts = [p for p in posts if clip.contains(shapely.Point(p["lon"], p["lat"]))]
+        log.info("osm: clipped to the study area: %s of %s road segments kept",
+                 f"{len(roads.a):,}", f"{total:,}")
     if len(roads.a) == 0:
         raise InputError(
             f"{path}: no road (no way tagged highway=* usable on foot or by car) in the file. "
@@ -211,12 +234,30 @@ def read(path: Path) -> OsmData:
             "features.")
     log.info("osm: %s road segments on %s nodes, %s buildings, %s land-use areas, "
              "%s post offices", f"{len(roads.a):,}", f"{len(roads.node_id):,}",
-             f"{len(col.buildings):,}", f"{len(col.landuse):,}", f"{len(col.post_offices):,}")
+             f"{len(buildings):,}", f"{len(landuse):,}", f"{len(posts):,}")
     if col.missing_nodes:
         log.warning("osm: %s way nodes or areas without coordinates in %s were skipped "
                     "(ways cut at the extract's edge)", col.missing_nodes, path.name)
-    return OsmData(path=path, roads=roads, buildings=col.buildings, landuse=col.landuse,
-                   post_offices=col.post_offices)
+    return OsmData(path=path, roads=roads, buildings=buildings, landuse=landuse,
+                   post_offices=posts)
+
+
+def _inside(area: shapely.Geometry, geom: object) -> bool:
+    return bool(area.contains(shapely.point_on_surface(geom)))
+
+
+def clip_roads(roads: RoadWays, area: shapely.Geometry) -> RoadWays:
+    """Keep the segments with at least one end inside ``area`` (lon/lat), and their nodes."""
+    shapely.prepare(area)
+    inside = shapely.contains_xy(area, roads.lon, roads.lat)
+    keep = inside[roads.a] | inside[roads.b]
+    used = np.unique(np.concatenate([roads.a[keep], roads.b[keep]]))
+    remap = np.full(len(roads.node_id), -1, np.int64)
+    remap[used] = np.arange(len(used))
+    return RoadWays(node_id=roads.node_id[used], lon=roads.lon[used], lat=roads.lat[used],
+                    a=remap[roads.a[keep]], b=remap[roads.b[keep]], walk=roads.walk[keep],
+                    drive=roads.drive[keep], highway=roads.highway[keep],
+                    name=roads.name[keep])
 
 
 def _check_path(path: Path) -> None:

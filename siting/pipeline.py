@@ -21,6 +21,7 @@ import shapely
 from siting import candidates, checker, distances, inputs, labels, model
 from siting import frame as frame_mod
 from siting import network as roads
+from siting._errors import ValidationError
 from siting.scenario import Scenario, TierConfig
 from siting.snapping import AccessGraph, access_graph
 
@@ -96,15 +97,25 @@ class _Clock:
         self.times[name] = round(time.perf_counter() - start, 3)
 
 
-def run(scenario: Scenario, *, progress: ProgressFactory | None = None) -> RunResult:
-    """Run every stage of the scenario and verify the result.
+@dataclass
+class Prepared:
+    """Inputs read and distances computed: everything before the model."""
 
-    Parameters
-    ----------
-    scenario
-        A validated scenario.
-    progress
-        Optional factory of progress callbacks for the long stages, given the stage's label.
+    scenario: Scenario
+    inputs: inputs.Inputs
+    sites: pd.DataFrame
+    graphs: dict[str, AccessGraph]
+    tiers: dict[str, TierRun]
+    clock: _Clock
+
+
+def prepare(scenario: Scenario, *, progress: ProgressFactory | None = None) -> Prepared:
+    """Read every input, build the candidate sites and the coverage of every tier.
+
+    Raises
+    ------
+    ValidationError
+        Listing every problem found in the input files at once.
     """
     clock = _Clock()
     with clock.stage("read"):
@@ -123,22 +134,53 @@ def run(scenario: Scenario, *, progress: ProgressFactory | None = None) -> RunRe
                   for m in modes}
         tiers = {name: _tier(scenario, name, cfg, units, sites, graphs, progress)
                  for name, cfg in scenario.tiers.items()}
-    unsnapped = _unsnapped(units, sites, graphs, scenario)
+    return Prepared(scenario, inp, sites, graphs, tiers, clock)
+
+
+def run(scenario: Scenario, *, progress: ProgressFactory | None = None,
+        prepared: Prepared | None = None) -> RunResult:
+    """Run every stage of the scenario and verify the result.
+
+    Parameters
+    ----------
+    scenario
+        A validated scenario.
+    progress
+        Optional factory of progress callbacks for the long stages, given the stage's label.
+    prepared
+        The result of :func:`prepare` when the caller already has it (``siting run``
+        validates first).
+
+    Raises
+    ------
+    ValidationError
+        When the inputs have errors (everything :mod:`siting.validate` finds).
+    """
+    from siting import validate
+
+    prep = prepared or prepare(scenario, progress=progress)
+    findings = validate.diagnose(prep)
+    if findings.errors:
+        raise ValidationError(findings.errors)
+    clock, sites, units, tiers = prep.clock, prep.sites, prep.inputs.units, prep.tiers
+    unsnapped = _unsnapped(units, sites, prep.graphs, scenario)
     with clock.stage("model"):
         problem = _problem(scenario, sites, tiers)
         solution = model.optimise(problem, scenario.solver)
     for name, is_open in solution.open.items():
         sites[f"open_{name}"] = is_open
     with clock.stage("check"):
-        targets = _targets(scenario, units, sites, graphs, tiers)
+        targets = _targets(scenario, units, sites, prep.graphs, tiers)
         results, nearest = checker.verify(targets, solution.open)
     demand = _annotate(units, tiers, nearest, results)
     log.info("check: %d of %d targets met (independent recomputation)",
              sum(r.met is True for r in results), sum(r.met is not None for r in results))
-    return RunResult(scenario=scenario, network=net, sites=sites, demand=demand, tiers=tiers,
-                     solution=solution, results=results, unsnapped=unsnapped,
-                     timings=clock.times, inputs=inp.files, generated=scenario.generated,
-                     notes=inp.notes, layer_info=inp.layer_info)
+    return RunResult(scenario=scenario, network=prep.inputs.network, sites=sites, demand=demand,
+                     tiers=tiers, solution=solution, results=results, unsnapped=unsnapped,
+                     timings=clock.times, inputs=prep.inputs.files,
+                     generated=scenario.generated,
+                     notes=prep.inputs.notes + findings.warnings,
+                     layer_info=prep.inputs.layer_info)
 
 
 def site_nodes(sites: pd.DataFrame, graph: AccessGraph) -> np.ndarray:

@@ -29,6 +29,9 @@ class NetworkConfig:
     osm: Path = spec(doc="road network: .osm, .osm.bz2, .osm.pbf or .graphml")
     max_snap_m: float = spec(250.0, check=positive, need="> 0 metres",
                              doc="a point farther than this from any road is reported, not used")
+    clip_buffer_m: float = spec(5000.0, check=non_negative, need=">= 0 metres",
+                                doc="keep roads within this distance of the townships layer "
+                                "(0: keep the whole file)")
 
 
 @dataclass(frozen=True)
