@@ -10,8 +10,8 @@ Unknown keys are errors, with the closest known key suggested.
 from __future__ import annotations
 
 import dataclasses
-import os
 import difflib
+import os
 import types
 import typing
 from pathlib import Path

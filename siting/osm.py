@@ -110,6 +110,7 @@ class _Collector:
             return
         prev = None
         prev_in = False
+        prev_lon = prev_lat = 0.0
         box = self.bbox
         for n in w.nodes:
             if not n.location.valid():
