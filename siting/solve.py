@@ -124,7 +124,7 @@ class _HiGHS(pulp.HiGHS):
 
 
 def run(lp: pulp.LpProblem, cfg: SolverConfig, *, warm: dict[str, float] | None = None,
-        time_limit: float | None = None) -> Outcome:
+        time_limit: float | None = None, offset: float = 0.0) -> Outcome:
     """Solve ``lp`` in place (variable values set) and return what the solver proved.
 
     Parameters
@@ -137,6 +137,9 @@ def run(lp: pulp.LpProblem, cfg: SolverConfig, *, warm: dict[str, float] | None 
         Optional starting solution, variable name → value; must be feasible to help.
     time_limit
         Overrides ``cfg.time_limit_s`` (e.g. the time left for a later stage).
+    offset
+        A constant added to the objective and the bound (a part of the objective that is no
+        variable's, e.g. the p-median's nearest distances).
     """
     limit = cfg.time_limit_s if time_limit is None else max(1.0, time_limit)
     start = time.perf_counter()
@@ -144,7 +147,11 @@ def run(lp: pulp.LpProblem, cfg: SolverConfig, *, warm: dict[str, float] | None 
         out = _run_highs(lp, cfg, warm, limit)
     else:
         out = _run_cbc(lp, cfg, warm, limit)
-    out = Outcome(**{**out.__dict__, "seconds": time.perf_counter() - start})
+    shift = {"objective": None if out.objective is None else out.objective + offset,
+             "bound": None if out.bound is None else out.bound + offset}
+    if offset and out.objective is not None and out.bound is not None:
+        shift["gap"] = relative_gap(shift["objective"], shift["bound"])  # type: ignore[arg-type]
+    out = Outcome(**{**out.__dict__, **shift, "seconds": time.perf_counter() - start})
     log.info("solve: %s %s, objective %s, bound %s, gap %s, %.2f s", out.solver, out.status,
              _fmt(out.objective), _fmt(out.bound), _pct(out.gap), out.seconds)
     return out

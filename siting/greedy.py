@@ -1,0 +1,133 @@
+"""A greedy starting solution for the solver (a warm start), feasible or nothing.
+
+Per tier, starting from the existing and forced sites:
+
+1. cover — repeatedly open the site with the most uncovered rows per unit cost (a free
+   site first) until every coverable row is covered;
+2. count — while fewer sites are open than required, open the site reaching the most
+   weight not yet reached, then the cheapest, then the first;
+3. capacity — assign each row's demand, largest first, to open banks within reach with
+   room left; where there is none, open the largest bank at the reachable site with the
+   most room; finally give each new site the smallest bank that holds its load.
+
+The result is checked (cover, counts, capacity); if it is not feasible it is not used.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import scipy.sparse as sp
+
+from siting.model import Problem, TierData
+
+log = logging.getLogger(__name__)
+
+
+def start(problem: Problem) -> dict[str, np.ndarray] | None:
+    """Open sites per tier (bool, or bank size index for capacitated tiers), or None."""
+    out: dict[str, np.ndarray] = {}
+    for t in problem.tiers:
+        choice = _tier(t)
+        if choice is None:
+            log.debug("greedy: no feasible start for tier %s", t.name)
+            return None
+        out[t.name] = choice
+    return out
+
+
+def _tier(t: TierData) -> np.ndarray | None:
+    n = len(t.cost)
+    allowed = np.isfinite(t.cost) & ~t.existing
+    is_open = t.existing.copy()
+    if t.fixed is not None:
+        is_open |= t.fixed
+    if t.cover is not None:
+        _cover(sp.csr_array(t.cover, dtype=np.float64), t.cost, allowed, is_open)
+    if t.min_count > int(is_open.sum()):
+        _count(t, allowed, is_open)
+    if t.max_count is not None and is_open.sum() > t.max_count:
+        return None
+    if not t.capacitated:
+        return is_open
+    return _capacity(t, allowed, is_open, n)
+
+
+def _cover(m: sp.csr_array, cost: np.ndarray, allowed: np.ndarray, is_open: np.ndarray) -> None:
+    covered = (m @ is_open.astype(float)) > 0
+    coverable = (m @ (allowed | is_open).astype(float)) > 0
+    todo = coverable & ~covered
+    mt = m.T.tocsr()
+    while todo.any():
+        gain = mt @ todo.astype(float)
+        gain[~allowed | is_open] = 0
+        free = (gain > 0) & (cost <= 0)
+        score = np.where(free, np.inf, gain / np.maximum(cost, 1e-9))
+        j = int(np.argmax(score))
+        if gain[j] <= 0:
+            break
+        is_open[j] = True
+        todo[mt.indices[mt.indptr[j]:mt.indptr[j + 1]]] = False
+
+
+def _count(t: TierData, allowed: np.ndarray, is_open: np.ndarray) -> None:
+    reach = sp.csr_array(t.reach, dtype=np.float64) if t.reach is not None else None
+    weight = np.ones(reach.shape[0]) if reach is not None and t.weight is None else t.weight
+    reached = (reach @ is_open.astype(float)) > 0 if reach is not None else None
+    rt = reach.T.tocsr() if reach is not None else None
+    while is_open.sum() < t.min_count:
+        cand = allowed & ~is_open
+        if not cand.any():
+            return
+        if rt is not None and reached is not None:
+            gain = rt @ (np.asarray(weight) * ~reached)
+        else:
+            gain = np.zeros(len(cand))
+        order = np.lexsort((np.arange(len(cand)), t.cost, -gain))
+        j = int(order[np.flatnonzero(cand[order])[0]])
+        is_open[j] = True
+        if rt is not None and reached is not None:
+            reached[rt.indices[rt.indptr[j]:rt.indptr[j + 1]]] = True
+
+
+def _capacity(t: TierData, allowed: np.ndarray, is_open: np.ndarray, n: int,
+              ) -> np.ndarray | None:
+    assert t.demand is not None and t.cover is not None
+    rows = sp.csr_array(t.cover)[: len(t.demand)]
+    biggest = max(c for c, _ in t.sizes)
+    ex_cap = t.existing_capacity if t.existing_capacity is not None else np.zeros(n)
+    cap = np.where(t.existing, ex_cap, np.where(is_open, biggest, 0.0)).astype(float)
+    load = np.zeros(n)
+    for i in np.argsort(-t.demand, kind="stable"):
+        need = float(t.demand[i])
+        sites = rows.indices[rows.indptr[i]:rows.indptr[i + 1]]
+        sites = sites[is_open[sites] | allowed[sites]]
+        for j in sites[np.argsort(-(cap[sites] - load[sites]), kind="stable")]:
+            if need <= 1e-9:
+                break
+            if not is_open[j]:
+                continue
+            take = min(need, cap[j] - load[j])
+            if take > 0:
+                load[j] += take
+                need -= take
+        while need > 1e-9:
+            closed = sites[~is_open[sites]]
+            if len(closed) == 0:
+                return None
+            j = int(closed[0])
+            is_open[j] = True
+            cap[j] = biggest
+            take = min(need, biggest)
+            load[j] += take
+            need -= take
+    size = np.full(n, -1, dtype=np.int64)
+    caps = np.array([c for c, _ in t.sizes])
+    for j in np.flatnonzero(is_open & ~t.existing):
+        fits = np.flatnonzero(caps >= load[j] - 1e-9)
+        size[j] = int(fits[np.argmin(caps[fits])]) if len(fits) else -1
+        if size[j] < 0:
+            return None
+    size[t.existing] = 0
+    return size
