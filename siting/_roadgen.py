@@ -37,12 +37,29 @@ ROAD_WORDS = ("建设", "人民", "文化", "解放", "中原", "黄河", "长�
 
 @dataclass
 class OsmWriter:
-    """Accumulates nodes (metric x/y) and tagged ways; writes deterministic OSM XML."""
+    """Accumulates tagged polylines (metric x/y); writes deterministic OSM XML.
+
+    Where two roads cross they get a shared node (as roads crossing at grade have in
+    OSM), added when the file is written: see :func:`node_crossings`.
+    """
 
     crs: str
+    lines: list[tuple[np.ndarray, dict[str, str]]] = field(default_factory=list)
     xy: list[tuple[float, float]] = field(default_factory=list)
     ways: list[tuple[list[int], dict[str, str]]] = field(default_factory=list)
     _index: dict[tuple[int, int], int] = field(default_factory=dict)
+
+    def add(self, points: np.ndarray, tags: dict[str, str]) -> None:
+        """Add a road through ``points`` (k × 2)."""
+        self.lines.append((np.asarray(points, dtype=float), tags))
+
+    def finish(self) -> None:
+        """Node the crossings and give every point a node id (idempotent)."""
+        if self.ways or not self.lines:
+            return
+        noded = node_crossings([p for p, _ in self.lines])
+        for pts, (_, tags) in zip(noded, self.lines, strict=True):
+            self.way(pts, tags)
 
     def node(self, x: float, y: float) -> int:
         """The node at (x, y) rounded to 0.1 m, created if new (shared at junctions)."""
@@ -63,12 +80,12 @@ class OsmWriter:
         return ids
 
     def segments(self) -> shapely.MultiLineString:
-        """Every way as one geometry (for distance checks)."""
-        xy = np.asarray(self.xy)
-        return shapely.MultiLineString([xy[np.asarray(ids) - 1] for ids, _ in self.ways])
+        """Every road as one geometry (for distance checks)."""
+        return shapely.MultiLineString([p for p, _ in self.lines])
 
     def write(self, path: Path) -> None:
         """Write OSM XML 0.6: nodes in WGS84 (7 decimals), then ways."""
+        self.finish()
         to_wgs = Transformer.from_crs(self.crs, "EPSG:4326", always_xy=True)
         xy = np.asarray(self.xy)
         lon, lat = to_wgs.transform(xy[:, 0], xy[:, 1])
@@ -87,6 +104,35 @@ class OsmWriter:
             lines.append("  </way>")
         lines.append("</osm>")
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def node_crossings(lines: list[np.ndarray]) -> list[np.ndarray]:
+    """The polylines with a vertex added wherever another one crosses or touches them."""
+    geoms = np.array([shapely.LineString(p) for p in lines], dtype=object)
+    tree = shapely.STRtree(geoms)
+    a, b = tree.query(geoms, predicate="intersects")
+    keep = a < b
+    a, b = a[keep], b[keep]
+    extra: dict[int, list[np.ndarray]] = {}
+    points = shapely.intersection(geoms[a], geoms[b])
+    for i, j, p in zip(a, b, points, strict=True):
+        xy = shapely.get_coordinates(p) if p.geom_type in ("Point", "MultiPoint") else None
+        if xy is None or len(xy) == 0:
+            continue
+        extra.setdefault(int(i), []).append(xy)
+        extra.setdefault(int(j), []).append(xy)
+    out = []
+    for k, pts in enumerate(lines):
+        if k not in extra:
+            out.append(pts)
+            continue
+        add = np.vstack(extra[k])
+        along = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(pts, axis=0).T))])
+        where = shapely.line_locate_point(geoms[k], shapely.points(add))
+        merged = np.vstack([pts, add])
+        order = np.argsort(np.concatenate([along, where]), kind="stable")
+        out.append(merged[order])
+    return out
 
 
 def wiggle(a: np.ndarray, b: np.ndarray, rng: np.random.Generator, *, step: float,

@@ -93,6 +93,8 @@ def combine(existing: pd.DataFrame, nodes: pd.DataFrame, door: pd.DataFrame, *,
         sites[col] = sites[col].fillna(False).astype(bool) if col in sites else False
     sites["site_id"] = [f"S{i + 1:05d}" for i in range(len(sites))]
     sites["osm_id"] = sites["osm_id"].astype(str)
+    if "capacity" not in sites:
+        sites["capacity"] = np.nan
     sites["road_node"] = sites["road_node"].astype(np.int64)
     sites["point"] = sites["point"].astype(np.int64)
-    return sites[[*COLUMNS, *(f"existing_{t}" for t in tiers)]]
+    return sites[[*COLUMNS, "capacity", *(f"existing_{t}" for t in tiers)]]

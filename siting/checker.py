@@ -10,11 +10,12 @@ shows these results, not the solver's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import scipy.sparse as sp
 import shapely
+from scipy.sparse import csgraph
 
 from siting import distances
 
@@ -51,6 +52,22 @@ class InsideTarget:
 
 
 @dataclass(frozen=True)
+class CapacityTarget:
+    """Every unit's compartments fit into open banks within ``radius`` (a max-flow check)."""
+
+    key: str
+    tier: str
+    text: str
+    graph: sp.csr_array
+    xy: np.ndarray
+    site_node: np.ndarray      # (n,) every site's node in ``graph``
+    demand_node: np.ndarray    # (d,)
+    demand: np.ndarray         # (d,) compartments needed
+    radius: float
+    capacity: np.ndarray       # (n,) compartments of each site's bank (0 if none)
+
+
+@dataclass(frozen=True)
 class CountTarget:
     """At least ``required`` open sites of ``tier`` (existing included)."""
 
@@ -81,7 +98,16 @@ class Result:
                 "failing": self.failing}
 
 
-Target = CoverTarget | InsideTarget | CountTarget
+Target = CoverTarget | InsideTarget | CountTarget | CapacityTarget
+
+
+def with_capacity(t: Target, sites: object) -> Target:
+    """A capacity target given the open banks' compartments from the sites table."""
+    if not isinstance(t, CapacityTarget):
+        return t
+    col = f"compartments_{t.tier}"
+    cap = np.asarray(sites[col], dtype=float) if col in sites else t.capacity  # type: ignore[index]
+    return replace(t, capacity=cap)
 
 
 def verify(targets: list[Target], is_open: dict[str, np.ndarray],
@@ -104,6 +130,9 @@ def verify(targets: list[Target], is_open: dict[str, np.ndarray],
     results, nearest = [], {}
     for t in targets:
         opened = is_open.get(t.tier, np.zeros(0, dtype=bool))
+        if isinstance(t, CapacityTarget):
+            results.append(_capacity(t, opened))
+            continue
         if isinstance(t, CountTarget):
             got = int(opened.sum())
             results.append(Result(t.key, t.tier, t.text, "sites", t.required, got,
@@ -118,6 +147,30 @@ def verify(targets: list[Target], is_open: dict[str, np.ndarray],
             served = d <= t.radius + 1e-6
         results.append(_result(t, served))
     return results, nearest
+
+
+def _capacity(t: CapacityTarget, opened: np.ndarray) -> Result:
+    """Max flow source → units (demand) → open banks within reach → sink (capacity)."""
+    sites = np.flatnonzero(opened & (t.capacity > 0))
+    need = np.ceil(t.demand).astype(np.int64)
+    reach = distances.within(t.graph, t.demand_node, t.site_node[sites], t.radius,
+                             xy=t.xy).dist.tocoo()
+    d, s = len(need), len(sites)
+    src, sink = 0, d + s + 1
+    rows = np.concatenate([np.zeros(d, np.int64), 1 + reach.row, 1 + d + np.arange(s)])
+    cols = np.concatenate([1 + np.arange(d), 1 + d + reach.col, np.full(s, sink)])
+    caps = np.concatenate([need, need[reach.row],
+                           np.floor(t.capacity[sites] + 1e-9).astype(np.int64)])
+    g = sp.csr_array((caps.astype(np.int32), (rows, cols)), shape=(sink + 1, sink + 1))
+    flow, served = 0, np.zeros(d, dtype=bool)
+    if d:
+        result = csgraph.maximum_flow(g, src, sink)
+        flow = result.flow_value
+        got = np.asarray(result.flow.tocsr()[[0], 1:d + 1].todense()).ravel()
+        served = got >= need
+    failing = [str(i) for i in np.flatnonzero(~served)]
+    return Result(t.key, t.tier, t.text, "compartments", float(need.sum()), float(flow),
+                  bool(flow >= need.sum()), failing, served)
 
 
 def _holds_a_site(t: InsideTarget, opened: np.ndarray) -> np.ndarray:

@@ -72,6 +72,18 @@ def from_csv(cfg: FacilitiesConfig, tiers: list[str], crs: str) -> tuple[pd.Data
                         "name": df[cfg.name].fillna("").astype(str).to_numpy(),
                         "source": kind, "lon": lon, "lat": lat,
                         "row": np.arange(len(df)) + 2})
+    if cfg.capacity:
+        if cfg.capacity not in df.columns:
+            raise InputError(f"{path}: no column '{cfg.capacity}' (for capacity); its columns "
+                             f"are {', '.join(map(str, df.columns))}. Fix [facilities] "
+                             "capacity.")
+        cap = pd.to_numeric(df[cfg.capacity].replace("", np.nan), errors="coerce")
+        bad = np.flatnonzero(cap.notna().to_numpy() & (cap.to_numpy() < 0)) if len(cap) else []
+        if len(bad):
+            raise ValidationError([f"{path}: row {i + 2}: capacity '{df[cfg.capacity].iat[i]}' "
+                                   "is negative. Give the compartments (格口数) as a number."
+                                   for i in bad[:20]])
+        out["capacity"] = cap.to_numpy(dtype=float)
     out["x"], out["y"] = project(lon, lat, crs)
     for t in tiers:
         out[f"existing_{t}"] = [t in types.get(k, ()) for k in kind]

@@ -52,14 +52,15 @@ from siting._roadgen import OsmWriter
 
 log = logging.getLogger(__name__)
 
-VERSION = 2
+VERSION = 4
 SEED = 2021
 CRS = "EPSG:4547"
 OUT = Path(__file__).resolve().parents[1] / "data" / "generated"
 DENSITY = {"street": 12_000.0, "town": 6_000.0, "township": 4_000.0, "other": 6_000.0}
 PEOPLE_PER_AREA = 3_000
 BLOCK_M = 200.0
-PLAN_2020 = {"postal": 244, "express": 2_500}
+PLAN_2020 = {"postal": 244, "express": 2_500, "compartments": 520_000}
+BANK_SIZES = (48, 60, 72, 96, 120)   # compartments of the existing banks generated
 GCJ_SHARE = 0.2
 GAP_SHARE = 0.01
 GAP_CLEARANCE_M = 400.0
@@ -232,7 +233,7 @@ def build(fr: frame_mod.Frame, code: str, seed: int) -> Generated:
     villages = _committee_polygons(towns, seed)
     areas = _areas(towns, seed)
     roads, gaps = _roads(towns, villages, county, seed)
-    facilities = _facilities(fr, county, towns, villages, seed)
+    facilities = _facilities(fr, county, towns, villages, areas, seed)
     townships = gpd.GeoDataFrame({
         "CODE": [t.code for t in towns], "NAME": [t.name for t in towns],
         "COUNTY": code, "KIND": [t.kind for t in towns],
@@ -386,15 +387,16 @@ def _roads(towns: list[_Town], villages: gpd.GeoDataFrame, county: pd.Series, se
     capital = int(np.argmax([t.urban_pop for t in towns]))
     for n, (a, b) in enumerate(_roadgen.spanning_edges(seats, extra_second_nearest=True)):
         hw = "secondary" if capital in (a, b) else "tertiary"
-        osm.way(_roadgen.wiggle(seats[a], seats[b], rng, step=STEP_M["county"], amplitude=300),
+        osm.add(_roadgen.wiggle(seats[a], seats[b], rng, step=STEP_M["county"], amplitude=300),
                 {"highway": hw, "name": f"县道X{n + 1:03d}", "ref": f"X{n + 1:03d}"})
     links, centres = _village_links(towns, villages)
     gaps = _choose_gaps(links, centres, rng)
     for a_xy, b_xy, name in links:
         if not (_touches(a_xy, b_xy, centres, gaps)):
-            osm.way(_roadgen.wiggle(a_xy, b_xy, rng, step=STEP_M["village"], amplitude=120),
+            osm.add(_roadgen.wiggle(a_xy, b_xy, rng, step=STEP_M["village"], amplitude=120),
                     {"highway": "unclassified", "name": name})
     gaps = _confirm_gaps(osm, links, centres, gaps, rng)
+    osm.finish()
     return osm, gaps
 
 
@@ -406,7 +408,7 @@ def _grid_ways(osm: OsmWriter, t: _Town, rng: np.random.Generator) -> None:
             names[(axis, line)] = _roadgen.road_name(rng, "路" if axis == "x" else "街")
         main = line % 5 == 0
         k = int(BLOCK_M // STEP_M["street"])
-        osm.way(np.linspace(t.grid[a], t.grid[b], k + 1),
+        osm.add(np.linspace(t.grid[a], t.grid[b], k + 1),
                 {"highway": "secondary" if main else "residential",
                  "name": names[(axis, line)]})
 
@@ -476,7 +478,7 @@ def _confirm_gaps(osm: OsmWriter, links: list[Link], centres: dict[str, np.ndarr
             if shapely.distance(shapely.Point(centres[v]), net) > GAP_CLEARANCE_M][:want]
     for a, b, name in links:
         if _touches(a, b, centres, candidates) and not _touches(a, b, centres, kept):
-            osm.way(_roadgen.wiggle(a, b, rng, step=STEP_M["village"], amplitude=120),
+            osm.add(_roadgen.wiggle(a, b, rng, step=STEP_M["village"], amplitude=120),
                     {"highway": "unclassified", "name": name})
     net = osm.segments()
     return sorted(v for v in kept
@@ -484,7 +486,8 @@ def _confirm_gaps(osm: OsmWriter, links: list[Link], centres: dict[str, np.ndarr
 
 
 def _facilities(fr: frame_mod.Frame, county: pd.Series, towns: list[_Town],
-                villages: gpd.GeoDataFrame, seed: int) -> pd.DataFrame:
+                villages: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, seed: int,
+                ) -> pd.DataFrame:
     rng = _rng(seed, "facilities", county["code"])
     pops = fr.counties["pop2020"].to_numpy()
     k = int(np.flatnonzero(fr.counties["code"].to_numpy() == county["code"])[0])
@@ -514,6 +517,10 @@ def _facilities(fr: frame_mod.Frame, county: pd.Series, towns: list[_Town],
         i = int(rng.choice(len(vill), p=w / w.sum()))
         rows.append(("快递网点", f"{_brand(rng)}快递{vill['NAME'][i][:6]}服务点",
                      _village_centre(vill.geometry[i])))
+    n_plain = len(rows)
+    banks = _existing_banks(fr, county, areas, rng)
+    rows += [("智能快件箱", name, p) for name, p, _ in banks]
+    compartments = [""] * n_plain + [str(c) for _, _, c in banks]
     xy = np.array([p for _, _, p in rows], dtype=float)
     angle = rng.uniform(0, 2 * np.pi, len(rows))
     dist = rng.uniform(10, 40, len(rows))
@@ -527,7 +534,35 @@ def _facilities(fr: frame_mod.Frame, county: pd.Series, towns: list[_Town],
         "编号": [f"{county['code']}F{i + 1:05d}" for i in range(len(rows))],
         "名称": [r[1] for r in rows], "类型": [r[0] for r in rows],
         "经度": np.round(lon, 7), "纬度": np.round(lat, 7),
-        "坐标系": np.where(gcj, "GCJ-02", "WGS84"), "generated": 1})
+        "坐标系": np.where(gcj, "GCJ-02", "WGS84"), "格口数": compartments, "generated": 1})
+
+
+def _existing_banks(fr: frame_mod.Frame, county: pd.Series, areas: gpd.GeoDataFrame,
+                    rng: np.random.Generator) -> list[tuple[str, np.ndarray, int]]:
+    """Existing locker banks: the county's share (by urban population) of the 520,000
+    compartments of 2020, in about half of the areas (more banks where more people live).
+    """
+    urban = fr.counties["urban2020"].to_numpy(dtype=float)
+    k = int(np.flatnonzero(fr.counties["code"].to_numpy() == county["code"])[0])
+    total = int(apportion(PLAN_2020["compartments"], urban)[k])
+    if len(areas) == 0 or total == 0:
+        return []
+    chosen = np.flatnonzero(rng.uniform(size=len(areas)) < 0.5)
+    if len(chosen) == 0:
+        return []
+    weight = np.maximum(areas["POP"].to_numpy(dtype=float)[chosen], 500.0)
+    per_area = apportion(total, weight)
+    out = []
+    for i, budget in zip(chosen, per_area, strict=True):
+        geom = areas.geometry.iloc[i]
+        left = int(budget)
+        while left >= BANK_SIZES[0]:
+            size = int(rng.choice([s for s in BANK_SIZES if s <= left]))
+            p = np.array(shapely.get_coordinates(geom.representative_point())[0])
+            p = p + rng.uniform(-30, 30, 2)
+            out.append((f"{areas['NAME'].iloc[i]}智能快件箱", p, size))
+            left -= size
+    return out
 
 
 def _brand(rng: np.random.Generator) -> str:

@@ -25,11 +25,15 @@ from siting.model import Problem, TierData
 log = logging.getLogger(__name__)
 
 
-def start(problem: Problem) -> dict[str, np.ndarray] | None:
-    """Open sites per tier (bool, or bank size index for capacitated tiers), or None."""
+def start(problem: Problem, fixed: dict[str, np.ndarray] | None = None,
+          ) -> dict[str, np.ndarray] | None:
+    """Open sites per tier (bool, or bank size index for capacitated tiers), or None.
+
+    ``fixed`` gives ready choices for some tiers (e.g. from :mod:`siting.components`).
+    """
     out: dict[str, np.ndarray] = {}
     for t in problem.tiers:
-        choice = _tier(t)
+        choice = fixed[t.name] if fixed and t.name in fixed else _tier(t)
         if choice is None:
             log.debug("greedy: no feasible start for tier %s", t.name)
             return None

@@ -144,3 +144,10 @@ def city_text(kind: str, lang: str = "zh", *, n: int = 0) -> str:
     """A citywide target's wording."""
     zh, en = _CITY[kind]
     return (zh if lang == "zh" else en).format(n=n)
+
+
+def capacity_text(tier: str, lang: str = "zh") -> str:
+    """'Every area's parcels fit into the lockers within reach'."""
+    if lang == "zh":
+        return f"各区域快件格口需求均可由服务范围内的{t(tier, lang)}容纳"
+    return f"every area's compartment demand fits the {t(tier, lang)}s within reach"

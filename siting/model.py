@@ -9,8 +9,8 @@ Sites :math:`j = 1..n` are shared by all tiers :math:`t`. For each tier:
 
 - :math:`c_{tj}` the cost of a new site (``inf``: not allowed there); :math:`E_t` the
   existing sites (fixed open, no cost); for a capacitated tier, bank sizes
-  :math:`s` with capacity :math:`C_s` and cost :math:`c_s`, and the capacity
-  :math:`C^0_j` of each existing site;
+  :math:`s` with capacity :math:`C_s` and cost :math:`c_s` (a new bank costs
+  :math:`c_{tj} + c_s`), and the capacity :math:`C^0_j` of each existing site;
 - :math:`A_t` a 0/1 *cover* matrix: each of its rows (a demand unit, or a township's set of
   sites) must hold at least one open site; for a capacitated tier the first rows carry a
   demand :math:`d_i` (compartments);
@@ -31,6 +31,7 @@ tier; :math:`o_{tj} = \sum_s x_{tjs}` "open"; :math:`z_{ij} \ge 0` the demand of
     \sum_s x_{tjs} &\le 1 && \text{one bank size per site} \\
     \sum_j z_{ij} \ge d_i, \quad \sum_i z_{ij} &\le C^0_j + \sum_s C_s x_{tjs}
         && \text{capacity} \\
+    z_{ij} &\le d_i\, o_{tj} && \text{(strong linking: tightens the LP bound)} \\
     y_{ti} &\le \sum_j B_{tij}\, o_{tj} \\
     N_t \le \sum_j o_{tj} &\le M_t \\
     w_j \le o_{aj},\; w_j &\le o_{bj}
@@ -165,6 +166,7 @@ class _TierVars:
     sites: np.ndarray                       # allowed sites
     open: list[Pairs]                       # per allowed site: its o_tj as (var, 1) pairs
     capacity: list[Pairs]                   # per allowed site: (var, capacity) pairs
+    cost: list[Pairs]                       # per allowed site: (var, cost) pairs
     size_of: dict[str, tuple[int, int]]     # var name -> (site, size index)
     pos: np.ndarray                         # (n,) position of a site in ``sites``, -1
 
@@ -275,13 +277,14 @@ def build(problem: Problem) -> _Built:
 
 
 def _site_vars(lp: pulp.LpProblem, t: TierData, n: int, cost_terms: Pairs) -> _TierVars:
-    """x variables of a tier: one per allowed site, or one per bank size at new sites."""
+    """X variables of a tier: one per allowed site, or one per bank size at new sites."""
     sites = np.flatnonzero(t.allowed)
     pos = np.full(n, -1, np.int64)
     pos[sites] = np.arange(len(sites))
     fixed = t.fixed if t.fixed is not None else np.zeros(n, dtype=bool)
     open_: list[Pairs] = []
     cap: list[Pairs] = []
+    costs: list[Pairs] = []
     size_of: dict[str, tuple[int, int]] = {}
     ex_cap = t.existing_capacity if t.existing_capacity is not None else np.zeros(n)
     for j in sites:
@@ -290,6 +293,7 @@ def _site_vars(lp: pulp.LpProblem, t: TierData, n: int, cost_terms: Pairs) -> _T
                                   1, pulp.LpInteger)
             if not t.existing[j]:
                 cost_terms.append((var, float(t.cost[j])))
+            costs.append([] if t.existing[j] else [(var, float(t.cost[j]))])
             open_.append([(var, 1.0)])
             c = float(ex_cap[j]) if t.existing[j] else (max(s for s, _ in t.sizes)
                                                         if t.sizes else 0.0)
@@ -298,15 +302,17 @@ def _site_vars(lp: pulp.LpProblem, t: TierData, n: int, cost_terms: Pairs) -> _T
         vs = [lp.add_variable(f"x_{t.name}_{j}_s{k}", 0, 1, pulp.LpInteger)
               for k in range(len(t.sizes))]
         for k, var in enumerate(vs):
-            cost_terms.append((var, float(t.sizes[k][1])))
+            cost_terms.append((var, float(t.cost[j]) + float(t.sizes[k][1])))
             size_of[var.name] = (int(j), k)
+        costs.append([(var, float(t.cost[j]) + float(t.sizes[k][1]))
+                      for k, var in enumerate(vs)])
         if len(vs) > 1:
             lp += expr([(var, 1.0) for var in vs]) <= 1, f"size_{t.name}_{j}"
         if fixed[j]:
             lp += expr([(var, 1.0) for var in vs]) >= 1, f"fixed_{t.name}_{j}"
         open_.append([(var, 1.0) for var in vs])
         cap.append([(var, float(t.sizes[k][0])) for k, var in enumerate(vs)])
-    return _TierVars(sites, open_, cap, size_of, pos)
+    return _TierVars(sites, open_, cap, costs, size_of, pos)
 
 
 def _row_sites(m: sp.csr_array, i: int, v: _TierVars) -> np.ndarray:
@@ -338,6 +344,9 @@ def _add_capacity(lp: pulp.LpProblem, t: TierData, cover: sp.csr_array, v: _Tier
         zs = [lp.add_variable(f"z_{t.name}_{i}_{v.sites[k]}", 0) for k in p]
         for k, z in zip(p, zs, strict=True):
             load.setdefault(int(k), []).append((z, 1.0))
+            if not t.existing[v.sites[k]]:   # strong linking: nothing goes to a closed site
+                lp += expr([(z, 1.0)] + [(x, -float(d)) for x, _ in v.open[k]]) <= 0, \
+                    f"link_{t.name}_{i}_{v.sites[k]}"
         y = ys.get(i) if ys is not None else None
         if ys is not None and y is None:
             continue      # reached by an existing site, or weightless: nothing is due
@@ -353,7 +362,7 @@ def _add_capacity(lp: pulp.LpProblem, t: TierData, cover: sp.csr_array, v: _Tier
 def _add_reach(lp: pulp.LpProblem, name: str, tag: str, m: sp.csr_array, weight: np.ndarray,
                v: _TierVars, existing: np.ndarray, terms: Pairs,
                ) -> tuple[float, dict[int, pulp.LpVariable]]:
-    """y variables of weighted rows; returns the weight existing sites reach already."""
+    """Y variables of weighted rows; returns the weight existing sites reach already."""
     is_existing = existing[v.sites]
     already = 0.0
     ys: dict[int, pulp.LpVariable] = {}
@@ -440,7 +449,7 @@ def _add_colocation(lp: pulp.LpProblem, problem: Problem, tv: dict[str, _TierVar
 
 
 def optimise(problem: Problem, cfg: SolverConfig, *, warm: dict[str, np.ndarray] | None = None,
-             reduce: bool = True) -> Solution:
+             reduce: bool = True, cut: bool = True) -> Solution:
     """Reduce, build and solve the model, lexicographically (see the module docstring).
 
     Parameters
@@ -454,6 +463,9 @@ def optimise(problem: Problem, cfg: SolverConfig, *, warm: dict[str, np.ndarray]
         solution (:mod:`siting.greedy`) is used when it is feasible.
     reduce
         Apply :mod:`siting.reduce` first (the result is the same; the model is smaller).
+    cut
+        Add :mod:`siting.components` bounds for capacitated tiers (and start from their
+        components' solutions).
 
     Raises
     ------
@@ -462,7 +474,7 @@ def optimise(problem: Problem, cfg: SolverConfig, *, warm: dict[str, np.ndarray]
     SolverError
         When the solver finds no solution within its limits.
     """
-    from siting import greedy
+    from siting import components, greedy
     from siting import reduce as reducer
 
     t0 = time.perf_counter()
@@ -470,9 +482,11 @@ def optimise(problem: Problem, cfg: SolverConfig, *, warm: dict[str, np.ndarray]
     uncoverable = {t.name: _uncoverable_rows(t) for t in problem.tiers if t.cover is not None}
     small, stats = reducer.reduce(problem) if reduce else (problem, {})
     built = build(small)
+    cuts, starts = components.capacity_bounds(small, cfg) if cut else ({}, {})
+    _add_cuts(built, cuts)
     t_build = time.perf_counter() - t0
     if warm is None and problem.objective == "min_cost":
-        warm = greedy.start(small)
+        warm = greedy.start(small, fixed=starts)
     start = _warm_values(built, warm) if warm else None
     name1 = {"min_cost": "minimum cost", "max_coverage": "most reached weight",
              "p_median": "least weighted distance"}[problem.objective]
@@ -490,6 +504,16 @@ def optimise(problem: Problem, cfg: SolverConfig, *, warm: dict[str, np.ndarray]
         reached_weight=reached + built.already_reached, status=status, stages=tuple(stages),
         uncoverable=uncoverable, size=size, capacity=capacity, reductions=stats,
         seconds={"build": t_build, "solve": sum(o.seconds for _, o in stages)})
+
+
+def _add_cuts(built: _Built, cuts: dict[str, list[tuple[np.ndarray, float]]]) -> None:
+    """Component bounds: Σ bank cost at a component's sites ≥ its proven optimum alone."""
+    for name, found in cuts.items():
+        v = built.vars[name]
+        for k, (sites, bound) in enumerate(found):
+            pairs = [pair for j in sites if v.pos[j] >= 0 for pair in v.cost[v.pos[j]]]
+            if pairs:
+                built.lp += expr(pairs) >= bound * (1 - 1e-9), f"piece_{name}_{k}"
 
 
 def _uncoverable_rows(t: TierData) -> np.ndarray:
@@ -542,7 +566,7 @@ def cost_of(problem: Problem, is_open: dict[str, np.ndarray],
         new = is_open[t.name] & ~t.existing
         if t.sizes and size is not None and t.name in size:
             costs = np.array([c for _, c in t.sizes])
-            total += float(costs[size[t.name][new]].sum())
+            total += float(costs[size[t.name][new]].sum() + t.cost[new].sum())
         else:
             total += float(t.cost[new].sum())
     if problem.colocation is not None:

@@ -44,6 +44,7 @@ class TierRun:
     each_rows: np.ndarray          # units of one_in_each (indices into RunResult.demand)
     each_cover: sp.csr_array       # each_rows × sites, 0/1: the site lies inside the unit
     count: int                     # required number of sites (0: none)
+    demand: np.ndarray | None = None   # (rows,) compartments needed (capacitated tiers)
 
 
 @dataclass(frozen=True)
@@ -169,8 +170,12 @@ def run(scenario: Scenario, *, progress: ProgressFactory | None = None,
         solution = model.optimise(problem, scenario.solver)
     for name, is_open in solution.open.items():
         sites[f"open_{name}"] = is_open
+    for name, cap in solution.capacity.items():
+        if tiers[name].demand is not None:
+            sites[f"compartments_{name}"] = np.where(solution.open[name], cap, 0.0)
     with clock.stage("check"):
         targets = _targets(scenario, units, sites, prep.graphs, tiers)
+        targets = [checker.with_capacity(t, sites) for t in targets]
         results, nearest = checker.verify(targets, solution.open)
     demand = _annotate(units, tiers, nearest, results)
     log.info("check: %d of %d targets met (independent recomputation)",
@@ -235,12 +240,27 @@ def _tier(scenario: Scenario, name: str, cfg: TierConfig, units: pd.DataFrame,
         each = np.flatnonzero(units["class"].to_numpy() == cfg.one_in_each)
     each_cover = inside(units, each, sites)
     count = required_count(scenario, cfg)
+    need = compartments_needed(units, rows, cfg) if cfg.sizes else None
     how = (f"within {cfg.radius_m:g} m ({cfg.network})" if cfg.reach == "road" else "inside")
     log.info("distances %s: %s demand units × %s sites, %s pairs %s%s%s", name,
              f"{len(rows):,}", f"{len(sites):,}", f"{cover.nnz:,}", how,
              f"; one in each of {len(each):,} {cfg.one_in_each}" if len(each) else "",
              f"; at least {count:,} sites" if count else "")
-    return TierRun(name, cfg, rows, cover, dist, weight, each, each_cover, count)
+    if need is not None:
+        log.info("capacity %s: %s compartments needed by %s units", name,
+                 f"{need.sum():,.0f}", f"{len(rows):,}")
+    return TierRun(name, cfg, rows, cover, dist, weight, each, each_cover, count, need)
+
+
+def compartments_needed(units: pd.DataFrame, rows: np.ndarray, cfg: TierConfig) -> np.ndarray:
+    """Compartments each unit needs: residents × parcels/day × locker share × dwell days.
+
+    At least ``min_demand`` (a shop or office area has no residents but receives parcels),
+    rounded up to whole compartments.
+    """
+    pop = units["population"].to_numpy(float)[rows]
+    need = pop * cfg.parcels_per_person_day * cfg.locker_share * cfg.dwell_days
+    return np.ceil(np.maximum(need, cfg.min_demand))
 
 
 def _structure(m: sp.csr_array) -> sp.csr_array:
@@ -280,14 +300,25 @@ def _problem(scenario: Scenario, sites: pd.DataFrame, tiers: dict[str, TierRun],
             cover, reach, weight = sp.vstack([tr.cover, tr.each_cover]).tocsr(), None, None
         else:
             cover, reach, weight = tr.each_cover, tr.cover, tr.weight
+        sized = {}
+        if tr.config.sizes:
+            cap = sites["capacity"].to_numpy(float)
+            sized = {"sizes": tuple((float(b.compartments), float(b.cost))
+                                    for b in tr.config.sizes),
+                     "demand": tr.demand,
+                     "existing_capacity": np.where(existing & np.isfinite(cap), cap,
+                                                   np.where(existing,
+                                                            tr.config.existing_compartments,
+                                                            0.0))}
         data.append(model.TierData(name, cost=cost, existing=existing, cover=cover,
                                    reach=reach, weight=weight, min_count=tr.count,
-                                   max_count=tr.config.max_count))
+                                   max_count=tr.config.max_count, **sized))
     coloc = scenario.colocation
     pair = None
     if coloc and coloc.tiers[0] in tiers and coloc.tiers[1] in tiers:
         pair = (coloc.tiers[0], coloc.tiers[1], coloc.saving)
-    return model.Problem(n_sites=len(sites), tiers=tuple(data), colocation=pair)
+    return model.Problem(n_sites=len(sites), tiers=tuple(data), colocation=pair,
+                         objective=scenario.objective, budget=scenario.budget)
 
 
 def _targets(scenario: Scenario, units: pd.DataFrame, sites: pd.DataFrame,
@@ -323,6 +354,13 @@ def _targets(scenario: Scenario, units: pd.DataFrame, sites: pd.DataFrame,
         if tr.count:
             out.append(checker.CountTarget(f"{name}_count", name,
                                            labels.count_text(name, tr.count, lang), tr.count))
+        if tr.demand is not None and cfg.reach == "road":
+            g = graphs[cfg.network]
+            out.append(checker.CapacityTarget(
+                key=f"{name}_capacity", tier=name, text=labels.capacity_text(name, lang),
+                graph=g.graph, xy=g.xy, site_node=site_nodes(sites, g),
+                demand_node=g.node[tr.rows], demand=tr.demand,
+                radius=float(cfg.radius_m or 0.0), capacity=np.zeros(len(sites))))
     return out
 
 

@@ -10,6 +10,13 @@ Applied to the ``min_cost`` objective, tier by tier, where they are valid:
    whose cost (less any co-location saving it could earn) is no lower, is never needed
    (tiers with no count, no capacity, and no reach rows to maximise); a site reaching no
    row at all is the extreme case. Identical sites keep the cheapest, then the first.
+5. **idle sites** — in a tier without a count (capacitated ones included), a new site that
+   reaches no row of any kind and costs at least the co-location saving it could earn is
+   never opened;
+6. **interchangeable sites** — in a tier with a count of N, new sites alike in everything
+   (cost, the rows they cover and reach, and the partner tier's cost and rows at the same
+   site) are interchangeable, and an optimal solution opens at most N of them: the first N
+   are kept.
 
 Steps 1–4 repeat until nothing changes. Rows and sites are compared with sparse products
 (``A Aᵀ``, ``Aᵀ A``) after identical columns are merged, never with dense matrices.
@@ -37,6 +44,7 @@ def reduce(problem: Problem) -> tuple[Problem, dict[str, int]]:
     partner = _colocation_partner(problem)
     tiers = []
     for t in problem.tiers:
+        t = _drop_idle(t, partner.get(t.name, 0.0), stats)
         if t.cover is None or t.capacitated:
             tiers.append(t)
             continue
@@ -44,10 +52,80 @@ def reduce(problem: Problem) -> tuple[Problem, dict[str, int]]:
         for k in stats:
             stats[k] += s[k]
         tiers.append(t2)
+    tiers = _thin_interchangeable(problem, tiers, stats)
     out = replace(problem, tiers=tuple(tiers))
     log.info("reduce: %d rows implied or met, %d sites dominated, %d sites forced open",
              stats["rows_dropped"], stats["sites_dropped"], stats["sites_forced"])
     return out, stats
+
+
+def _rows_touching(t: TierData) -> np.ndarray:
+    """(n,) number of cover and reach rows each site reaches."""
+    n = len(t.cost)
+    total = np.zeros(n, dtype=np.int64)
+    for m in (t.cover, t.reach):
+        if m is not None:
+            total += np.bincount(sp.csr_array(m).indices, minlength=n)
+    return total
+
+
+def _drop_idle(t: TierData, saving: float, stats: dict[str, int]) -> TierData:
+    if t.min_count > 0:
+        return t
+    cheapest = t.cost + (min(c for _, c in t.sizes) if t.sizes else 0.0)
+    idle = np.isfinite(t.cost) & ~t.existing & (_rows_touching(t) == 0) & \
+        (cheapest >= saving)
+    if t.fixed is not None:
+        idle &= ~t.fixed
+    if not idle.any():
+        return t
+    stats["sites_dropped"] += int(idle.sum())
+    return replace(t, cost=np.where(idle, np.inf, t.cost))
+
+
+def _signatures(t: TierData) -> list[bytes]:
+    """Per site: the cost and the rows it covers and reaches, as bytes."""
+    n = len(t.cost)
+    parts: list[list[bytes]] = [[np.float64(c).tobytes()] for c in t.cost]
+    for m in (t.cover, t.reach):
+        if m is None:
+            continue
+        csc = sp.csc_array(m)
+        for j in range(n):
+            parts[j].append(b"|" + csc.indices[csc.indptr[j]:csc.indptr[j + 1]].tobytes())
+    return [b"".join(p) for p in parts]
+
+
+def _thin_interchangeable(problem: Problem, tiers: list[TierData],
+                          stats: dict[str, int]) -> list[TierData]:
+    by_name = {t.name: t for t in tiers}
+    out = []
+    for t in tiers:
+        if t.min_count <= 0 or t.sizes:
+            out.append(t)
+            continue
+        sig = _signatures(t)
+        other = None
+        if problem.colocation is not None and t.name in problem.colocation[:2]:
+            a, b, _ = problem.colocation
+            other = by_name.get(b if t.name == a else a)
+        osig = _signatures(other) if other is not None else None
+        free = np.flatnonzero(np.isfinite(t.cost) & ~t.existing &
+                              ~(t.fixed if t.fixed is not None else False))
+        seen: dict[bytes, int] = {}
+        drop = []
+        for j in free:
+            key = sig[j] + (b"#" + osig[j] if osig is not None else b"")
+            seen[key] = seen.get(key, 0) + 1
+            if seen[key] > t.min_count:
+                drop.append(j)
+        if drop:
+            stats["sites_dropped"] += len(drop)
+            cost = t.cost.copy()
+            cost[np.array(drop)] = np.inf
+            t = replace(t, cost=cost)
+        out.append(t)
+    return out
 
 
 def _colocation_partner(problem: Problem) -> dict[str, float]:

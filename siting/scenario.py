@@ -62,6 +62,14 @@ class BuildingConfig:
 
 
 @dataclass(frozen=True)
+class BankSize:
+    """A locker bank size: its compartments (格口) and its cost."""
+
+    compartments: int = spec(check=positive, need="> 0")
+    cost: float = spec(check=non_negative, need=">= 0")
+
+
+@dataclass(frozen=True)
 class TierConfig:
     """One facility tier: whom it serves, how far, at what cost, how many."""
 
@@ -86,8 +94,24 @@ class TierConfig:
                                        doc="a citywide plan total apportioned to the "
                                        "scenario's county by 2020 urban population")
     max_count: int | None = spec(None, check=non_negative, need=">= 0")
+    sizes: tuple[BankSize, ...] = spec((), doc="locker bank sizes: with them, demand must fit "
+                                       "the compartments of the banks within reach")
+    parcels_per_person_day: float = spec(
+        0.24, check=non_negative, need=">= 0",
+        doc="parcels a resident receives a day (2020: 11亿件 / 365 / 12.6 million people)")
+    locker_share: float = spec(0.3, check=lambda v: 0 <= v <= 1, need="in [0, 1]",
+                               doc="share of parcels delivered into lockers")
+    dwell_days: float = spec(1.5, check=positive, need="> 0",
+                             doc="days a parcel waits in its compartment")
+    min_demand: float = spec(20.0, check=non_negative, need=">= 0",
+                             doc="compartments for a unit without residents (shops, offices)")
+    existing_compartments: int = spec(60, check=positive, need="> 0",
+                                      doc="compartments of an existing bank whose size is "
+                                      "not given")
 
     def __post_init__(self) -> None:
+        if self.sizes and (self.reach != "road" or self.coverage != "all"):
+            raise ValueError("sizes (capacity) need reach = 'road' and coverage = 'all'")
         if self.count is not None and self.max_count is not None and self.max_count < self.count:
             raise ValueError(f"max_count = {self.max_count} is below count = {self.count}; "
                              "raise max_count or lower count")
@@ -135,6 +159,7 @@ class FacilitiesConfig:
     datum_field: str | None = spec(None, doc="column naming each row's datum (WGS84, GCJ-02…)")
     types: dict[str, tuple[str, ...]] = spec(
         None, doc="facility type -> the tiers it counts as (an empty list: shown, not counted)")
+    capacity: str | None = spec(None, doc="column of an existing locker bank's compartments")
 
 
 @dataclass(frozen=True)
@@ -190,7 +215,11 @@ class Scenario:
     layers: dict[str, LayerConfig] = spec(None, doc="[layers.townships], [layers.villages], "
                                           "[layers.areas]")
     facilities: FacilitiesConfig | None = None
-    objective: Literal["min_cost"] = "min_cost"
+    objective: Literal["min_cost", "max_coverage", "p_median"] = spec(
+        "min_cost", doc="min_cost: every hard target at least cost; max_coverage: most reach "
+        "within [budget]; p_median: least population-weighted distance for the counts")
+    budget: float | None = spec(None, check=non_negative, need=">= 0",
+                                doc="max_coverage: the most the new sites may cost")
     candidates: CandidateConfig = field(default_factory=CandidateConfig)
     existing: ExistingConfig = field(default_factory=ExistingConfig)
     buildings: BuildingConfig = field(default_factory=BuildingConfig)
@@ -382,6 +411,17 @@ def _cross_checks(s: Scenario) -> list[str]:
                         f"but has no [tiers.{name}] section")
     if not s.tiers:
         problems.append("[tiers] is empty: configure at least one tier")
+    if s.objective == "p_median":
+        if len(s.tiers) != 1:
+            problems.append("objective = 'p_median' sites one tier: keep one [tiers.*] section")
+        for name, t in s.tiers.items():
+            if t.reach != "road" or (t.count is None and t.count_from_plan is None):
+                problems.append(f"objective = 'p_median': [tiers.{name}] needs reach = 'road' "
+                                "and a count (the p of the p-median)")
+    if s.objective == "max_coverage" and s.budget is None and any(
+            t.max_count is None for t in s.tiers.values()):
+        problems.append("objective = 'max_coverage' needs a budget (top-level budget = …) or a "
+                        "max_count for every tier; otherwise everything would be opened")
     return problems
 
 
