@@ -9,6 +9,7 @@ Unknown keys are errors, with the closest known key suggested.
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import difflib
 import os
@@ -45,6 +46,17 @@ def non_negative(value: float) -> bool:
 def fraction(value: float) -> bool:
     """Check a value lies in [0, 1)."""
     return 0 <= value < 1
+
+
+def known_encoding(value: str) -> bool:
+    """Check a text encoding is 'auto' or one Python can decode."""
+    if value == "auto":
+        return True
+    try:
+        codecs.lookup(value)
+    except LookupError:
+        return False
+    return True
 
 
 def build(cls: type[T], table: Any, where: str, problems: list[str], *, base: Path) -> T | None:

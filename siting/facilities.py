@@ -109,8 +109,8 @@ def _read_table(path: Path) -> pd.DataFrame:
         except UnicodeDecodeError:
             continue
         except pd.errors.ParserError as e:
-            raise InputError(f"{path}: not a readable CSV ({e}). Save it as CSV (UTF-8 or "
-                             "GBK) with one header row.") from e
+            raise InputError(f"{path}: not a readable CSV ({str(e).strip()}). Save it as CSV "
+                             "(UTF-8 or GBK) with one header row.") from e
     raise InputError(f"{path}: neither UTF-8 nor GBK text. Save it as CSV in UTF-8.")
 
 

@@ -74,7 +74,10 @@ def load(scenario: Scenario) -> Inputs:
         raise ValidationError(problems)
     frames = [_layer_units(g, role, net.crs) for role, g in got.items()]
     info = {role: {"file": g.path.name, "encoding": g.encoding, "crs": g.crs,
-                   "features": len(g.units), "repaired": g.repaired} for role, g in got.items()}
+                   "features": len(g.units), "repaired": g.repaired,
+                   "unclassed_values": sorted(set(g.units.loc[g.units["class"] == "",
+                                                              "raw_class"]))}
+            for role, g in got.items()}
     notes += [f"{g.path.name}: {g.repaired} invalid polygon(s) repaired (make_valid)"
               for g in got.values() if g.repaired]
     if any(t.demand == "osm_buildings" for t in scenario.tiers.values()):
@@ -82,9 +85,37 @@ def load(scenario: Scenario) -> Inputs:
         frames.insert(0, _building_units(demand.buildings(data, scenario.buildings, net.crs)))
     units = pd.concat(frames, ignore_index=True) if frames else _building_units(None)
     units = gpd.GeoDataFrame(units, geometry="geometry", crs="EPSG:4326")
+    missing = _missing_demand(scenario, units)
+    if missing:       # before any distance is computed: a tier must have someone to serve
+        raise ValidationError(missing)
     files = [{"role": role, "path": str(p), "bytes": p.stat().st_size, "sha256": sha256(p)}
              for role, p in scenario.input_files().items() if p.is_file()]
     return Inputs(net, units, existing, files, notes, info)
+
+
+def _missing_demand(scenario: Scenario, units: pd.DataFrame) -> list[str]:
+    """A problem for each tier none of whose demand units is in the inputs."""
+    problems = []
+    for name, cfg in scenario.tiers.items():
+        served = units["layer"] == cfg.demand
+        if cfg.classes:
+            served &= units["class"].isin(list(cfg.classes))
+        if served.any():
+            continue
+        layer = units[units["layer"] == cfg.demand]
+        lc = (scenario.layers or {}).get(cfg.demand)
+        if len(layer) == 0:
+            where = f"the file named in [layers.{cfg.demand}]" if lc else "the OSM file"
+            problems.append(f"tier '{name}': the {cfg.demand} input holds no feature. Check "
+                            f"{where}.")
+            continue
+        values = sorted(set(layer["class"]) - {""})
+        where = f" (field '{lc.class_field}' of {lc.path.name})" if lc and lc.class_field else ""
+        problems.append(
+            f"tier '{name}': no {cfg.demand} feature is of class {list(cfg.classes)}; the "
+            f"classes found are {values or 'none'}{where}. Fix [layers.{cfg.demand}] classes "
+            "so its values map to the classes the tier serves.")
+    return problems
 
 
 def _clip_area(towns: layers.LayerRead | None, buffer_m: float) -> shapely.Geometry | None:

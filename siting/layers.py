@@ -5,10 +5,13 @@ Shapefile, GeoPackage or GeoJSON, read with ``pyogrio``:
 - **encoding** — a shapefile's ``.cpg`` when present; otherwise the DBF's text is tried as
   UTF-8 and, failing that, as GBK/GB18030 (what Chinese GIS software writes); or the
   scenario's ``encoding``;
+- **files** — a shapefile missing its ``.shx`` or ``.dbf``, or shorter than its headers say
+  (an interrupted copy), is refused; a GeoPackage with several layers needs ``layer``;
 - **CRS** — from the ``.prj`` (any EPSG or ESRI WKT: CGCS2000 geographic or Gauss–Krüger
   with or without the zone prefix, Web Mercator, World Mercator …); a layer without one is
-  refused unless the scenario gives ``crs``; GCJ-02/BD-09 coordinates are converted to WGS84
-  when the scenario declares ``datum`` (:mod:`siting.coords`);
+  refused unless the scenario gives ``crs``, and so is a layer that its CRS puts outside
+  China (a ``.prj`` that does not fit the coordinates); GCJ-02/BD-09 coordinates are
+  converted to WGS84 when the scenario declares ``datum`` (:mod:`siting.coords`);
 - **geometry** — invalid polygons are repaired (``make_valid``) and counted; empty, null or
   non-polygon geometries are problems that name the feature.
 
@@ -27,6 +30,8 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
+from pyproj import CRS
+from pyproj.exceptions import CRSError
 
 from siting import coords
 from siting._errors import InputError, ValidationError
@@ -88,21 +93,17 @@ def read(cfg: LayerConfig, role: str, classes: dict[str, tuple[str, ...]] | None
     path = cfg.path
     _check_file(path, role)
     encoding = detect_encoding(path) if cfg.encoding == "auto" else cfg.encoding
-    try:
-        gdf = pyogrio.read_dataframe(path, layer=cfg.layer, encoding=encoding,
-                                     on_invalid="ignore")
-    except Exception as e:  # GDAL raises its own error types for every kind of bad file
-        raise InputError(f"{path}: the {role} layer cannot be read ({e}). Check that all its "
-                         "files (.shp, .shx, .dbf, .prj) are present and complete.") from e
+    gdf = _read_frame(path, cfg, role, encoding)
     problems: list[str] = []
     crs = _crs(gdf, cfg, path, role, problems)
     units = _fields(gdf, cfg, path, role, classes if classes is not None else cfg.classes,
                     problems)
     units, repaired = _geometry(units, path, role, problems)
+    if crs and not problems:
+        units = units.set_crs(crs, allow_override=True).to_crs("EPSG:4326")
+        _check_in_china(units, path, role, crs, problems)
     if problems:
         raise ValidationError(problems)
-    if crs:
-        units = units.set_crs(crs, allow_override=True).to_crs("EPSG:4326")
     if cfg.datum in ("gcj02", "bd09"):
         units = _convert_datum(units, cfg.datum)
     out = LayerRead(path, units.reset_index(drop=True), encoding, crs, repaired)
@@ -136,11 +137,77 @@ def _check_file(path: Path, role: str) -> None:
         if missing:
             raise InputError(f"{path}: the shapefile has no {' or '.join(missing)} beside it. "
                              "Copy all the shapefile's files (.shp, .shx, .dbf, .prj, .cpg).")
+        short = _cut_off(path)
+        if short:
+            raise InputError(f"{path}: the shapefile is cut off ({'; '.join(short)}, as its "
+                             "header says). Copy it again from the source.")
+
+
+def _cut_off(path: Path) -> list[str]:
+    """The parts of a shapefile shorter than their headers say (an interrupted copy)."""
+    def head(p: Path, n: int) -> bytes:
+        with p.open("rb") as f:
+            return f.read(n)
+
+    want = {}
+    for suffix in (".shp", ".shx"):     # file length in 16-bit words, big-endian, at byte 24
+        h = head(path.with_suffix(suffix), 28)
+        want[suffix] = int.from_bytes(h[24:28], "big") * 2 if len(h) == 28 else 100
+    h = head(path.with_suffix(".dbf"), 12)  # header size + records × record size
+    want[".dbf"] = (int.from_bytes(h[8:10], "little") + int.from_bytes(h[4:8], "little")
+                    * int.from_bytes(h[10:12], "little")) if len(h) == 12 else 32
+    sizes = {s: path.with_suffix(s).stat().st_size for s in want}
+    return [f"{path.with_suffix(s).name} has {sizes[s]:,} of {want[s]:,} bytes"
+            for s in want if sizes[s] < want[s]]
+
+
+def _read_frame(path: Path, cfg: LayerConfig, role: str, encoding: str) -> gpd.GeoDataFrame:
+    if path.suffix.lower() != ".shp":
+        _check_layer_name(path, cfg, role)
+    try:
+        return pyogrio.read_dataframe(path, layer=cfg.layer, encoding=encoding,
+                                      on_invalid="ignore")
+    except UnicodeDecodeError as e:
+        from_cpg = cfg.encoding == "auto" and path.with_suffix(".cpg").is_file()
+        named = " (the encoding its .cpg names)" if from_cpg else ""
+        raise InputError(f"{path}: the {role} layer's text is not {encoding}{named} ({e}). Set "
+                         f"[layers.{role}] encoding to the file's encoding (\"gbk\" for most "
+                         "Chinese GIS exports, \"utf-8\")"
+                         + (", or correct the .cpg." if named else
+                            ", or to \"auto\" to detect it.")) from e
+    except Exception as e:  # GDAL raises its own error types for every kind of bad file
+        raise InputError(f"{path}: the {role} layer cannot be read ({e}). Check that all its "
+                         "files (.shp, .shx, .dbf, .prj) are present and complete."
+                         if path.suffix.lower() == ".shp" else
+                         f"{path}: the {role} layer cannot be read ({e}). Check that the file "
+                         "is complete: copy or export it again.") from e
+
+
+def _check_layer_name(path: Path, cfg: LayerConfig, role: str) -> None:
+    """A GeoPackage with several layers needs [layers.<role>] layer, naming one it has."""
+    try:
+        names = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
+    except Exception as e:  # not a readable vector file: GDAL's error types vary
+        raise InputError(f"{path}: the {role} layer cannot be read ({e}). Check that the file "
+                         "is complete: copy or export it again.") from e
+    if cfg.layer is not None and cfg.layer not in names:
+        raise InputError(f"{path}: there is no layer '{cfg.layer}' in the file; its layers are "
+                         f"{', '.join(names)}. Set [layers.{role}] layer to one of them.")
+    if cfg.layer is None and len(names) > 1:
+        raise InputError(f"{path}: the file holds {len(names)} layers ({', '.join(names)}). "
+                         f"Set [layers.{role}] layer to the one with the {role}.")
 
 
 def _crs(gdf: gpd.GeoDataFrame, cfg: LayerConfig, path: Path, role: str,
          problems: list[str]) -> str:
     if cfg.crs:
+        try:
+            CRS.from_user_input(cfg.crs)
+        except CRSError as e:
+            problems.append(f"{path}: [layers.{role}] crs = \"{cfg.crs}\" is not a coordinate "
+                            f"system PROJ knows ({e}). Give an EPSG code, e.g. crs = "
+                            "\"EPSG:4547\" for CGCS2000 3-degree Gauss–Krüger 114°E.")
+            return ""
         return cfg.crs
     if gdf.crs is None:
         problems.append(f"{path}: the {role} layer has no coordinate system (no .prj). Add "
@@ -149,6 +216,25 @@ def _crs(gdf: gpd.GeoDataFrame, cfg: LayerConfig, path: Path, role: str,
         return ""
     epsg = gdf.crs.to_epsg()
     return f"EPSG:{epsg}" if epsg else gdf.crs.to_wkt()
+
+
+CHINA = (73.0, 3.0, 136.0, 54.0)
+"""lon/lat bounds of China (west, south, east, north), to catch a .prj that does not fit."""
+
+
+def _check_in_china(units: gpd.GeoDataFrame, path: Path, role: str, crs: str,
+                    problems: list[str]) -> None:
+    if len(units) == 0:
+        return
+    west, south, east, north = units.total_bounds
+    if west >= CHINA[0] and south >= CHINA[1] and east <= CHINA[2] and north <= CHINA[3]:
+        return
+    name = crs if crs.startswith("EPSG:") else "the .prj's"
+    problems.append(f"{path}: read in the coordinate system {name}, the {role} layer lies at "
+                    f"longitude {west:.6g} to {east:.6g}, latitude {south:.6g} to {north:.6g}, "
+                    f"not in China: its .prj (or [layers.{role}] crs) does not fit the "
+                    f"coordinates. Set [layers.{role}] crs to the system the coordinates are "
+                    "in, e.g. crs = \"EPSG:4547\" for CGCS2000 Gauss–Krüger 114°E metres.")
 
 
 def _fields(gdf: gpd.GeoDataFrame, cfg: LayerConfig, path: Path, role: str,
@@ -228,8 +314,8 @@ def _geometry(units: gpd.GeoDataFrame, path: Path, role: str,
     wrong = ~missing & ~np.isin(types, (3, 6))
     for i in np.flatnonzero(wrong)[:20]:
         problems.append(f"{path}: feature {units['code'].iat[i]} ({units['name'].iat[i]}) of "
-                        f"the {role} layer is a {shapely.get_type_id(geom[i])} geometry, not a "
-                        "polygon. Export the layer as polygons.")
+                        f"the {role} layer is a {geom[i].geom_type}, not a polygon. Export the "
+                        "layer as polygons.")
     invalid = ~missing & ~wrong & ~shapely.is_valid(geom)
     if invalid.any():
         fixed = shapely.make_valid(geom[invalid])

@@ -7,6 +7,7 @@ reported together in one :class:`~siting._errors.ScenarioError`.
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -138,7 +139,9 @@ class LayerConfig:
         None, doc="class -> values of class_field that mean it (a value matches when it equals "
         "or starts with one of them, so 'R' matches R2 and R21)")
     layer: str | None = spec(None, doc="layer name inside a GeoPackage with several layers")
-    encoding: str = spec("auto", doc="'auto' (from the .cpg, else detected), 'utf-8' or 'gbk'")
+    encoding: str = spec("auto", check=_schema.known_encoding,
+                         need="'auto' or a text encoding: 'utf-8', 'gbk' or 'gb18030'",
+                         doc="'auto' (from the .cpg, else detected), 'utf-8' or 'gbk'")
     crs: str | None = spec(None, doc="the CRS when the file has none (no .prj), e.g. EPSG:4547")
     datum: Literal["wgs84", "cgcs2000", "gcj02", "bd09"] = spec(
         "wgs84", doc="gcj02 or bd09 when the coordinates come from Gaode or Baidu")
@@ -396,10 +399,10 @@ def _cross_checks(s: Scenario) -> list[str]:
     layers = s.layers or {}
     for key in layers:
         if key not in LAYERS:
-            problems.append(f"unknown layer [layers.{key}]: the layers are {', '.join(LAYERS)}")
+            problems.append(f"unknown layer [layers.{key}]: {_nearest('layers', key, LAYERS)}")
     for name, tier in s.tiers.items():
         if name not in TIERS:
-            problems.append(f"unknown tier [tiers.{name}]: the tiers are {', '.join(TIERS)}")
+            problems.append(f"unknown tier [tiers.{name}]: {_nearest('tiers', name, TIERS)}")
             continue
         problems += _tier_checks(s, name, tier)
     used = set(s.existing.osm_post_offices) | set(s.colocation.tiers if s.colocation else ())
@@ -426,6 +429,12 @@ def _cross_checks(s: Scenario) -> list[str]:
 
 
 LAYERS = ("townships", "villages", "areas")
+
+
+def _nearest(section: str, name: str, known: tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    listed = f"the {section} are {', '.join(known)}"
+    return f"did you mean [{section}.{close[0]}]? ({listed})" if close else listed
 
 
 def classes_of(s: Scenario, demand: str) -> tuple[str, ...]:

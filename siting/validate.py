@@ -2,10 +2,9 @@
 
 ``siting validate SCENARIO`` prints these findings; ``siting run`` makes the same checks
 first and stops on any error. File-level problems (a missing or unreadable file, a field
-that is not there, a bad row) are found while reading (:mod:`siting.inputs`); the checks
-here look across the inputs once they are read:
+that is not there, a bad row, a tier with no demand unit of its classes) are found while
+reading (:mod:`siting.inputs`); the checks here look across the inputs once they are read:
 
-- a tier with no demand unit of its classes (a wrong class mapping, usually);
 - a count that the candidate and existing sites cannot reach, or a ``max_count`` below the
   existing sites;
 - demand units and existing sites too far from any road to be attached (listed);
@@ -53,7 +52,6 @@ class Findings:
 def diagnose(prep: Prepared) -> Findings:
     """Run every cross-input check on prepared inputs."""
     f = Findings()
-    _demand_present(prep, f)
     _counts(prep, f)
     _unattached(prep, f)
     _fragments(prep, f)
@@ -68,25 +66,6 @@ def diagnose(prep: Prepared) -> Findings:
 def _listed(labels: list[str]) -> str:
     more = f" … and {len(labels) - MAX_LISTED} more" if len(labels) > MAX_LISTED else ""
     return ", ".join(labels[:MAX_LISTED]) + more
-
-
-def _demand_present(prep: Prepared, f: Findings) -> None:
-    s, units = prep.scenario, prep.inputs.units
-    for name, cfg in s.tiers.items():
-        if len(demand_rows(units, cfg)):
-            continue
-        layer = units[units["layer"] == cfg.demand]
-        if len(layer) == 0:
-            f.errors.append(f"tier '{name}': the {cfg.demand} input holds no feature. Check "
-                            f"the file named in [layers.{cfg.demand}].")
-            continue
-        lc = s.layer(cfg.demand) if cfg.demand in (s.layers or {}) else None
-        values = sorted(set(layer["class"]) - {""})
-        where = f" (field '{lc.class_field}' of {lc.path.name})" if lc and lc.class_field else ""
-        f.errors.append(
-            f"tier '{name}': no {cfg.demand} feature is of class {list(cfg.classes)}; the "
-            f"classes found are {values or 'none'}{where}. Fix [layers.{cfg.demand}] classes "
-            "so its values map to the classes the tier serves.")
 
 
 def _counts(prep: Prepared, f: Findings) -> None:
@@ -115,8 +94,8 @@ def _unattached(prep: Prepared, f: Findings) -> None:
         if bad:
             f.warnings.append(
                 f"{len(bad)} demand unit(s) farther than {s.network.max_snap_m:g} m from any "
-                f"{mode} road, so no site can reach them (check the road file covers them, or "
-                f"raise [network] max_snap_m): {_listed(bad)}")
+                f"{mode} road, so no site can reach them (check that {s.network.osm.name} "
+                f"covers them, or raise [network] max_snap_m): {_listed(bad)}")
         ex = sites[sites["point"] >= n]
         far = ex[g.node[ex["point"].to_numpy()] < 0]
         if len(far):
@@ -148,14 +127,15 @@ def _fragments(prep: Prepared, f: Findings) -> None:
         items = [f"{inputs.unit_label(units, i)} (fragment of "
                  f"{int(sizes[label[g.node[i]]])} road nodes)" for i in cut]
         f.warnings.append(
-            f"the {mode} network has {int((sizes > 0).sum())} separate pieces; {len(cut)} "
+            f"{prep.scenario.network.osm.name}: the {mode} network has "
+            f"{int((sizes > 0).sum())} separate pieces; {len(cut)} "
             f"demand unit(s) sit on a piece cut off from the main network of "
             f"{int(sizes[main]):,} nodes, so only a site on the same piece can serve them "
             f"(a missing road in the file?): {_listed(items)}")
 
 
 def _outside_townships(prep: Prepared, f: Findings) -> None:
-    units = prep.inputs.units
+    s, units = prep.scenario, prep.inputs.units
     towns = units[units["layer"] == "townships"]
     if len(towns) == 0:
         return
@@ -168,8 +148,9 @@ def _outside_townships(prep: Prepared, f: Findings) -> None:
         if len(sel):
             labels = [inputs.unit_label(others, int(i)) for i in sel]
             f.warnings.append(
-                f"{len(sel)} {layer} feature(s) lie outside every township polygon (check "
-                "the layers share one CRS and cover the same county): " + _listed(labels))
+                f"{s.layer(layer).path.name}: {len(sel)} {layer} feature(s) lie outside every "
+                f"township polygon of {s.layer('townships').path.name} (check the layers share "
+                "one CRS and cover the same county): " + _listed(labels))
 
 
 def _facilities_outside(prep: Prepared, f: Findings) -> None:
@@ -198,7 +179,9 @@ def _unclassed(prep: Prepared, f: Findings) -> None:
         layer = units[units["layer"] == role]
         blank = layer[layer["class"] == ""]
         if len(blank):
+            values = prep.inputs.layer_info.get(role, {}).get("unclassed_values") or []
             f.warnings.append(
                 f"{cfg.path.name}: {len(blank)} feature(s) have a '{cfg.class_field}' value that "
-                f"no class in [layers.{role}] classes takes; they are not demand "
+                f"no class in [layers.{role}] classes takes ({_listed(list(values))}); they are "
+                f"not demand. Add the values to [layers.{role}] classes if they should be "
                 f"(e.g. {_listed(blank['code'].head(5).tolist())})")

@@ -1,0 +1,113 @@
+"""The bad-input corpus: each broken input gives its exit code and a one-paragraph message.
+
+Every folder of ``tests/data/bad/`` (built by ``tests/data/make_bad.py``) is a small scenario
+with one thing wrong and an ``expect.toml``: the command, the exit code, the offending file's
+name and the strings the message must contain (the feature, row or key, and the fix).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from siting import cli
+
+DATA = Path(__file__).resolve().parent / "data"
+BAD = DATA / "bad"
+CASES = sorted(p.name for p in BAD.iterdir() if (p / "expect.toml").is_file())
+IN_A_FRESH_PROCESS = ("osm_truncated", "pbf_corrupt", "scenario_mistyped_key", "html_in_name")
+
+
+def expect(name: str) -> dict:
+    return tomllib.loads((BAD / name / "expect.toml").read_text(encoding="utf-8"))
+
+
+def cases() -> list:
+    """Every case; a known bug outside the readers is a strict xfail naming it."""
+    out = []
+    for name in CASES:
+        why = expect(name).get("xfail")
+        marks = [pytest.mark.xfail(reason=why, strict=True)] if why else []
+        out.append(pytest.param(name, marks=marks, id=name))
+    return out
+
+
+def command(name: str, out: Path) -> list[str]:
+    exp = expect(name)
+    args = [exp["command"], str(BAD / name / "scenario.toml")]
+    return [*args, "--out", str(out)] if exp["command"] == "run" else args
+
+
+def check(name: str, code: int, text: str, out: Path) -> None:
+    exp = expect(name)
+    assert code == exp["exit"], text
+    assert "Traceback" not in text
+    assert "internal error" not in text
+    assert exp["file"] in text, f"the file {exp['file']!r} is not named in:\n{text}"
+    for s in exp["contains"]:
+        assert s in text, f"{s!r} is not in:\n{text}"
+    if exp["command"] == "run":
+        assert out.exists() == (exp["exit"] == 0)
+        assert [p.name for p in out.parent.iterdir() if re.match(r"\..*tmp-", p.name)] == []
+    for raw in exp.get("map_escaped", []):
+        assert_escaped_only((out / "map.html").read_text(encoding="utf-8"), raw)
+
+
+def assert_escaped_only(page: str, raw: str) -> None:
+    """``raw`` (``<tag …>``) reached the page, and only HTML-escaped: ``&lt;tag …&gt;``.
+
+    The map's GeoJSON is JSON-encoded, so the escaped text may read ``\\u0026lt;``; a raw
+    ``<`` may hide as ``\\u003c`` the same way, which is refused too.
+    """
+    inner = raw.strip("<>")
+    hits = [m.start() for m in re.finditer(re.escape(inner), page)]
+    assert hits, f"{raw!r} does not reach the map at all"
+    for i in hits:
+        assert page[:i].endswith(("&lt;", "\\u0026lt;")), page[max(0, i - 60):i + 60]
+    assert raw not in page
+    assert f"\\u003c{inner}" not in page.lower()
+
+
+@pytest.mark.parametrize("name", cases())
+def test_case(name, tmp_path, capsys):
+    out = tmp_path / "out"
+    code = cli.main(command(name, out))
+    captured = capsys.readouterr()
+    check(name, code, captured.out + captured.err, out)
+
+
+@pytest.mark.parametrize("name", IN_A_FRESH_PROCESS)
+def test_case_in_a_fresh_process(name, tmp_path):
+    """The installed entry point: nothing but the message reaches the terminal."""
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "siting.cli", *command(name, out)],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    check(name, proc.returncode, proc.stdout + proc.stderr, out)
+
+
+def test_corpus_has_the_cases_of_issue_4():
+    assert len(CASES) >= 25
+    commands = {expect(n)["command"] for n in CASES}
+    assert commands == {"validate", "run"}
+
+
+def test_make_bad_rebuilds_the_committed_corpus(tmp_path, monkeypatch):
+    """Byte for byte: the DBF header date is fixed and no file carries a timestamp."""
+    spec = importlib.util.spec_from_file_location("make_bad", DATA / "make_bad.py")
+    assert spec is not None and spec.loader is not None
+    make_bad = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "make_bad", make_bad)    # its dataclasses look it up
+    spec.loader.exec_module(make_bad)
+    make_bad.build(tmp_path / "bad")
+    built = sorted(p.relative_to(tmp_path / "bad") for p in (tmp_path / "bad").rglob("*"))
+    committed = sorted(p.relative_to(BAD) for p in BAD.rglob("*"))
+    assert built == committed
+    for rel in built:
+        if (BAD / rel).is_file():
+            assert (tmp_path / "bad" / rel).read_bytes() == (BAD / rel).read_bytes(), rel
