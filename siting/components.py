@@ -51,8 +51,10 @@ def split(m: sp.csr_array, allowed: np.ndarray) -> list[tuple[np.ndarray, np.nda
 
 def capacity_bounds(problem: Problem, cfg: SolverConfig,
                     ) -> tuple[dict[str, list[tuple[np.ndarray, float]]], dict[str, np.ndarray]]:
-    """Per capacitated tier: (sites, lower bound on their bank cost) per component, and the
-    components' optimal bank sizes (-1 closed) as a starting choice for the tier.
+    """Component bounds and starting choices of the capacitated tiers.
+
+    Per tier: (sites, lower bound on their bank cost) for each component solved, and the
+    components' optimal bank sizes (-1 closed) as a starting choice when all were solved.
     """
     from siting.model import optimise
 

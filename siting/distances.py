@@ -154,6 +154,8 @@ class _Grid:
         """Positions of ``starts`` grouped by grid cell."""
         key = self._key(self.ij[starts[valid], 0], self.ij[starts[valid], 1])
         order = np.argsort(key, kind="stable")
+        if len(valid) == 0:
+            return []
         cuts = np.flatnonzero(np.diff(key[order])) + 1
         return np.split(valid[order], cuts)
 

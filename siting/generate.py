@@ -539,8 +539,9 @@ def _facilities(fr: frame_mod.Frame, county: pd.Series, towns: list[_Town],
 
 def _existing_banks(fr: frame_mod.Frame, county: pd.Series, areas: gpd.GeoDataFrame,
                     rng: np.random.Generator) -> list[tuple[str, np.ndarray, int]]:
-    """Existing locker banks: the county's share (by urban population) of the 520,000
-    compartments of 2020, in about half of the areas (more banks where more people live).
+    """Existing locker banks: the county's share of 2020's 520,000 compartments.
+
+    Shared out by urban population, in about half of the areas (more where more people live).
     """
     urban = fr.counties["urban2020"].to_numpy(dtype=float)
     k = int(np.flatnonzero(fr.counties["code"].to_numpy() == county["code"])[0])

@@ -161,6 +161,8 @@ def run(scenario: Scenario, *, progress: ProgressFactory | None = None,
 
     prep = prepared or prepare(scenario, progress=progress)
     findings = validate.diagnose(prep)
+    for w in findings.warnings:
+        log.warning("warning: %s", w)
     if findings.errors:
         raise ValidationError(findings.errors)
     clock, sites, units, tiers = prep.clock, prep.sites, prep.inputs.units, prep.tiers

@@ -58,8 +58,6 @@ def diagnose(prep: Prepared) -> Findings:
     _outside_townships(prep, f)
     _facilities_outside(prep, f)
     _unclassed(prep, f)
-    for w in f.warnings:
-        log.warning("warning: %s", w)
     return f
 
 

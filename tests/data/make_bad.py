@@ -621,11 +621,9 @@ def _(inp: Inputs) -> None:
     inp.areas.loc[2, "geometry"] = _box(1150, 1150, 1350, 1350)
 
 
-@case("tier_all_far_from_road", "every area beyond max_snap_m: only warnings are expected, "
-      "but distances.within fails on a tier with no attached unit", "validate", 0, "roads.osm",
-      "farther than 100 m", "A01", "幸福小区", "max_snap_m",
-      xfail="siting/distances.py _Grid.groups yields one empty group when no source is "
-      "attached (np.split of an empty array); outside the reader modules")
+@case("tier_all_far_from_road", "every area beyond max_snap_m: only warnings are expected "
+      "(no unit of the tier attached to a road)", "validate", 0, "roads.osm",
+      "farther than 100 m", "A01", "幸福小区", "max_snap_m")
 def _(inp: Inputs) -> None:
     inp.edit("max_snap_m = 250", "max_snap_m = 100")
 
