@@ -159,6 +159,30 @@ def run(lp: pulp.LpProblem, cfg: SolverConfig, *, warm: dict[str, float] | None 
 
 def _run_highs(lp: pulp.LpProblem, cfg: SolverConfig, warm: dict[str, float] | None,
                limit: float) -> Outcome:
+    out = _highs_once(lp, cfg, warm, limit)
+    if warm and out.has_solution and not consistent(lp, out):
+        # HiGHS 1.16 can return a user-given start as "optimal" with another point's
+        # objective when presolve solves the model (seen on small covers): do not trust it
+        log.warning("solve: HiGHS returned a solution that does not match its own objective "
+                    "with the warm start; solving again without it")
+        out = _highs_once(lp, cfg, None, limit)
+    if out.has_solution and not consistent(lp, out):
+        raise SolverError("HiGHS returned a solution that violates the model or does not have "
+                          "the objective it reports. Try [solver] name = \"cbc\".")
+    return out
+
+
+def consistent(lp: pulp.LpProblem, out: Outcome, tol: float = 1e-6) -> bool:
+    """Whether the variable values satisfy the model and give the objective reported."""
+    value = pulp.value(lp.objective)
+    if value is None or out.objective is None:
+        return False
+    scale = max(1.0, abs(out.objective))
+    return bool(lp.valid(tol * 10) and abs(float(value) - out.objective) <= tol * scale * 10)
+
+
+def _highs_once(lp: pulp.LpProblem, cfg: SolverConfig, warm: dict[str, float] | None,
+                limit: float) -> Outcome:
     solver = _HiGHS(msg=False, timeLimit=limit, gapRel=cfg.rel_gap, gapAbs=1e-6,
                     threads=cfg.threads, warm=warm)
     try:
@@ -177,9 +201,11 @@ def _run_highs(lp: pulp.LpProblem, cfg: SolverConfig, warm: dict[str, float] | N
     has_primal = info.primal_solution_status == 2  # kSolutionStatusFeasible
     if not has_primal:
         return Outcome(name, "no_solution", None, None, None, 0.0)
-    objective = float(info.objective_function_value)
+    # PuLP hands HiGHS a maximisation as the minimisation of the negated objective
+    sign = -1.0 if lp.sense == pulp.LpMaximize else 1.0
+    objective = sign * float(info.objective_function_value)
     is_mip = any(v.cat == pulp.LpInteger for v in lp.variables())
-    bound = float(info.mip_dual_bound) if is_mip else objective
+    bound = sign * float(info.mip_dual_bound) if is_mip else objective
     if not math.isfinite(bound):
         bound = None
     gap = relative_gap(objective, bound) if bound is not None else None

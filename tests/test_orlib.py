@@ -1,9 +1,12 @@
-"""The model against OR-Library instances with proven optima."""
+"""The model against OR-Library instances with proven optima (scp41–45, pmed1–5)."""
 
 from __future__ import annotations
 
+import csv
+
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from siting import orlib
 from siting.model import Problem, TierData, optimise
@@ -11,17 +14,44 @@ from siting.scenario import SolverConfig
 
 from .conftest import ORLIB
 
+CFG = SolverConfig(time_limit_s=120)
 
-def test_scp41_reaches_the_proven_optimum_429_with_a_proven_gap_of_zero():
-    inst = orlib.read_scp(ORLIB / "scp" / "scp41.txt.gz")
-    assert inst.cover.shape == (200, 1000)
+
+def _optima(name: str, col: str) -> dict[str, float]:
+    with (ORLIB / name).open(encoding="utf-8") as f:
+        return {r["instance"]: float(r[col]) for r in csv.DictReader(f) if r[col].strip()}
+
+
+@pytest.mark.parametrize("name", ["scp41", "scp42", "scp43", "scp44", "scp45"])
+def test_set_covering_reaches_the_proven_optimum(name):
+    inst = orlib.read_scp(ORLIB / "scp" / f"{name}.txt.gz")
+    optimum = _optima("scp_known_optima.csv", "optimal_or_best_known_cost")[name]
     tier = TierData("cover", cost=inst.cost, existing=np.zeros(len(inst.cost), bool),
                     cover=inst.cover)
-    sol = optimise(Problem(len(inst.cost), (tier,)), SolverConfig(time_limit_s=120))
-    assert sol.cost == pytest.approx(429)
+    sol = optimise(Problem(len(inst.cost), (tier,)), CFG)
     out = sol.stages[0][1]
+    assert sol.cost == pytest.approx(optimum)
     assert out.status == "optimal"
-    assert out.bound == pytest.approx(429)
     assert out.gap == pytest.approx(0.0, abs=1e-9)
-    # every row is covered by the chosen columns
     assert (inst.cover @ sol.open["cover"].astype(int) >= 1).all()
+
+
+@pytest.mark.parametrize("name", ["pmed1", "pmed2", "pmed3", "pmed4", "pmed5"])
+def test_p_median_reaches_the_proven_optimum(name):
+    inst = orlib.read_pmed(ORLIB / "pmed" / f"{name}.txt.gz")
+    optimum = _optima("pmed_known_optima.csv", "optimal_objective")[name]
+    n = len(inst.dist)
+    r, c = np.nonzero(np.isfinite(inst.dist))
+    dist = sp.csr_array((inst.dist[r, c], (r, c)), shape=(n, n))
+    reach = sp.csr_array((np.ones(len(r)), (r, c)), shape=(n, n))
+    tier = TierData("m", cost=np.zeros(n), existing=np.zeros(n, bool), reach=reach, dist=dist,
+                    min_count=inst.p, max_count=inst.p)
+    sol = optimise(Problem(n, (tier,), objective="p_median"), CFG)
+    out = sol.stages[0][1]
+    assert out.objective == pytest.approx(optimum)
+    assert out.bound == pytest.approx(optimum)
+    assert out.gap == pytest.approx(0.0, abs=1e-9)
+    chosen = np.flatnonzero(sol.open["m"])
+    assert len(chosen) == inst.p
+    # the objective recomputed from the chosen medians alone
+    assert inst.dist[:, chosen].min(axis=1).sum() == pytest.approx(optimum)

@@ -1,0 +1,80 @@
+"""Capacity, max_coverage, p-median and reductions on hand-checkable instances."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from siting import InfeasibleError
+from siting.model import Problem, TierData, optimise
+from siting.scenario import SolverConfig
+
+CFG = SolverConfig(time_limit_s=30)
+
+
+def test_capacity_picks_one_large_bank_over_two_small():
+    # areas of 50 compartments each; site 0 reaches both, site 1 only the first
+    cover = sp.csr_array(np.array([[1, 1], [1, 0]]))
+    t = TierData("locker", cost=np.zeros(2), existing=np.zeros(2, bool), cover=cover,
+                 sizes=((60.0, 10.0), (120.0, 15.0)), demand=np.array([50.0, 50.0]))
+    sol = optimise(Problem(2, (t,)), CFG)
+    assert sol.open["locker"].tolist() == [True, False]
+    assert sol.size["locker"][0] == 1 and sol.capacity["locker"][0] == 120
+    assert sol.cost == pytest.approx(15.0)
+
+
+def test_capacity_too_small_everywhere_is_explained_before_solving():
+    cover = sp.csr_array(np.array([[1, 1]]))
+    t = TierData("locker", cost=np.zeros(2), existing=np.zeros(2, bool), cover=cover,
+                 sizes=((60.0, 10.0),), demand=np.array([200.0]))
+    with pytest.raises(InfeasibleError, match="more compartments"):
+        optimise(Problem(2, (t,)), CFG)
+
+
+def test_existing_bank_capacity_counts():
+    cover = sp.csr_array(np.array([[1, 1]]))
+    t = TierData("locker", cost=np.zeros(2), existing=np.array([True, False]), cover=cover,
+                 sizes=((60.0, 10.0),), demand=np.array([100.0]),
+                 existing_capacity=np.array([50.0, 0.0]))
+    sol = optimise(Problem(2, (t,)), CFG)
+    assert sol.open["locker"].tolist() == [True, True]
+    assert sol.cost == pytest.approx(10.0)
+
+
+def test_max_coverage_under_a_budget():
+    # weights 1, 5, 2; site costs 3, 4; budget 4 affords one site: site 1 reaches 7
+    reach = sp.csr_array(np.array([[1, 0], [1, 1], [0, 1]]))
+    t = TierData("c", cost=np.array([3.0, 4.0]), existing=np.zeros(2, bool), reach=reach,
+                 weight=np.array([1.0, 5.0, 2.0]))
+    sol = optimise(Problem(2, (t,), objective="max_coverage", budget=4.0), CFG)
+    assert sol.open["c"].tolist() == [False, True]
+    assert sol.reached_weight == pytest.approx(7.0)
+
+
+def test_p_median_matches_brute_force():
+    rng = np.random.default_rng(3)
+    pts = rng.uniform(0, 100, (12, 2))
+    d = np.hypot(*(pts[:, None] - pts[None]).transpose(2, 0, 1)).round(1)
+    w = rng.integers(1, 5, 12).astype(float)
+    best = min(sum(w[i] * d[i, list(c)].min() for i in range(12))
+               for c in itertools.combinations(range(12), 3))
+    r, c = np.nonzero(np.ones_like(d))
+    dist = sp.csr_array((d[r, c], (r, c)), shape=d.shape)
+    t = TierData("m", cost=np.zeros(12), existing=np.zeros(12, bool), reach=dist.copy(),
+                 dist=dist, weight=w, min_count=3, max_count=3)
+    sol = optimise(Problem(12, (t,), objective="p_median"), CFG)
+    assert sol.stages[0][1].objective == pytest.approx(best)
+
+
+def test_reductions_keep_the_optimum_on_a_random_cover():
+    rng = np.random.default_rng(7)
+    a = sp.csr_array((rng.uniform(size=(60, 40)) < 0.08).astype(np.int8))
+    cost = rng.integers(1, 10, 40).astype(float)
+    t = TierData("x", cost=cost, existing=np.zeros(40, bool), cover=a)
+    with_r = optimise(Problem(40, (t,)), CFG, reduce=True)
+    without = optimise(Problem(40, (t,)), CFG, reduce=False)
+    assert with_r.cost == pytest.approx(without.cost)
+    assert with_r.reductions["sites_dropped"] + with_r.reductions["sites_forced"] > 0
