@@ -48,16 +48,16 @@ def feasible(t: TierData, is_open: np.ndarray, cap: np.ndarray) -> bool:
         return True
     rows, sites = a.shape
     src, sink = 0, rows + sites + 1
-    r, c, v = [], [], []
+    edges = []
     for i in range(rows):
         if not coverable[i]:
             continue
-        r.append(src); c.append(1 + i); v.append(int(t.demand[i]))
-        for j in np.flatnonzero(a[i] & is_open):
-            r.append(1 + i); c.append(1 + rows + j); v.append(int(t.demand[i]))
-    for j in np.flatnonzero(is_open):
-        r.append(1 + rows + j); c.append(sink); v.append(int(cap[j]))
-    g = sp.csr_array((np.array(v, np.int32), (r, c)), shape=(sink + 1, sink + 1))
+        edges.append((src, 1 + i, int(t.demand[i])))
+        edges += [(1 + i, 1 + rows + j, int(t.demand[i]))
+                  for j in np.flatnonzero(a[i] & is_open)]
+    edges += [(1 + rows + j, sink, int(cap[j])) for j in np.flatnonzero(is_open)]
+    r, c, v = (np.array(x) for x in zip(*edges, strict=True))
+    g = sp.csr_array((v.astype(np.int32), (r, c)), shape=(sink + 1, sink + 1))
     need = int(t.demand[coverable].sum())
     return csgraph.maximum_flow(g, src, sink).flow_value >= need
 
