@@ -56,6 +56,8 @@ def feasible(t: TierData, is_open: np.ndarray, cap: np.ndarray) -> bool:
         edges += [(1 + i, 1 + rows + j, int(t.demand[i]))
                   for j in np.flatnonzero(a[i] & is_open)]
     edges += [(1 + rows + j, sink, int(cap[j])) for j in np.flatnonzero(is_open)]
+    if not edges:
+        return True
     r, c, v = (np.array(x) for x in zip(*edges, strict=True))
     g = sp.csr_array((v.astype(np.int32), (r, c)), shape=(sink + 1, sink + 1))
     need = int(t.demand[coverable].sum())
