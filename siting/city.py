@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -62,8 +62,6 @@ def load(path: str | Path) -> CityConfig:
         lines = "\n".join(f"  - {p}" for p in problems)
         raise ScenarioError(f"{path}: {len(problems)} problem(s):\n{lines}\nFix them and run "
                             "again.")
-    from dataclasses import replace
-
     return replace(built, path=path)
 
 
@@ -72,11 +70,13 @@ def county_paths(cfg: CityConfig) -> list[Path]:
     return [(cfg.path.resolve().parent / p) for p in cfg.counties]
 
 
-def run_county(path: Path, out_root: Path, *,
+def run_county(path: Path, out_root: Path, *, lang: str | None = None,
                progress: pipeline.ProgressFactory | None = None) -> CountyOutcome:
     """Run one county scenario, write its outputs, keep what the city report needs."""
     start = time.perf_counter()
     s = scenario.load(path)
+    if lang:
+        s = replace(s, lang=lang)
     result = pipeline.run(s, progress=progress)
     outputs.write_all(result, out_root / s.name)
     return CountyOutcome(

@@ -42,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--gap", type=float, default=None, metavar="G",
                      help="relative MIP gap at which to stop, e.g. 0.001 (overrides "
                           "[solver] rel_gap)")
+    run.add_argument("--lang", choices=["zh", "en"], default=None,
+                     help="language of the map and the report (default: the scenario's, zh)")
     run.add_argument("--generate", action="store_true",
                      help="when the scenario has no real input files, make (or reuse) the "
                           "generated stand-ins first, as `siting generate` would")
@@ -70,6 +72,8 @@ def _parser() -> argparse.ArgumentParser:
                                       "(each writing maps/<county>/), then write maps/<city>/ "
                                       "with the plan's citywide targets summed.")
     city.add_argument("config", type=Path, help="city file, e.g. models/city.toml")
+    city.add_argument("--lang", choices=["zh", "en"], default=None,
+                      help="language of the maps and the reports")
     city.add_argument("--generate", action="store_true",
                       help="generate stand-ins for counties without real input files")
     _verbosity(city)
@@ -138,6 +142,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     _prepare(args.scenario, args.generate)
     s = scenario.load(args.scenario)
     s = _override_solver(s, args)
+    if args.lang:
+        s = replace(s, lang=args.lang)
     out = args.out or Path("maps") / s.name
     log.info("scenario: %s (%s)", s.name, args.scenario)
     _say_inputs(s)
@@ -211,12 +217,14 @@ def _cmd_city(args: argparse.Namespace) -> int:
 
     start = time.perf_counter()
     cfg = city.load(args.config)
+    if args.lang:
+        cfg = replace(cfg, lang=args.lang)
     outcomes = []
     paths = city.county_paths(cfg)
     for k, path in enumerate(paths, 1):
         _prepare(path, args.generate)
         log.info("county %d/%d: %s", k, len(paths), path.name)
-        outcomes.append(city.run_county(path, Path("maps"),
+        outcomes.append(city.run_county(path, Path("maps"), lang=args.lang,
                                         progress=_progress_factory(not args.quiet)))
     summary = city.write(cfg, outcomes, Path("maps") / cfg.name)
     met = sum(1 for t in summary["targets"] if t["met"])

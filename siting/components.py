@@ -24,6 +24,7 @@ from scipy.sparse import csgraph
 
 from siting.model import Problem, TierData
 from siting.scenario import SolverConfig
+from siting.solve import quiet
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +65,8 @@ def capacity_bounds(problem: Problem, cfg: SolverConfig,
         return cuts, starts
     import time
 
-    quick = replace(cfg, time_limit_s=min(5.0, cfg.time_limit_s), rel_gap=0.0)
-    budget = time.perf_counter() + 0.15 * cfg.time_limit_s
+    quick = replace(cfg, time_limit_s=min(2.0, cfg.time_limit_s), rel_gap=0.0)
+    budget = time.perf_counter() + 0.1 * cfg.time_limit_s
     for t in problem.tiers:
         if not t.capacitated or t.cover is None or t.demand is None:
             continue
@@ -78,7 +79,8 @@ def capacity_bounds(problem: Problem, cfg: SolverConfig,
             if time.perf_counter() > budget:
                 break
             sub = _component(t, rows_all, rows, sites)
-            sol = optimise(Problem(len(t.cost), (sub,)), quick, cut=False)
+            with quiet():
+                sol = optimise(Problem(len(t.cost), (sub,)), quick, cut=False, warm={})
             bound = sol.stages[0][1].bound
             new_sites = sites[~t.existing[sites]]
             if bound is not None and bound > 0 and len(new_sites):

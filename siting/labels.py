@@ -39,6 +39,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "villages": ("行政村", "administrative village"),
     "townships": ("乡镇（街道）", "township"),
     "osm_buildings": ("建筑", "building"),
+    "service_area": ("服务范围", "service area"),
 }
 
 

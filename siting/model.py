@@ -74,12 +74,14 @@ import pulp
 import scipy.sparse as sp
 
 from siting import solve as solver
-from siting._errors import InfeasibleError, SolverError
+from siting._errors import InfeasibleError, SitingError, SolverError
 from siting.scenario import SolverConfig
 
 log = logging.getLogger(__name__)
 
 OBJECTIVES = ("min_cost", "max_coverage", "p_median")
+__all__ = ["OBJECTIVES", "InfeasibleError", "Problem", "SitingError", "Solution", "SolverError",
+           "TierData", "build", "check", "cost_of", "expr", "optimise"]
 
 
 @dataclass(frozen=True)
@@ -141,12 +143,12 @@ class Solution:
     capacity: dict[str, np.ndarray] = field(default_factory=dict)  # tier -> (n,) capacity
     objective: float = 0.0                 # the first stage's objective (its own units)
     reductions: dict[str, int] = field(default_factory=dict)
+    tier_cost: dict[str, float] = field(default_factory=dict)   # new sites' cost, per tier
 
     @property
     def gap(self) -> float | None:
-        """The largest proven relative gap over the stages."""
-        gaps = [o.gap for _, o in self.stages]
-        return None if any(g is None for g in gaps) else max(gaps, default=0.0)
+        """The proven relative gap of the first (main) stage, as the solver reported it."""
+        return self.stages[0][1].gap if self.stages else None
 
 
 def expr(pairs: list[tuple[pulp.LpVariable, float]]) -> pulp.LpAffineExpression:
@@ -181,6 +183,8 @@ class _Built:
     already_reached: float
     median: pulp.LpAffineExpression | None = None
     median_constant: float = 0.0
+    reach_rows: list[tuple[pulp.LpVariable, float, list[pulp.LpVariable]]] = field(
+        default_factory=list)
 
 
 def check(problem: Problem) -> None:
@@ -229,6 +233,7 @@ def build(problem: Problem) -> _Built:
     tv: dict[str, _TierVars] = {}
     cost_terms: Pairs = []
     reach_terms: Pairs = []
+    reach_rows: list[tuple[pulp.LpVariable, float, list[pulp.LpVariable]]] = []
     uncoverable: dict[str, np.ndarray] = {}
     already = 0.0
     median = None
@@ -243,7 +248,8 @@ def build(problem: Problem) -> _Built:
             ys: dict[int, pulp.LpVariable] = {}
             if soft:
                 w = np.ones(cover.shape[0])
-                got, ys = _add_reach(lp, t.name, "c", cover, w, v, t.existing, reach_terms)
+                got, ys = _add_reach(lp, t.name, "c", cover, w, v, t.existing, reach_terms,
+                                     reach_rows)
                 already += got
             else:
                 _add_cover(lp, t, cover, v)
@@ -254,7 +260,7 @@ def build(problem: Problem) -> _Built:
         elif t.reach is not None:
             w = np.ones(t.reach.shape[0]) if t.weight is None else np.asarray(t.weight, float)
             got, _ = _add_reach(lp, t.name, "r", sp.csr_array(t.reach), w, v, t.existing,
-                                reach_terms)
+                                reach_terms, reach_rows)
             already += got
         _add_counts(lp, t, v)
     if problem.colocation is not None:
@@ -273,7 +279,7 @@ def build(problem: Problem) -> _Built:
         lp.setObjective(cost)
     log.info("model: %s variables, %s constraints", f"{lp.numVariables():,}",
              f"{lp.numConstraints():,}")
-    return _Built(lp, tv, cost, reach, uncoverable, already, median, constant)
+    return _Built(lp, tv, cost, reach, uncoverable, already, median, constant, reach_rows)
 
 
 def _site_vars(lp: pulp.LpProblem, t: TierData, n: int, cost_terms: Pairs) -> _TierVars:
@@ -361,6 +367,7 @@ def _add_capacity(lp: pulp.LpProblem, t: TierData, cover: sp.csr_array, v: _Tier
 
 def _add_reach(lp: pulp.LpProblem, name: str, tag: str, m: sp.csr_array, weight: np.ndarray,
                v: _TierVars, existing: np.ndarray, terms: Pairs,
+               rows_out: list[tuple[pulp.LpVariable, float, list[pulp.LpVariable]]],
                ) -> tuple[float, dict[int, pulp.LpVariable]]:
     """Y variables of weighted rows; returns the weight existing sites reach already."""
     is_existing = existing[v.sites]
@@ -374,9 +381,10 @@ def _add_reach(lp: pulp.LpProblem, name: str, tag: str, m: sp.csr_array, weight:
             already += float(weight[i])
             continue
         y = lp.add_variable(f"y_{name}_{tag}{i}", 0, 1)
-        lp += expr([(y, 1.0)] + [(var, -1.0) for k in p for var, _ in v.open[k]]) <= 0, \
-            f"reach_{name}_{tag}{i}"
+        xs = [var for k in p for var, _ in v.open[k]]
+        lp += expr([(y, 1.0)] + [(var, -1.0) for var in xs]) <= 0, f"reach_{name}_{tag}{i}"
         terms.append((y, float(weight[i])))
+        rows_out.append((y, float(weight[i]), xs))
         ys[i] = y
     return already, ys
 
@@ -503,6 +511,8 @@ def optimise(problem: Problem, cfg: SolverConfig, *, warm: dict[str, np.ndarray]
         open=chosen, cost=cost_of(problem, chosen, size), objective=float(first.objective or 0),
         reached_weight=reached + built.already_reached, status=status, stages=tuple(stages),
         uncoverable=uncoverable, size=size, capacity=capacity, reductions=stats,
+        tier_cost={t.name: cost_of(replace(problem, tiers=(t,), colocation=None), chosen, size)
+                   for t in problem.tiers},
         seconds={"build": t_build, "solve": sum(o.seconds for _, o in stages)})
 
 
@@ -525,6 +535,15 @@ def _uncoverable_rows(t: TierData) -> np.ndarray:
 def _second_stage(problem: Problem, built: _Built, cfg: SolverConfig, first: solver.Outcome,
                   ) -> tuple[str, solver.Outcome] | None:
     lp = built.lp
+    if problem.objective == "min_cost" and built.reach is not None:
+        # each row is reached as far as the chosen sites reach it (stage 1 left y free)
+        for y, _, xs in built.reach_rows:
+            y.varValue = min(1.0, sum(float(x.varValue or 0.0) for x in xs))
+        if all((y.varValue or 0.0) >= 1.0 for y, _, _ in built.reach_rows):
+            total = sum(w for _, w, _ in built.reach_rows)
+            return "most reached weight at that cost", solver.Outcome(
+                "(no solve: every reachable row is reached)", "optimal", -total, -total, 0.0,
+                0.0)
     incumbent = {v.name: float(v.varValue or 0.0) for v in lp.variables()}
     left = cfg.time_limit_s - first.seconds
     if problem.objective == "min_cost" and built.reach is not None:

@@ -15,20 +15,21 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from siting import labels, report, webmap
+from siting import labels, report, report_html, webmap
 from siting._atomic import staging
 from siting.pipeline import RunResult
 
 log = logging.getLogger(__name__)
 
-FILES = ("map.html", "sites.gpkg", "sites.csv", "report.json", "report.md")
+FILES = ("map.html", "sites.gpkg", "sites.csv", "report.json", "report.md", "report.html")
 
 
 def write_all(result: RunResult, out_dir: Path) -> list[Path]:
     """Write every output of ``result`` into ``out_dir`` atomically; return the file paths."""
     writers: dict[str, Callable[[RunResult, Path], None]] = {
         "sites.csv": write_csv, "sites.gpkg": write_gpkg, "report.json": report.write_json,
-        "report.md": report.write_markdown, "map.html": webmap.write}
+        "report.md": report.write_markdown, "report.html": report_html.write,
+        "map.html": webmap.write}
     with staging(out_dir) as tmp:
         for name, writer in writers.items():
             writer(result, tmp / name)

@@ -64,6 +64,7 @@ class RunResult:
     generated: bool = False
     notes: list[str] = field(default_factory=list)
     layer_info: dict[str, dict[str, object]] = field(default_factory=dict)
+    tradeoffs: dict[str, list[dict[str, float]]] = field(default_factory=dict)
 
     def open_rows(self) -> pd.DataFrame:
         """One row per open facility (a site hosting two tiers gives two rows)."""
@@ -180,6 +181,8 @@ def run(scenario: Scenario, *, progress: ProgressFactory | None = None,
         targets = [checker.with_capacity(t, sites) for t in targets]
         results, nearest = checker.verify(targets, solution.open)
     demand = _annotate(units, tiers, nearest, results)
+    with clock.stage("tradeoff"):
+        curves = _tradeoffs(scenario, problem, tiers, solution)
     log.info("check: %d of %d targets met (independent recomputation)",
              sum(r.met is True for r in results), sum(r.met is not None for r in results))
     return RunResult(scenario=scenario, network=prep.inputs.network, sites=sites, demand=demand,
@@ -187,7 +190,25 @@ def run(scenario: Scenario, *, progress: ProgressFactory | None = None,
                      timings=clock.times, inputs=prep.inputs.files,
                      generated=scenario.generated,
                      notes=prep.inputs.notes + findings.warnings,
-                     layer_info=prep.inputs.layer_info)
+                     layer_info=prep.inputs.layer_info, tradeoffs=curves)
+
+
+def _tradeoffs(scenario: Scenario, problem: model.Problem, tiers: dict[str, TierRun],
+               solution: model.Solution) -> dict[str, list[dict[str, float]]]:
+    from siting import tradeoff
+
+    points = scenario.report.tradeoff_points
+    if points <= 0 or scenario.objective != "min_cost":
+        return {}
+    out = {}
+    for t in problem.tiers:
+        tr = tiers[t.name]
+        weight = tr.weight if tr.config.coverage == "maximise" else np.ones(len(tr.rows))
+        chosen_new = int((solution.open[t.name] & ~t.existing).sum())
+        out[t.name] = tradeoff.curve(t, len(tr.rows), weight, chosen_new, points=points,
+                                     cfg=scenario.solver)
+    log.info("trade-off: %d curves of %d points", len(out), points)
+    return out
 
 
 def site_nodes(sites: pd.DataFrame, graph: AccessGraph) -> np.ndarray:

@@ -32,7 +32,8 @@ def summary(result: RunResult) -> dict[str, Any]:
         by_tier[name] = {
             "label": labels.t(name, s.lang), "new": new,
             "existing": int((sel["status"] == "existing").sum()),
-            "cost_each": tier.config.cost, "cost": round(new * tier.config.cost, 2),
+            "cost_each": tier.config.cost,
+            "cost": round(sol.tier_cost.get(name, new * tier.config.cost), 2),
             "demand_units": len(tier.rows), "radius_m": tier.config.radius_m,
             "required_count": tier.count,
             "network": tier.config.network,
@@ -65,7 +66,25 @@ def summary(result: RunResult) -> dict[str, Any]:
         "inputs": result.inputs,
         "environment": {"python": platform.python_version()},
         "notes": result.notes,
+        "tradeoffs": result.tradeoffs,
+        "compartments": _compartments(result),
     }
+
+
+def _compartments(result: RunResult) -> dict[str, float]:
+    """Locker compartments open (existing and new) against the plan's 2.5 million citywide."""
+    out = {}
+    for name, tier in result.tiers.items():
+        col = f"compartments_{name}"
+        if tier.demand is not None and col in result.sites:
+            is_open = result.sites[f"open_{name}"].to_numpy()
+            cap = result.sites[col].to_numpy(float)
+            existing = result.sites[f"existing_{name}"].to_numpy()
+            out = {"tier": name, "open": float(cap[is_open].sum()),
+                   "existing": float(cap[is_open & existing].sum()),
+                   "new": float(cap[is_open & ~existing].sum()),
+                   "needed": float(tier.demand.sum()), "plan_citywide": 2_500_000}
+    return out
 
 
 def _attribution(result: RunResult) -> str:

@@ -201,6 +201,16 @@ class MapConfig:
     """Map appearance."""
 
     tiles: str = spec("none", doc="'none', 'osm', or a tile URL template with {z}/{x}/{y}")
+    service_areas: tuple[str, ...] = spec((), doc="tiers whose sites' service areas (the "
+                                          "roads each reaches) are drawn")
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    """What the report adds beyond the targets."""
+
+    tradeoff_points: int = spec(5, check=non_negative, need=">= 0",
+                                doc="points of each tier's coverage-versus-sites curve (0: none)")
 
 
 @dataclass(frozen=True)
@@ -229,6 +239,7 @@ class Scenario:
     colocation: ColocationConfig | None = None
     solver: SolverConfig = field(default_factory=SolverConfig)
     map: MapConfig = field(default_factory=MapConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
     path: Path = field(default=Path(), compare=False, metadata={"internal": True})
     data_dir: Path = field(default=Path(), compare=False, metadata={"internal": True})
     generated: bool = field(default=False, compare=False, metadata={"internal": True})

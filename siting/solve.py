@@ -164,7 +164,8 @@ def _run_highs(lp: pulp.LpProblem, cfg: SolverConfig, warm: dict[str, float] | N
         # HiGHS 1.16 can return a user-given start as "optimal" with another point's
         # objective when presolve solves the model (seen on small covers): do not trust it
         log.warning("solve: HiGHS returned a solution that does not match its own objective "
-                    "with the warm start; solving again without it")
+                    "with the warm start (%s vs %s, model satisfied: %s); solving again "
+                    "without it", out.objective, pulp.value(lp.objective), lp.valid(1e-5))
         out = _highs_once(lp, cfg, None, limit)
     if out.has_solution and not consistent(lp, out):
         raise SolverError("HiGHS returned a solution that violates the model or does not have "
@@ -283,3 +284,19 @@ def _fmt(x: float | None) -> str:
 
 def _pct(x: float | None) -> str:
     return "n/a" if x is None else f"{100 * x:.4g}%"
+
+
+@contextlib.contextmanager
+def quiet() -> Iterator[None]:
+    """Log the solves of helper sub-problems (components, trade-offs) at debug level only."""
+    names = ("siting.solve", "siting.model", "siting.reduce", "siting.components")
+    loggers = [logging.getLogger(n) for n in names]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        if lg.getEffectiveLevel() < logging.WARNING:
+            lg.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)

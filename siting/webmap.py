@@ -18,6 +18,7 @@ import offlinefolium as folium
 import pandas as pd
 import shapely
 from branca.element import Element
+from offlinefolium import plugins
 
 from siting import labels
 from siting.pipeline import RunResult
@@ -48,22 +49,35 @@ def title_of(result: RunResult) -> str:
     return text
 
 
+CLUSTER_ABOVE = 300
+"""A tier with more site markers than this is drawn with marker clustering."""
+
+
 def build(result: RunResult) -> folium.Map:
     """The Folium map of a run."""
     lang = result.scenario.lang
     net = result.network
     m = folium.Map(location=[float(np.median(net.lat)), float(np.median(net.lon))],
                    zoom_start=15, tiles=None, control_scale=True, prefer_canvas=True)
+    m.options["maxZoom"] = 19          # marker clustering needs it when there are no tiles
     _base(m, result)
     _roads(m, result)
-    first = next(iter(result.tiers))
-    for name in result.tiers:
-        _demand_layer(m, result, name, show=(name == first))
+    _townships(m, result)
+    tiers = [t for t, tr in result.tiers.items() if tr.config.demand != "townships"]
+    for name in tiers:
+        _demand_layer(m, result, name, show=(name == tiers[0]))
+    for name in result.scenario.map.service_areas:
+        if name in result.tiers and result.tiers[name].config.reach == "road":
+            _service_areas(m, result, name)
     for name in result.tiers:
         _site_layer(m, result, name)
+    _search(m, result)
+    plugins.Fullscreen(position="topleft").add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
-    m.fit_bounds([[float(net.lat.min()), float(net.lon.min())],
-                  [float(net.lat.max()), float(net.lon.max())]])
+    lon, lat = result.demand["lon"].to_numpy(), result.demand["lat"].to_numpy()
+    if len(lon) == 0:
+        lon, lat = net.lon, net.lat
+    m.fit_bounds([[float(lat.min()), float(lon.min())], [float(lat.max()), float(lon.max())]])
     _title_and_legend(m, result, lang)
     return m
 
@@ -126,7 +140,8 @@ def _demand_layer(m: folium.Map, result: RunResult, tier: str, *, show: bool) ->
             "dist": "—" if np.isnan(d) else f"{d:,.0f} m",
             "state": esc(labels.t("covered" if ok else "uncovered", lang)), "ok": bool(ok)}
         features.append({"type": "Feature", "properties": props, "geometry": _lean(geom)})
-    kind = "buildings" if units["layer"].eq("osm_buildings").all() else "areas"
+    kind = {"osm_buildings": "buildings", "villages": "villages"}.get(
+        str(units["layer"].iloc[0]) if len(units) else "", "areas")
     layer = f"{labels.t(tier, lang)} · {labels.t(kind, lang)}"
     fields = ["name", "code", "class", "size", "dist", "state"]
     aliases = [labels.t(k, lang) for k in ("name", "site", "class", "floor area", "distance",
@@ -153,7 +168,11 @@ def _site_layer(m: folium.Map, result: RunResult, tier: str) -> None:
     rows = result.open_rows()
     rows = rows[rows["tier"] == tier]
     color, icon = TIER_STYLE[tier]
-    group = folium.FeatureGroup(name=f"{labels.t(tier, lang)} ({len(rows)})", show=True)
+    name = f"{labels.t(tier, lang)} ({len(rows):,})"
+    if len(rows) > CLUSTER_ABOVE:
+        group = plugins.MarkerCluster(name=name, show=True, disableClusteringAtZoom=17)
+    else:
+        group = folium.FeatureGroup(name=name, show=True)
     for r in rows.itertuples(index=False):
         existing = r.status == "existing"
         popup = _popup(r, tier, lang)
@@ -165,6 +184,95 @@ def _site_layer(m: folium.Map, result: RunResult, tier: str) -> None:
             popup=folium.Popup(popup, max_width=320),
         ).add_to(group)
     group.add_to(m)
+
+
+def _townships(m: folium.Map, result: RunResult) -> None:
+    """Township polygons filled by their share of served units, key figures on hover."""
+    from siting import kpi
+
+    towns = kpi.townships(result)
+    if len(towns) == 0:
+        return
+    lang = result.scenario.lang
+    tiers = list(result.tiers)
+    features = []
+    for row in towns.itertuples(index=False):
+        units = sum(getattr(row, f"{t}_units") for t in tiers)
+        served = sum(getattr(row, f"{t}_served") for t in tiers)
+        share = served / units if units else 1.0
+        props = {"name": esc(row.name), "code": esc(row.code), "share": round(share, 4),
+                 "served": f"{served:,}/{units:,}"}
+        for t in tiers:
+            props[t] = (f"{getattr(row, f'{t}_sites'):,} "
+                        f"({labels.t('new', lang)} {getattr(row, f'{t}_new'):,})")
+        features.append({"type": "Feature", "properties": props,
+                         "geometry": _lean(row.geometry, 1e-5)})
+    fields = ["name", "code", "served", *tiers]
+    aliases = [labels.t("township_unit", lang), labels.t("site", lang),
+               "已服务/需求单元" if lang == "zh" else "units served", *(labels.t(t, lang)
+                                                                   for t in tiers)]
+    folium.GeoJson(
+        {"type": "FeatureCollection", "features": features},
+        name=labels.t("townships", lang), show=True,
+        style_function=lambda f: {
+            "fillColor": COVERED if f["properties"]["share"] >= 1 else UNCOVERED,
+            "fillOpacity": 0.05 + 0.3 * (1 - f["properties"]["share"]),
+            "color": "#343a40", "weight": 1.5},
+        highlight_function=lambda f: {"weight": 3, "fillOpacity": 0.35},
+        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True),
+    ).add_to(m)
+    outline = shapely.union_all(towns.geometry.to_numpy())
+    folium.GeoJson(_lean(outline, 1e-5), name="区县边界" if lang == "zh" else "county boundary",
+                   style_function=lambda f: {"color": "#212529", "weight": 3,
+                                             "fill": False},
+                   interactive=False).add_to(m)
+
+
+def _service_areas(m: folium.Map, result: RunResult, tier: str) -> None:
+    """The roads each open site of ``tier`` reaches within the radius (not a circle)."""
+    from siting import service
+
+    lang = result.scenario.lang
+    lines = service.reached_roads(result, tier)
+    if not lines:
+        return
+    features = [{"type": "Feature", "properties": {"site": esc(site)},
+                 "geometry": _lean(geom)} for site, geom in lines]
+    css = _css(TIER_STYLE[tier][0])
+    folium.GeoJson({"type": "FeatureCollection", "features": features},
+                   name=f"{labels.t(tier, lang)} · {labels.t('service_area', lang)}",
+                   show=False,
+                   style_function=lambda f: {"color": css, "weight": 3, "opacity": 0.7},
+                   tooltip=folium.GeoJsonTooltip(fields=["site"],
+                                                 aliases=[labels.t("site", lang)]),
+                   ).add_to(m)
+
+
+def _search(m: folium.Map, result: RunResult) -> None:
+    """A search box over demand units and sites, by name or code (small circle markers)."""
+    lang = result.scenario.lang
+    u = result.demand
+    rows = result.open_rows()
+    features = []
+    for name, code, lon, lat in zip(u["name"], u["code"], u["lon"], u["lat"], strict=True):
+        features.append(_point(f"{name} {code}".strip(), lon, lat))
+    for name, sid, lon, lat in zip(rows["name"], rows["site_id"], rows["lon"], rows["lat"],
+                                   strict=True):
+        features.append(_point(f"{name or ''} {sid}".strip(), lon, lat))
+    layer = folium.GeoJson(
+        {"type": "FeatureCollection", "features": features},
+        name="搜索" if lang == "zh" else "search", show=True, control=False,
+        marker=folium.CircleMarker(radius=1, opacity=0, fill_opacity=0),
+    ).add_to(m)
+    plugins.Search(layer=layer, search_label="label", position="topright", collapsed=False,
+                   placeholder="名称或代码…" if lang == "zh" else "name or code…",
+                   search_zoom=16).add_to(m)
+
+
+def _point(label: str, lon: float, lat: float) -> dict[str, Any]:
+    return {"type": "Feature", "properties": {"label": esc(label)},
+            "geometry": {"type": "Point", "coordinates": [round(float(lon), 6),
+                                                          round(float(lat), 6)]}}
 
 
 def _popup(r: Any, tier: str, lang: str) -> str:
@@ -221,11 +329,10 @@ def _css(color: str) -> str:
 def write_city(cfg: Any, summary: dict[str, Any], sites: pd.DataFrame,
                towns: Any, path: Path) -> None:
     """The citywide map: townships shaded by village reach, sites clustered per tier."""
-    from offlinefolium import plugins
-
     lang = cfg.lang
     m = folium.Map(location=[34.72, 113.62], zoom_start=9, tiles=None, control_scale=True,
                    prefer_canvas=True)
+    m.options["maxZoom"] = 19
     features = []
     for row in towns.itertuples(index=False):
         units = getattr(row, "village_units", 0) or 0
