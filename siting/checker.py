@@ -65,6 +65,7 @@ class CapacityTarget:
     demand: np.ndarray         # (d,) compartments needed
     radius: float
     capacity: np.ndarray       # (n,) compartments of each site's bank (0 if none)
+    demand_id: np.ndarray | None = None   # (d,) labels for the report
 
 
 @dataclass(frozen=True)
@@ -162,13 +163,15 @@ def _capacity(t: CapacityTarget, opened: np.ndarray) -> Result:
     caps = np.concatenate([need, need[reach.row],
                            np.floor(t.capacity[sites] + 1e-9).astype(np.int64)])
     g = sp.csr_array((caps.astype(np.int32), (rows, cols)), shape=(sink + 1, sink + 1))
-    flow, served = 0, np.zeros(d, dtype=bool)
+    flow, served, got = 0, np.zeros(d, dtype=bool), np.zeros(d)
     if d:
         result = csgraph.maximum_flow(g, src, sink)
         flow = result.flow_value
         got = np.asarray(result.flow.tocsr()[[0], 1:d + 1].todense()).ravel()
         served = got >= need
-    failing = [str(i) for i in np.flatnonzero(~served)]
+    ids = t.demand_id if t.demand_id is not None else np.arange(d)
+    failing = [f"{ids[i]} ({int(got[i]) if d else 0}/{int(need[i])})"
+               for i in np.flatnonzero(~served)] if d else []
     return Result(t.key, t.tier, t.text, "compartments", float(need.sum()), float(flow),
                   bool(flow >= need.sum()), failing, served)
 

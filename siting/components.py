@@ -83,6 +83,8 @@ def capacity_bounds(problem: Problem, cfg: SolverConfig,
                 sol = optimise(Problem(len(t.cost), (sub,)), quick, cut=False, warm={})
             bound = sol.stages[0][1].bound
             new_sites = sites[~t.existing[sites]]
+            if sol.short.get(t.name):          # cannot be served in full: no valid bound
+                continue
             if bound is not None and bound > 0 and len(new_sites):
                 found.append((new_sites, float(bound)))
             pick = sol.size[t.name]

@@ -52,7 +52,7 @@ from siting._roadgen import OsmWriter
 
 log = logging.getLogger(__name__)
 
-VERSION = 4
+VERSION = 5
 SEED = 2021
 CRS = "EPSG:4547"
 OUT = Path(__file__).resolve().parents[1] / "data" / "generated"
@@ -340,6 +340,8 @@ def _areas(towns: list[_Town], seed: int) -> gpd.GeoDataFrame:
             for i in sorted(pick.tolist()):
                 plan.append(("A1", rest[i], f"{_word(rng)}公共服务中心"))
             rest = [b for i, b in enumerate(rest) if i not in set(pick.tolist())]
+        while len(rest) < n_r and rest and min(b.area for b in rest) > 4_000:
+            rest = [q for b in rest for q in _quarters(b)]    # smaller blocks, more areas
         homes = rest[:n_r] if len(rest) >= n_r else rest
         people = apportion(t.urban_pop, rng.uniform(0.8, 1.2, len(homes)))
         for b, p in zip(homes, people, strict=True):
@@ -367,6 +369,16 @@ def _blocks(t: _Town, *, margin: float) -> list[shapely.Geometry]:
                 cells.append(((i + 0.5) ** 2 + (j + 0.5) ** 2, i, j, box))
     cells.sort(key=lambda c: c[:3])
     return [c[3] for c in cells]
+
+
+def _quarters(box: shapely.Geometry, margin: float = 10.0) -> list[shapely.Geometry]:
+    """A block split into four, with a lane between."""
+    x0, y0, x1, y1 = box.bounds
+    xm, ym = (x0 + x1) / 2, (y0 + y1) / 2
+    return [shapely.box(a + margin / 2 * (a > x0), b + margin / 2 * (b > y0),
+                        c - margin / 2 * (c < x1), d - margin / 2 * (d < y1))
+            for a, b, c, d in ((x0, y0, xm, ym), (xm, y0, x1, ym), (x0, ym, xm, y1),
+                               (xm, ym, x1, y1))]
 
 
 def _word(rng: np.random.Generator) -> str:

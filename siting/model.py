@@ -144,6 +144,7 @@ class Solution:
     objective: float = 0.0                 # the first stage's objective (its own units)
     reductions: dict[str, int] = field(default_factory=dict)
     tier_cost: dict[str, float] = field(default_factory=dict)   # new sites' cost, per tier
+    short: dict[str, dict[int, float]] = field(default_factory=dict)  # tier -> row: unserved
 
     @property
     def gap(self) -> float | None:
@@ -185,6 +186,7 @@ class _Built:
     median_constant: float = 0.0
     reach_rows: list[tuple[pulp.LpVariable, float, list[pulp.LpVariable]]] = field(
         default_factory=list)
+    short: dict[str, dict[int, pulp.LpVariable]] = field(default_factory=dict)
 
 
 def check(problem: Problem) -> None:
@@ -207,22 +209,27 @@ def check(problem: Problem) -> None:
             _check_capacity(t)
 
 
-def _check_capacity(t: TierData) -> None:
-    """Demand larger than every bank that can reach it, or than all of them together."""
+def capacity_short(t: TierData) -> np.ndarray:
+    """Rows needing more compartments than all the banks that can reach them could hold.
+
+    They are not an error: the model leaves the shortfall unserved at a prohibitive price,
+    solves the rest, and the report names them.
+    """
     assert t.demand is not None and t.cover is not None
     biggest = max(c for c, _ in t.sizes)
     cap = np.where(t.existing, t.existing_capacity if t.existing_capacity is not None else 0.0,
                    np.where(np.isfinite(t.cost), biggest, 0.0))
     rows = sp.csr_array(t.cover)[: len(t.demand)]
     reachable = rows @ cap
-    short = np.flatnonzero((reachable + 1e-9 < t.demand) & (np.diff(rows.indptr) > 0))
+    return np.flatnonzero((reachable + 1e-9 < t.demand) & (np.diff(rows.indptr) > 0))
+
+
+def _check_capacity(t: TierData) -> None:
+    short = capacity_short(t)
     if len(short):
-        i = int(short[0])
-        raise InfeasibleError(
-            f"tier '{t.name}': {len(short)} demand unit(s) need more compartments than all the "
-            f"banks that can reach them could hold (e.g. row {i}: demand {t.demand[i]:,.0f}, "
-            f"at most {reachable[i]:,.0f} within reach). Add a larger bank size to "
-            f"[tiers.{t.name}] sizes, or widen radius_m.")
+        log.warning("tier %s: %d demand unit(s) need more compartments than the banks within "
+                    "reach can hold; their shortfall is left unserved and reported", t.name,
+                    len(short))
 
 
 def build(problem: Problem) -> _Built:
@@ -234,6 +241,7 @@ def build(problem: Problem) -> _Built:
     cost_terms: Pairs = []
     reach_terms: Pairs = []
     reach_rows: list[tuple[pulp.LpVariable, float, list[pulp.LpVariable]]] = []
+    short: dict[str, dict[int, pulp.LpVariable]] = {}
     uncoverable: dict[str, np.ndarray] = {}
     already = 0.0
     median = None
@@ -254,7 +262,8 @@ def build(problem: Problem) -> _Built:
             else:
                 _add_cover(lp, t, cover, v)
             if t.capacitated:
-                _add_capacity(lp, t, cover, v, ys if soft else None)
+                short[t.name] = _add_capacity(lp, t, cover, v, ys if soft else None,
+                                              cost_terms)
         if t.reach is not None and problem.objective == "p_median" and t.dist is not None:
             median, constant = _add_median(lp, t, v)
         elif t.reach is not None:
@@ -279,7 +288,8 @@ def build(problem: Problem) -> _Built:
         lp.setObjective(cost)
     log.info("model: %s variables, %s constraints", f"{lp.numVariables():,}",
              f"{lp.numConstraints():,}")
-    return _Built(lp, tv, cost, reach, uncoverable, already, median, constant, reach_rows)
+    return _Built(lp, tv, cost, reach, uncoverable, already, median, constant, reach_rows,
+                  short)
 
 
 def _site_vars(lp: pulp.LpProblem, t: TierData, n: int, cost_terms: Pairs) -> _TierVars:
@@ -336,13 +346,20 @@ def _add_cover(lp: pulp.LpProblem, t: TierData, cover: sp.csr_array, v: _TierVar
 
 
 def _add_capacity(lp: pulp.LpProblem, t: TierData, cover: sp.csr_array, v: _TierVars,
-                  ys: dict[int, pulp.LpVariable] | None) -> None:
+                  ys: dict[int, pulp.LpVariable] | None, cost_terms: Pairs,
+                  ) -> dict[int, pulp.LpVariable]:
     """Assignment z on the pairs within reach: demand met, capacity respected.
 
-    With ``ys`` (max_coverage) a row's demand is due only as far as the row is reached.
+    With ``ys`` (max_coverage) a row's demand is due only as far as the row is reached. A
+    row that cannot be served in full by every bank within reach gets a shortfall variable
+    priced above any bank, so the rest is still solved and the shortfall reported.
     """
     assert t.demand is not None
     load: dict[int, Pairs] = {}
+    short_rows = set(capacity_short(t).tolist())
+    penalty = 2.0 * (float(np.nanmax(np.where(np.isfinite(t.cost), t.cost, 0.0)))
+                     + max(c for _, c in t.sizes) + 1.0)
+    shorts: dict[int, pulp.LpVariable] = {}
     for i, d in enumerate(t.demand):
         p = _row_sites(cover, i, v)
         if d <= 0 or len(p) == 0:
@@ -356,13 +373,21 @@ def _add_capacity(lp: pulp.LpProblem, t: TierData, cover: sp.csr_array, v: _Tier
         y = ys.get(i) if ys is not None else None
         if ys is not None and y is None:
             continue      # reached by an existing site, or weightless: nothing is due
+        extra: Pairs = []
+        if i in short_rows:
+            s = lp.add_variable(f"short_{t.name}_{i}", 0)
+            shorts[i] = s
+            extra = [(s, 1.0)]
+            cost_terms.append((s, penalty))
         if y is not None:
-            lp += expr([(z, 1.0) for z in zs] + [(y, -float(d))]) >= 0, f"demand_{t.name}_{i}"
+            lp += expr([(z, 1.0) for z in zs] + [(y, -float(d))] + extra) >= 0, \
+                f"demand_{t.name}_{i}"
         else:
-            lp += expr([(z, 1.0) for z in zs]) >= float(d), f"demand_{t.name}_{i}"
+            lp += expr([(z, 1.0) for z in zs] + extra) >= float(d), f"demand_{t.name}_{i}"
     for k, zs in load.items():
         lp += expr(zs + [(var, -c) for var, c in v.capacity[k]]) <= 0, \
             f"capacity_{t.name}_{v.sites[k]}"
+    return shorts
 
 
 def _add_reach(lp: pulp.LpProblem, name: str, tag: str, m: sp.csr_array, weight: np.ndarray,
@@ -513,6 +538,9 @@ def optimise(problem: Problem, cfg: SolverConfig, *, warm: dict[str, np.ndarray]
         uncoverable=uncoverable, size=size, capacity=capacity, reductions=stats,
         tier_cost={t.name: cost_of(replace(problem, tiers=(t,), colocation=None), chosen, size)
                    for t in problem.tiers},
+        short={name: {i: float(s.varValue or 0.0) for i, s in rows.items()
+                      if float(s.varValue or 0.0) > 1e-6}
+               for name, rows in built.short.items()},
         seconds={"build": t_build, "solve": sum(o.seconds for _, o in stages)})
 
 

@@ -383,7 +383,8 @@ def _targets(scenario: Scenario, units: pd.DataFrame, sites: pd.DataFrame,
                 key=f"{name}_capacity", tier=name, text=labels.capacity_text(name, lang),
                 graph=g.graph, xy=g.xy, site_node=site_nodes(sites, g),
                 demand_node=g.node[tr.rows], demand=tr.demand,
-                radius=float(cfg.radius_m or 0.0), capacity=np.zeros(len(sites))))
+                radius=float(cfg.radius_m or 0.0), capacity=np.zeros(len(sites)),
+                demand_id=labels_all[tr.rows]))
     return out
 
 

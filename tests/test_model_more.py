@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from siting import InfeasibleError
 from siting.model import Problem, TierData, optimise
 from siting.scenario import SolverConfig
 
@@ -26,12 +25,15 @@ def test_capacity_picks_one_large_bank_over_two_small():
     assert sol.cost == pytest.approx(15.0)
 
 
-def test_capacity_too_small_everywhere_is_explained_before_solving():
-    cover = sp.csr_array(np.array([[1, 1]]))
-    t = TierData("locker", cost=np.zeros(2), existing=np.zeros(2, bool), cover=cover,
-                 sizes=((60.0, 10.0),), demand=np.array([200.0]))
-    with pytest.raises(InfeasibleError, match="more compartments"):
-        optimise(Problem(2, (t,)), CFG)
+def test_capacity_too_small_leaves_a_named_shortfall_and_solves_the_rest():
+    # row 0 needs 200 but two 60-banks reach it: 80 short; row 1 is served in full
+    cover = sp.csr_array(np.array([[1, 1, 0], [0, 0, 1]]))
+    t = TierData("locker", cost=np.zeros(3), existing=np.zeros(3, bool), cover=cover,
+                 sizes=((60.0, 10.0),), demand=np.array([200.0, 30.0]))
+    sol = optimise(Problem(3, (t,)), CFG)
+    assert sol.short["locker"] == {0: pytest.approx(80.0)}
+    assert sol.open["locker"].tolist() == [True, True, True]
+    assert sol.cost == pytest.approx(30.0)
 
 
 def test_existing_bank_capacity_counts():
