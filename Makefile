@@ -7,12 +7,12 @@ STAMP  := $(VENV)/.installed
 COUNTIES := zhongyuan erqi guancheng jinshui shangjie huiji zhongmu jingkai gaoxin \
             hangkonggang gongyi xingyang xinmi xinzheng dengfeng
 
-.PHONY: demo demo-haidian test check bench clean help city generate $(COUNTIES)
+.PHONY: demo demo-haidian test browser check bench clean help city generate $(COUNTIES)
 
 help:
 	@echo "make demo          set up .venv, run models/demo.toml (中牟县, generated inputs), write maps/demo/"
 	@echo "make demo-haidian  the Beijing Haidian real-OSM demo, maps/demo-haidian/"
-	@echo "make test          set up .venv with test tools, run the test suite"
+	@echo "make test          set up .venv with test tools (and Chromium), run the test suite"
 	@echo "make <county>      one county: $(COUNTIES)"
 	@echo "make city          all 15 counties and the citywide report, maps/city/"
 	@echo "make bench         run the benchmarks in bench/"
@@ -44,8 +44,26 @@ city: $(STAMP)
 generate: $(STAMP)
 	$(BIN)/siting generate all
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -q
+
+# tests/test_browser.py opens map.html and report.html in headless Chromium (Debian's, driven
+# over the DevTools pipe) and docs/screenshot.py needs a CJK font: install them when missing,
+# as root or with sudo (CI is a fresh Debian machine running as root). Without either, the
+# browser tests skip and say why.
+BROWSER_PACKAGES := chromium chromium-driver fonts-wqy-zenhei
+browser:
+	@if ! command -v chromium >/dev/null 2>&1 || \
+	    [ ! -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ]; then \
+	  if [ "$$(id -u)" = 0 ]; then sudo=""; \
+	  elif command -v sudo >/dev/null 2>&1; then sudo="sudo"; \
+	  else echo "browser tests will skip: no chromium, and neither root nor sudo to install it"; \
+	    exit 0; fi; \
+	  echo "installing $(BROWSER_PACKAGES)"; \
+	  $$sudo apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends \
+	    $(BROWSER_PACKAGES); \
+	fi
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'

@@ -267,6 +267,11 @@ def _search(m: folium.Map, result: RunResult) -> None:
     plugins.Search(layer=layer, search_label="label", position="topright", collapsed=False,
                    placeholder="名称或代码…" if lang == "zh" else "name or code…",
                    search_zoom=16).add_to(m)
+    # the plugin's CSS shows ../images/loader.gif while searching, a file not inlined: the
+    # browser asks for it beside map.html and logs an error (tests/test_browser.py)
+    m.get_root().html.add_child(Element(
+        "<style>.leaflet-control-search.search-load .search-input"
+        "{background-image:none}</style>"))
 
 
 def _point(label: str, lon: float, lat: float) -> dict[str, Any]:

@@ -10,37 +10,9 @@ import numpy as np
 import pytest
 import shapely
 
-from siting import ScenarioError, city, frame, generate, outputs, pipeline, scenario
+from siting import ScenarioError, city, frame, generate, outputs, scenario
 
-from .conftest import ROOT
-
-SMALL = "shangjie"      # 上街区: 6 townships, 22 villages, 42 communities
-
-
-@pytest.fixture(scope="module")
-def fr():
-    return frame.load()
-
-
-@pytest.fixture(scope="module")
-def small(tmp_path_factory, fr):
-    """models/shangjie.toml and its generated inputs, copied into a scratch project."""
-    root = tmp_path_factory.mktemp("zz")
-    (root / "models").mkdir()
-    text = (ROOT / "models" / f"{SMALL}.toml").read_text(encoding="utf-8")
-    # a test budget: 20 s and a 2 % proven gap (the report states the gap reached)
-    text = text.replace("time_limit_s = 240", "time_limit_s = 20").replace(
-        "rel_gap = 0.005", "rel_gap = 0.02") + "\n[report]\ntradeoff_points = 3\n"
-    assert "time_limit_s = 20" in text and "rel_gap = 0.02" in text
-    (root / "models" / f"{SMALL}.toml").write_text(text, encoding="utf-8")
-    folder = generate.generate(SMALL, root / "data" / "generated", frame=fr)
-    return root, folder
-
-
-@pytest.fixture(scope="module")
-def small_run(small):
-    root, _ = small
-    return pipeline.run(scenario.load(root / "models" / f"{SMALL}.toml"))
+from .conftest import ROOT, SMALL
 
 
 def test_frame_has_every_unit_of_the_2023_codes(fr):
