@@ -44,13 +44,15 @@ def title_of(result: RunResult) -> str:
     """The map's title, saying "generated data" when it applies."""
     s = result.scenario
     text = s.title or s.name
-    if result.generated:
+    if result.generated and "生成数据" not in text and "generated" not in text.lower():
         text += "（生成数据）" if s.lang == "zh" else " (generated data)"
     return text
 
 
-CLUSTER_ABOVE = 300
+CLUSTER_ABOVE = 100
 """A tier with more site markers than this is drawn with marker clustering."""
+HIDE_ABOVE = 500
+"""A tier with more site markers than this starts hidden (its layer switch shows it)."""
 
 
 def build(result: RunResult) -> folium.Map:
@@ -58,8 +60,9 @@ def build(result: RunResult) -> folium.Map:
     lang = result.scenario.lang
     net = result.network
     m = folium.Map(location=[float(np.median(net.lat)), float(np.median(net.lon))],
-                   zoom_start=15, tiles=None, control_scale=True, prefer_canvas=True)
+                   zoom_start=15, tiles=None, control_scale=False, prefer_canvas=True)
     m.options["maxZoom"] = 19          # marker clustering needs it when there are no tiles
+    _metric_scale(m)
     _base(m, result)
     _roads(m, result)
     _townships(m, result)
@@ -169,10 +172,11 @@ def _site_layer(m: folium.Map, result: RunResult, tier: str) -> None:
     rows = rows[rows["tier"] == tier]
     color, icon = TIER_STYLE[tier]
     name = f"{labels.t(tier, lang)} ({len(rows):,})"
+    show = len(rows) <= HIDE_ABOVE
     if len(rows) > CLUSTER_ABOVE:
-        group = plugins.MarkerCluster(name=name, show=True, disableClusteringAtZoom=17)
+        group = plugins.MarkerCluster(name=name, show=show, disableClusteringAtZoom=17)
     else:
-        group = folium.FeatureGroup(name=name, show=True)
+        group = folium.FeatureGroup(name=name, show=show)
     for r in rows.itertuples(index=False):
         existing = r.status == "existing"
         popup = _popup(r, tier, lang)
@@ -184,6 +188,18 @@ def _site_layer(m: folium.Map, result: RunResult, tier: str) -> None:
             popup=folium.Popup(popup, max_width=320),
         ).add_to(group)
     group.add_to(m)
+
+
+def _metric_scale(m: folium.Map) -> None:
+    """A metric scale bar at the bottom right (the legend sits bottom left)."""
+    from branca.element import MacroElement, Template
+
+    scale = MacroElement()
+    scale._template = Template(
+        "{% macro script(this, kwargs) %}"
+        "L.control.scale({imperial: false, position: 'bottomright'})"
+        ".addTo({{ this._parent.get_name() }});{% endmacro %}")
+    m.add_child(scale)
 
 
 def _townships(m: folium.Map, result: RunResult) -> None:
@@ -300,8 +316,9 @@ def _title_and_legend(m: folium.Map, result: RunResult, lang: str) -> None:
         color, icon = TIER_STYLE[tier]
         items.append(f'<div><i class="fa fa-{icon}" style="color:{_css(color)}"></i> '
                      f'{esc(labels.t(tier, lang))} ({esc(labels.t("new", lang))})</div>')
-    items.append(f'<div><i class="fa fa-map-marker" style="color:#575757"></i> '
-                 f'{esc(labels.t("existing", lang))}</div>')
+    items.append(f'<div><span class="sw" style="background:#575757"></span>'
+                 f'{esc(labels.t("existing", lang))}'
+                 f'{esc("（灰色标记）" if lang == "zh" else " (grey markers)")}</div>')
     counts = pd.Series([r.met for r in result.results])
     met = int((counts == True).sum())  # noqa: E712 (None means informational)
     total = int(counts.notna().sum())
@@ -316,7 +333,8 @@ def _title_and_legend(m: folium.Map, result: RunResult, lang: str) -> None:
   border-radius:6px; box-shadow:0 1px 4px rgba(0,0,0,.3); font:13px/1.5 sans-serif;}}
 #siting-title {{top:10px; left:60px; font-size:16px; font-weight:600; max-width:60%;}}
 #siting-title .sub {{font-size:12px; font-weight:400; color:#495057;}}
-#siting-legend {{bottom:24px; left:10px;}}
+#siting-legend {{bottom:44px; left:10px;}}
+.leaflet-control-search .search-input {{width:200px;}}
 #siting-legend .sw {{display:inline-block; width:12px; height:12px; margin-right:6px;
   border-radius:2px; vertical-align:-1px;}}
 #siting-legend i {{width:16px; text-align:center;}}
@@ -335,9 +353,10 @@ def write_city(cfg: Any, summary: dict[str, Any], sites: pd.DataFrame,
                towns: Any, path: Path) -> None:
     """The citywide map: townships shaded by village reach, sites clustered per tier."""
     lang = cfg.lang
-    m = folium.Map(location=[34.72, 113.62], zoom_start=9, tiles=None, control_scale=True,
+    m = folium.Map(location=[34.72, 113.62], zoom_start=9, tiles=None, control_scale=False,
                    prefer_canvas=True)
     m.options["maxZoom"] = 19
+    _metric_scale(m)
     features = []
     for row in towns.itertuples(index=False):
         units = getattr(row, "village_units", 0) or 0
