@@ -5,7 +5,11 @@ Per tier, starting from the existing and forced sites:
 1. cover — repeatedly open the site with the most uncovered rows per unit cost (a free
    site first) until every coverable row is covered;
 2. count — while fewer sites are open than required, open the site reaching the most
-   weight not yet reached, then the cheapest, then the first;
+   weight not yet reached, then the cheapest, then the first; for a tier with no cover
+   rows, then swap (close one new site, open another no dearer) while a swap reaches
+   more weight (Teitz–Bart interchange, first improvement, best entering site first) and,
+   when all new sites cost the same, 30 seeded rounds of "close a tenth of the new sites,
+   refill greedily, swap again", keeping the best (iterated local search);
 3. capacity — assign each row's demand, largest first, to open banks within reach with
    room left; where there is none, open the largest bank at the reachable site with the
    most room; finally give each new site the smallest bank that holds its load.
@@ -47,6 +51,8 @@ def _tier(t: TierData) -> np.ndarray | None:
         _cover(sp.csr_array(t.cover, dtype=np.float64), t.cost, allowed, is_open)
     if t.min_count > int(is_open.sum()):
         _count(t, allowed, is_open)
+        if t.cover is None and t.reach is not None:
+            _interchange(t, allowed, is_open)
     if t.max_count is not None and is_open.sum() > t.max_count:
         return None
     if not t.capacitated:
@@ -89,6 +95,75 @@ def _count(t: TierData, allowed: np.ndarray, is_open: np.ndarray) -> None:
         is_open[j] = True
         if rt is not None and reached is not None:
             reached[rt.indices[rt.indptr[j]:rt.indptr[j + 1]]] = True
+
+
+def _interchange(t: TierData, allowed: np.ndarray, is_open: np.ndarray, rounds: int = 30,
+                 ) -> None:
+    """Swap to a local optimum; with uniform costs, iterate from perturbed copies."""
+    assert t.reach is not None
+    reach = sp.csr_array(t.reach, dtype=np.float64)
+    weight = np.ones(reach.shape[0]) if t.weight is None else np.asarray(t.weight, float)
+    _swap(t, allowed, is_open)
+    movable = allowed & ~(t.fixed if t.fixed is not None else np.zeros(len(allowed), bool))
+    costs = t.cost[movable]
+    if len(costs) == 0 or costs.min() != costs.max():
+        return
+    rng = np.random.default_rng(0)
+    best = float(weight[reach @ is_open.astype(float) > 0].sum())
+    for _ in range(rounds):
+        trial = is_open.copy()
+        out = np.flatnonzero(trial & movable)
+        if len(out) == 0:
+            return
+        trial[rng.choice(out, max(1, len(out) // 10), replace=False)] = False
+        _count(t, allowed, trial)
+        _swap(t, allowed, trial)
+        value = float(weight[reach @ trial.astype(float) > 0].sum())
+        if value > best:
+            best, is_open[:] = value, trial
+
+
+def _swap(t: TierData, allowed: np.ndarray, is_open: np.ndarray, max_swaps: int = 10_000,
+          ) -> None:
+    """Interchange: close an open new site, open a no dearer closed one, while reach grows."""
+    assert t.reach is not None
+    reach = sp.csr_array(t.reach, dtype=np.float64)
+    weight = np.ones(reach.shape[0]) if t.weight is None else np.asarray(t.weight, float)
+    rt = reach.T.tocsr()
+    fixed = t.fixed if t.fixed is not None else np.zeros(len(is_open), dtype=bool)
+    movable = is_open & allowed & ~fixed
+    for _ in range(max_swaps):
+        count = reach @ is_open.astype(float)
+        sole = np.where(count == 1, weight, 0.0)
+        index = reach @ np.where(is_open, np.arange(len(is_open)), 0).astype(float)
+        owner = np.where(count == 1, index, 0).astype(np.int64)   # the one open site
+        loss = rt @ sole
+        gain = rt @ np.where(count == 0, weight, 0.0)
+        gain[~allowed | is_open] = 0.0
+        if not _swap_once(rt, t.cost, gain, loss, sole, owner, is_open, movable):
+            return
+
+
+def _swap_once(rt: sp.csr_array, cost: np.ndarray, gain: np.ndarray, loss: np.ndarray,
+               sole: np.ndarray, owner: np.ndarray, is_open: np.ndarray,
+               movable: np.ndarray) -> bool:
+    """The first improving swap, entering sites by decreasing gain; False if none."""
+    out = np.flatnonzero(movable & is_open)
+    if len(out) == 0:
+        return False
+    for k in np.argsort(-gain, kind="stable"):
+        if gain[k] <= 0:
+            return False    # a swap gains at most what k adds
+        rows = rt.indices[rt.indptr[k]:rt.indptr[k + 1]]
+        kept = np.zeros(len(cost))
+        np.add.at(kept, owner[rows], sole[rows])   # weight j alone reached that k reaches
+        net = np.where(cost[out] >= cost[k], loss[out] - kept[out], np.inf)
+        j = int(out[np.argmin(net)])
+        if gain[k] - net.min() > 1e-9 * max(1.0, gain[k]):
+            is_open[j], is_open[k] = False, True
+            movable[j], movable[k] = False, True
+            return True
+    return False
 
 
 def _capacity(t: TierData, allowed: np.ndarray, is_open: np.ndarray, n: int,
