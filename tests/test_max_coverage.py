@@ -1,4 +1,4 @@
-"""The greedy warm start on hand-checkable instances."""
+"""max_coverage helpers on hand-checkable instances: the greedy start and the reductions."""
 
 from __future__ import annotations
 
@@ -28,3 +28,22 @@ def test_swap_never_opens_a_dearer_site():
     start = greedy.start(Problem(3, (tier,), objective="max_coverage"))
     assert start is not None
     assert start["t"].tolist() == [True, True, False]
+
+
+def test_max_coverage_reductions_merge_rows_and_drop_dominated_sites():
+    from siting import reduce
+    from siting.model import optimise
+    from siting.scenario import SolverConfig
+
+    # S0's and S2's rows are subsets of S1's; with S1 alone left, r0 r1 r2 are one row
+    # and r3 weighs nothing
+    reach = sp.csr_array(np.array([[1, 1, 0], [1, 1, 0], [0, 1, 1], [0, 1, 0]]))
+    tier = TierData("t", cost=np.ones(3), existing=np.zeros(3, bool), reach=reach,
+                    weight=np.array([1.0, 2.0, 3.0, 0.0]), min_count=1, max_count=1)
+    problem = Problem(3, (tier,), objective="max_coverage")
+    small, stats = reduce.reduce(problem)
+    assert stats == {"rows_dropped": 3, "sites_dropped": 2, "sites_forced": 0}
+    assert small.tiers[0].weight.tolist() == [6.0]
+    sol = optimise(problem, SolverConfig(time_limit_s=30))
+    assert sol.open["t"].tolist() == [False, True, False]
+    assert sol.reached_weight == 6.0
