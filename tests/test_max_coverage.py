@@ -47,3 +47,20 @@ def test_max_coverage_reductions_merge_rows_and_drop_dominated_sites():
     sol = optimise(problem, SolverConfig(time_limit_s=30))
     assert sol.open["t"].tolist() == [False, True, False]
     assert sol.reached_weight == 6.0
+
+
+def test_second_stage_is_skipped_when_the_counts_fix_the_cost():
+    from siting.model import optimise
+    from siting.scenario import SolverConfig
+
+    reach = sp.csr_array(np.array([[0, 1, 0], [1, 1, 0], [1, 0, 1], [0, 0, 1]]))
+    weight = np.array([4.0, 5.0, 5.0, 4.0])
+    fixed = TierData("t", cost=np.ones(3), existing=np.zeros(3, bool), reach=reach,
+                     weight=weight, min_count=2, max_count=2)
+    sol = optimise(Problem(3, (fixed,), objective="max_coverage"), SolverConfig(time_limit_s=30))
+    assert [name for name, _ in sol.stages] == ["most reached weight"]
+    assert sol.reached_weight == 18.0 and sol.cost == 2.0
+    free = TierData("t", cost=np.ones(3), existing=np.zeros(3, bool), reach=reach,
+                    weight=weight, max_count=3)
+    sol = optimise(Problem(3, (free,), objective="max_coverage"), SolverConfig(time_limit_s=30))
+    assert len(sol.stages) == 2 and sol.cost == 2.0
