@@ -14,6 +14,10 @@ Per tier, starting from the existing and forced sites:
    room left; where there is none, open the largest bank at the reachable site with the
    most room; finally give each new site the smallest bank that holds its load.
 
+For a p-median tier (reach rows with distances): cover every reachable row as in 1, then
+open the site that lowers Σ weight × distance to the nearest open site most, until
+``min_count`` sites are open.
+
 The result is checked (cover, counts, capacity); if it is not feasible it is not used.
 """
 
@@ -49,7 +53,9 @@ def _tier(t: TierData) -> np.ndarray | None:
         is_open |= t.fixed
     if t.cover is not None:
         _cover(sp.csr_array(t.cover, dtype=np.float64), t.cost, allowed, is_open)
-    if t.min_count > int(is_open.sum()):
+    if t.dist is not None and t.reach is not None:
+        _median(t, allowed, is_open)
+    elif t.min_count > int(is_open.sum()):
         _count(t, allowed, is_open)
         if t.cover is None and t.reach is not None:
             _interchange(t, allowed, is_open)
@@ -75,6 +81,30 @@ def _cover(m: sp.csr_array, cost: np.ndarray, allowed: np.ndarray, is_open: np.n
             break
         is_open[j] = True
         todo[mt.indices[mt.indptr[j]:mt.indptr[j + 1]]] = False
+
+
+def _median(t: TierData, allowed: np.ndarray, is_open: np.ndarray) -> None:
+    """Reach every reachable row, then add the sites saving the most weighted distance."""
+    assert t.reach is not None and t.dist is not None
+    _cover(sp.csr_array(t.reach, dtype=np.float64), t.cost, allowed, is_open)
+    dist = sp.csr_array(t.dist).tocoo()
+    rows, cols, d = dist.row, dist.col, dist.data
+    weight = np.ones(dist.shape[0]) if t.weight is None else np.asarray(t.weight, float)
+    usable = allowed[cols] | is_open[cols]
+    rows, cols, d = rows[usable], cols[usable], d[usable]
+    near = np.full(dist.shape[0], np.inf)
+    np.minimum.at(near, rows[is_open[cols]], d[is_open[cols]])
+    while is_open.sum() < t.min_count:
+        better = np.isfinite(near[rows]) & (d < near[rows])
+        saving = np.bincount(cols[better], weights=weight[rows[better]] *
+                             (near[rows[better]] - d[better]), minlength=len(is_open))
+        saving[~allowed | is_open] = -1.0
+        j = int(np.argmax(saving))
+        if saving[j] < 0:
+            return
+        is_open[j] = True
+        mine = cols == j
+        np.minimum.at(near, rows[mine], d[mine])
 
 
 def _count(t: TierData, allowed: np.ndarray, is_open: np.ndarray) -> None:

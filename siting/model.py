@@ -472,7 +472,7 @@ def optimise(problem: Problem, cfg: SolverConfig, *, warm: dict[str, np.ndarray]
     small, stats = reducer.reduce(problem) if reduce else (problem, {})
     built = build(small)
     t_build = time.perf_counter() - t0
-    if warm is None and problem.objective != "p_median":
+    if warm is None:
         warm = greedy.start(small)
     start = _warm_values(built, warm) if warm else None
     name1 = {"min_cost": "minimum cost", "max_coverage": "most reached weight",
