@@ -16,7 +16,8 @@ Per tier, starting from the existing and forced sites:
 
 For a p-median tier (reach rows with distances): cover every reachable row as in 1, then
 open the site that lowers Σ weight × distance to the nearest open site most, until
-``min_count`` sites are open.
+``min_count`` sites are open; then swap (vertex substitution: close one new site, open a
+no dearer one) while Σ weight × distance falls and every weighted row stays reached.
 
 The result is checked (cover, counts, capacity); if it is not feasible it is not used.
 """
@@ -105,6 +106,91 @@ def _median(t: TierData, allowed: np.ndarray, is_open: np.ndarray) -> None:
         is_open[j] = True
         mine = cols == j
         np.minimum.at(near, rows[mine], d[mine])
+    fixed = t.fixed if t.fixed is not None else np.zeros(len(is_open), dtype=bool)
+    _median_swap(_Pairs(rows, cols, d, np.where(weight > 0, weight, 0.0), dist.shape[0]),
+                 t.cost, allowed & ~fixed, is_open)
+
+
+class _Pairs:
+    """The usable (row, site, distance) pairs sorted by row, then distance; per-site lists."""
+
+    def __init__(self, rows: np.ndarray, cols: np.ndarray, d: np.ndarray, weight: np.ndarray,
+                 n_rows: int) -> None:
+        order = np.lexsort((d, rows))
+        self.rows, self.cols, self.d = rows[order], cols[order], d[order]
+        self.weight, self.n_rows = weight, n_rows
+        self.first = np.r_[True, self.rows[1:] != self.rows[:-1]] if len(order) else order
+        self.by_col = np.argsort(self.cols, kind="stable")
+        self.col_ptr = np.searchsorted(self.cols[self.by_col], np.arange(int(cols.max(
+            initial=0)) + 2))
+
+    def nearest(self, is_open: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per row: the nearest and second nearest open distance (inf: none), the owner."""
+        op = is_open[self.cols].astype(np.int64)
+        cs = np.cumsum(op)
+        base = np.maximum.accumulate(np.where(self.first, cs - op, 0))
+        rank = np.where(op > 0, cs - base, 0)
+        near1, near2 = np.full(self.n_rows, np.inf), np.full(self.n_rows, np.inf)
+        owner = np.full(self.n_rows, -1, dtype=np.int64)
+        one, two = rank == 1, rank == 2
+        near1[self.rows[one]], owner[self.rows[one]] = self.d[one], self.cols[one]
+        near2[self.rows[two]] = self.d[two]
+        return near1, near2, owner
+
+
+def _median_swap(p: _Pairs, cost: np.ndarray, movable: np.ndarray, is_open: np.ndarray,
+                 max_swaps: int = 10_000) -> None:
+    """Vertex substitution: swap an open site for a no dearer closed one while Σ w d falls.
+
+    Every weighted row keeps an open site within reach (the model requires it).
+    """
+    n = len(is_open)
+    for _ in range(max_swaps):
+        near1, near2, owner = p.nearest(is_open)
+        w = np.where(np.isfinite(near1), p.weight, 0.0)
+        mine = owner >= 0
+        spare = np.isfinite(near2)
+        loss = np.bincount(owner[mine & spare], weights=(w * (near2 - near1))[mine & spare],
+                           minlength=n)
+        alone = np.bincount(owner[mine & ~spare & (w > 0)], minlength=n)
+        better = p.d < near1[p.rows]
+        gain = np.bincount(p.cols[better], minlength=n,
+                           weights=(w[p.rows] * (near1[p.rows] - p.d))[better])
+        gain[~movable | is_open] = 0.0
+        out = np.flatnonzero(is_open & movable)
+        if len(out) == 0 or not _substitute(p, cost, gain, loss, alone, near1, near2, owner, w,
+                                            out, is_open):
+            return
+
+
+def _substitute(p: _Pairs, cost: np.ndarray, gain: np.ndarray, loss: np.ndarray,
+                alone: np.ndarray, near1: np.ndarray, near2: np.ndarray, owner: np.ndarray,
+                w: np.ndarray, out: np.ndarray, is_open: np.ndarray) -> bool:
+    """The first improving swap, entering sites by decreasing gain; False if none."""
+    at = np.full(len(is_open), -1, dtype=np.int64)
+    at[out] = np.arange(len(out))
+    where = np.where(owner >= 0, at[np.maximum(owner, 0)], -1)   # row -> position in out
+    spare = np.isfinite(near2)
+    base = loss[out]
+    for k in np.argsort(-gain, kind="stable"):
+        if gain[k] <= 0:
+            return False
+        e = p.by_col[p.col_ptr[k]:p.col_ptr[k + 1]]
+        r, dk = p.rows[e], p.d[e]
+        q, wr, n1, n2 = where[r], w[r], near1[r], near2[r]
+        new1 = np.minimum(n1, dk)
+        f = (q >= 0) & spare[r]
+        corr = np.bincount(q[f], minlength=len(out), weights=wr[f] * (
+            np.minimum(n2[f], dk[f]) - new1[f] - (n2[f] - n1[f]))).astype(float)
+        f = (q >= 0) & ~spare[r] & (wr > 0)
+        corr += np.bincount(q[f], weights=wr[f] * (dk[f] - new1[f]), minlength=len(out))
+        ok = (np.bincount(q[f], minlength=len(out)) == alone[out]) & (cost[out] >= cost[k])
+        delta = np.where(ok, base + corr, np.inf) - gain[k]
+        best = int(np.argmin(delta))
+        if delta[best] < -1e-9 * max(1.0, gain[k]):
+            is_open[out[best]], is_open[k] = False, True
+            return True
+    return False
 
 
 def _count(t: TierData, allowed: np.ndarray, is_open: np.ndarray) -> None:
