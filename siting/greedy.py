@@ -5,10 +5,19 @@ Per tier, starting from the existing and forced sites:
 1. cover — repeatedly open the site with the most uncovered rows per unit cost (a free
    site first) until every coverable row is covered;
 2. count — while fewer sites are open than required, open the site reaching the most
-   weight not yet reached, then the cheapest, then the first;
+   weight not yet reached, then the cheapest, then the first; for a tier with no cover
+   rows, then swap (close one new site, open another no dearer) while a swap reaches
+   more weight (Teitz–Bart interchange, first improvement, best entering site first) and,
+   when all new sites cost the same, 30 seeded rounds of "close a tenth of the new sites,
+   refill greedily, swap again", keeping the best (iterated local search);
 3. capacity — assign each row's demand, largest first, to open banks within reach with
    room left; where there is none, open the largest bank at the reachable site with the
    most room; finally give each new site the smallest bank that holds its load.
+
+For a p-median tier (reach rows with distances): cover every reachable row as in 1, then
+open the site that lowers Σ weight × distance to the nearest open site most, until
+``min_count`` sites are open; then swap (vertex substitution: close one new site, open a
+no dearer one) while Σ weight × distance falls and every weighted row stays reached.
 
 The result is checked (cover, counts, capacity); if it is not feasible it is not used.
 """
@@ -49,8 +58,12 @@ def _tier(t: TierData) -> np.ndarray | None:
         is_open |= t.fixed
     if t.cover is not None:
         _cover(sp.csr_array(t.cover, dtype=np.float64), t.cost, allowed, is_open)
-    if t.min_count > int(is_open.sum()):
+    if t.dist is not None and t.reach is not None:
+        _median(t, allowed, is_open)
+    elif t.min_count > int(is_open.sum()):
         _count(t, allowed, is_open)
+        if t.cover is None and t.reach is not None:
+            _interchange(t, allowed, is_open)
     if t.max_count is not None and is_open.sum() > t.max_count:
         return None
     if not t.capacitated:
@@ -75,6 +88,115 @@ def _cover(m: sp.csr_array, cost: np.ndarray, allowed: np.ndarray, is_open: np.n
         todo[mt.indices[mt.indptr[j]:mt.indptr[j + 1]]] = False
 
 
+def _median(t: TierData, allowed: np.ndarray, is_open: np.ndarray) -> None:
+    """Reach every reachable row, then add the sites saving the most weighted distance."""
+    assert t.reach is not None and t.dist is not None
+    _cover(sp.csr_array(t.reach, dtype=np.float64), t.cost, allowed, is_open)
+    dist = sp.csr_array(t.dist).tocoo()
+    rows, cols, d = dist.row, dist.col, dist.data
+    weight = np.ones(dist.shape[0]) if t.weight is None else np.asarray(t.weight, float)
+    usable = allowed[cols] | is_open[cols]
+    rows, cols, d = rows[usable], cols[usable], d[usable]
+    near = np.full(dist.shape[0], np.inf)
+    np.minimum.at(near, rows[is_open[cols]], d[is_open[cols]])
+    while is_open.sum() < t.min_count:
+        better = np.isfinite(near[rows]) & (d < near[rows])
+        saving = np.bincount(cols[better], weights=weight[rows[better]] *
+                             (near[rows[better]] - d[better]), minlength=len(is_open))
+        saving[~allowed | is_open] = -1.0
+        j = int(np.argmax(saving))
+        if saving[j] < 0:
+            return
+        is_open[j] = True
+        mine = cols == j
+        np.minimum.at(near, rows[mine], d[mine])
+    fixed = t.fixed if t.fixed is not None else np.zeros(len(is_open), dtype=bool)
+    _median_swap(_Pairs(rows, cols, d, np.where(weight > 0, weight, 0.0), dist.shape[0]),
+                 t.cost, allowed & ~fixed, is_open)
+
+
+class _Pairs:
+    """The usable (row, site, distance) pairs sorted by row, then distance; per-site lists."""
+
+    def __init__(self, rows: np.ndarray, cols: np.ndarray, d: np.ndarray, weight: np.ndarray,
+                 n_rows: int) -> None:
+        order = np.lexsort((d, rows))
+        self.rows, self.cols, self.d = rows[order], cols[order], d[order]
+        self.weight, self.n_rows = weight, n_rows
+        self.first = np.r_[True, self.rows[1:] != self.rows[:-1]] if len(order) else order
+        self.by_col = np.argsort(self.cols, kind="stable")
+        self.col_ptr = np.searchsorted(self.cols[self.by_col], np.arange(int(cols.max(
+            initial=0)) + 2))
+
+    def nearest(self, is_open: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per row: the nearest and second nearest open distance (inf: none), the owner."""
+        op = is_open[self.cols].astype(np.int64)
+        cs = np.cumsum(op)
+        base = np.maximum.accumulate(np.where(self.first, cs - op, 0))
+        rank = np.where(op > 0, cs - base, 0)
+        near1, near2 = np.full(self.n_rows, np.inf), np.full(self.n_rows, np.inf)
+        owner = np.full(self.n_rows, -1, dtype=np.int64)
+        one, two = rank == 1, rank == 2
+        near1[self.rows[one]], owner[self.rows[one]] = self.d[one], self.cols[one]
+        near2[self.rows[two]] = self.d[two]
+        return near1, near2, owner
+
+
+def _median_swap(p: _Pairs, cost: np.ndarray, movable: np.ndarray, is_open: np.ndarray,
+                 max_swaps: int = 10_000) -> None:
+    """Vertex substitution: swap an open site for a no dearer closed one while Σ w d falls.
+
+    Every weighted row keeps an open site within reach (the model requires it).
+    """
+    n = len(is_open)
+    for _ in range(max_swaps):
+        near1, near2, owner = p.nearest(is_open)
+        w = np.where(np.isfinite(near1), p.weight, 0.0)
+        mine = owner >= 0
+        spare = np.isfinite(near2)
+        loss = np.bincount(owner[mine & spare], weights=(w * (near2 - near1))[mine & spare],
+                           minlength=n)
+        alone = np.bincount(owner[mine & ~spare & (w > 0)], minlength=n)
+        better = p.d < near1[p.rows]
+        gain = np.bincount(p.cols[better], minlength=n,
+                           weights=(w[p.rows] * (near1[p.rows] - p.d))[better])
+        gain[~movable | is_open] = 0.0
+        out = np.flatnonzero(is_open & movable)
+        if len(out) == 0 or not _substitute(p, cost, gain, loss, alone, near1, near2, owner, w,
+                                            out, is_open):
+            return
+
+
+def _substitute(p: _Pairs, cost: np.ndarray, gain: np.ndarray, loss: np.ndarray,
+                alone: np.ndarray, near1: np.ndarray, near2: np.ndarray, owner: np.ndarray,
+                w: np.ndarray, out: np.ndarray, is_open: np.ndarray) -> bool:
+    """The first improving swap, entering sites by decreasing gain; False if none."""
+    at = np.full(len(is_open), -1, dtype=np.int64)
+    at[out] = np.arange(len(out))
+    where = np.where(owner >= 0, at[np.maximum(owner, 0)], -1)   # row -> position in out
+    spare = np.isfinite(near2)
+    base = loss[out]
+    for k in np.argsort(-gain, kind="stable"):
+        if gain[k] <= 0:
+            return False
+        e = p.by_col[p.col_ptr[k]:p.col_ptr[k + 1]]
+        r, dk = p.rows[e], p.d[e]
+        q, wr, n1, n2 = where[r], w[r], near1[r], near2[r]
+        new1 = np.minimum(n1, dk)
+        f = (q >= 0) & spare[r]
+        corr = np.bincount(q[f], minlength=len(out), weights=wr[f] * (
+            np.minimum(n2[f], dk[f]) - new1[f] - (n2[f] - n1[f]))).astype(float)
+        f = (q >= 0) & ~spare[r] & (wr > 0)
+        corr += np.bincount(q[f], weights=wr[f] * (dk[f] - new1[f]), minlength=len(out))
+        ok = (np.bincount(q[f], minlength=len(out)) == alone[out]) & (cost[out] >= cost[k])
+        delta = np.where(ok, base + corr, np.inf) - gain[k]
+        best = int(np.argmin(delta))
+        if delta[best] < -1e-9 * max(1.0, gain[k]):
+            is_open[out[best]], is_open[k] = False, True
+            return True
+    return False
+
+
 def _count(t: TierData, allowed: np.ndarray, is_open: np.ndarray) -> None:
     reach = sp.csr_array(t.reach, dtype=np.float64) if t.reach is not None else None
     weight = np.ones(reach.shape[0]) if reach is not None and t.weight is None else t.weight
@@ -93,6 +215,75 @@ def _count(t: TierData, allowed: np.ndarray, is_open: np.ndarray) -> None:
         is_open[j] = True
         if rt is not None and reached is not None:
             reached[rt.indices[rt.indptr[j]:rt.indptr[j + 1]]] = True
+
+
+def _interchange(t: TierData, allowed: np.ndarray, is_open: np.ndarray, rounds: int = 30,
+                 ) -> None:
+    """Swap to a local optimum; with uniform costs, iterate from perturbed copies."""
+    assert t.reach is not None
+    reach = sp.csr_array(t.reach, dtype=np.float64)
+    weight = np.ones(reach.shape[0]) if t.weight is None else np.asarray(t.weight, float)
+    _swap(t, allowed, is_open)
+    movable = allowed & ~(t.fixed if t.fixed is not None else np.zeros(len(allowed), bool))
+    costs = t.cost[movable]
+    if len(costs) == 0 or costs.min() != costs.max():
+        return
+    rng = np.random.default_rng(0)
+    best = float(weight[reach @ is_open.astype(float) > 0].sum())
+    for _ in range(rounds):
+        trial = is_open.copy()
+        out = np.flatnonzero(trial & movable)
+        if len(out) == 0:
+            return
+        trial[rng.choice(out, max(1, len(out) // 10), replace=False)] = False
+        _count(t, allowed, trial)
+        _swap(t, allowed, trial)
+        value = float(weight[reach @ trial.astype(float) > 0].sum())
+        if value > best:
+            best, is_open[:] = value, trial
+
+
+def _swap(t: TierData, allowed: np.ndarray, is_open: np.ndarray, max_swaps: int = 10_000,
+          ) -> None:
+    """Interchange: close an open new site, open a no dearer closed one, while reach grows."""
+    assert t.reach is not None
+    reach = sp.csr_array(t.reach, dtype=np.float64)
+    weight = np.ones(reach.shape[0]) if t.weight is None else np.asarray(t.weight, float)
+    rt = reach.T.tocsr()
+    fixed = t.fixed if t.fixed is not None else np.zeros(len(is_open), dtype=bool)
+    movable = is_open & allowed & ~fixed
+    for _ in range(max_swaps):
+        count = reach @ is_open.astype(float)
+        sole = np.where(count == 1, weight, 0.0)
+        index = reach @ np.where(is_open, np.arange(len(is_open)), 0).astype(float)
+        owner = np.where(count == 1, index, 0).astype(np.int64)   # the one open site
+        loss = rt @ sole
+        gain = rt @ np.where(count == 0, weight, 0.0)
+        gain[~allowed | is_open] = 0.0
+        if not _swap_once(rt, t.cost, gain, loss, sole, owner, is_open, movable):
+            return
+
+
+def _swap_once(rt: sp.csr_array, cost: np.ndarray, gain: np.ndarray, loss: np.ndarray,
+               sole: np.ndarray, owner: np.ndarray, is_open: np.ndarray,
+               movable: np.ndarray) -> bool:
+    """The first improving swap, entering sites by decreasing gain; False if none."""
+    out = np.flatnonzero(movable & is_open)
+    if len(out) == 0:
+        return False
+    for k in np.argsort(-gain, kind="stable"):
+        if gain[k] <= 0:
+            return False    # a swap gains at most what k adds
+        rows = rt.indices[rt.indptr[k]:rt.indptr[k + 1]]
+        kept = np.zeros(len(cost))
+        np.add.at(kept, owner[rows], sole[rows])   # weight j alone reached that k reaches
+        net = np.where(cost[out] >= cost[k], loss[out] - kept[out], np.inf)
+        j = int(out[np.argmin(net)])
+        if gain[k] - net.min() > 1e-9 * max(1.0, gain[k]):
+            is_open[j], is_open[k] = False, True
+            movable[j], movable[k] = False, True
+            return True
+    return False
 
 
 def _capacity(t: TierData, allowed: np.ndarray, is_open: np.ndarray, n: int,

@@ -45,7 +45,8 @@ Objectives:
   warm-started from the first);
 - ``max_coverage``: the cover rows become reach rows too (weight 1, or the tier's weights);
   (1) maximise the reached weight subject to :math:`C \le` budget and the counts; (2) the
-  least cost reaching that weight;
+  least cost reaching that weight (skipped when the counts fix :math:`C`: one cost for
+  all new sites of a tier and ``min_count = max_count``);
 - ``p_median``: for the tier with distances, :math:`\sum_j o_j = p`, minimise
   :math:`\sum_i p_i \delta_{i,\text{nearest open}}` in Elloumi's (2010) form: for row
   :math:`i` with distinct distances :math:`D_i^0 < D_i^1 < \dots`, continuous
@@ -518,7 +519,7 @@ def optimise(problem: Problem, cfg: SolverConfig, *, warm: dict[str, np.ndarray]
     cuts, starts = components.capacity_bounds(small, cfg) if cut else ({}, {})
     _add_cuts(built, cuts)
     t_build = time.perf_counter() - t0
-    if warm is None and problem.objective == "min_cost":
+    if warm is None:
         warm = greedy.start(small, fixed=starts)
     start = _warm_values(built, warm) if warm else None
     name1 = {"min_cost": "minimum cost", "max_coverage": "most reached weight",
@@ -579,7 +580,8 @@ def _second_stage(problem: Problem, built: _Built, cfg: SolverConfig, first: sol
         lp += built.cost <= c_star + 1e-7 * max(1.0, abs(c_star)), "cost_cap"
         lp.setObjective(-1.0 * built.reach)
         name = "most reached weight at that cost"
-    elif problem.objective == "max_coverage" and built.reach is not None:
+    elif problem.objective == "max_coverage" and built.reach is not None \
+            and not _cost_is_fixed(problem):
         r_star = float(pulp.value(built.reach) or 0.0)
         lp += built.reach >= r_star - 1e-7 * max(1.0, abs(r_star)), "reach_floor"
         lp.sense = pulp.LpMinimize
@@ -590,6 +592,18 @@ def _second_stage(problem: Problem, built: _Built, cfg: SolverConfig, first: sol
     out = solver.run(lp, cfg, warm=incumbent, time_limit=left)
     _raise_unless_solved(out, name)
     return name, out
+
+
+def _cost_is_fixed(problem: Problem) -> bool:
+    """Whether the counts fix C: one cost for all new sites, min_count = max_count, per tier."""
+    if problem.colocation is not None:
+        return False
+    for t in problem.tiers:
+        new = np.isfinite(t.cost) & ~t.existing
+        if t.sizes or t.min_count != t.max_count or (
+                new.any() and t.cost[new].min() != t.cost[new].max()):
+            return False
+    return True
 
 
 def _raise_unless_solved(out: solver.Outcome, stage: str) -> None:

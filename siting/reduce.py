@@ -21,6 +21,14 @@ Applied to the ``min_cost`` objective, tier by tier, where they are valid:
 Steps 1–4 repeat until nothing changes. Rows and sites are compared with sparse products
 (``A Aᵀ``, ``Aᵀ A``) after identical columns are merged, never with dense matrices.
 Uncoverable rows are left to the model, which reports them.
+
+Applied to the ``max_coverage`` objective, for tiers with reach rows only (no cover rows,
+bank sizes, distances or co-location):
+
+5. **dominated sites** as in 4, kept only if at least ``min_count`` sites remain (a
+   dominated site in an optimum can be swapped for its dominator, or for any closed site);
+6. **identical rows** — reach rows with the same allowed sites become one row carrying
+   their summed weight (weightless rows are dropped).
 """
 
 from __future__ import annotations
@@ -39,6 +47,8 @@ log = logging.getLogger(__name__)
 def reduce(problem: Problem) -> tuple[Problem, dict[str, int]]:
     """The reduced problem and counts of what was removed or fixed."""
     stats = {"rows_dropped": 0, "sites_dropped": 0, "sites_forced": 0}
+    if problem.objective == "max_coverage":
+        return _reduce_reach(problem, stats)
     if problem.objective != "min_cost":
         return problem, stats
     partner = _colocation_partner(problem)
@@ -126,6 +136,45 @@ def _thin_interchangeable(problem: Problem, tiers: list[TierData],
             t = replace(t, cost=cost)
         out.append(t)
     return out
+
+
+def _reduce_reach(problem: Problem, stats: dict[str, int]) -> tuple[Problem, dict[str, int]]:
+    partner = _colocation_partner(problem)
+    tiers = []
+    for t in problem.tiers:
+        if t.reach is None or t.cover is not None or t.sizes or t.dist is not None \
+                or t.name in partner:
+            tiers.append(t)
+            continue
+        cost = t.cost.astype(float).copy()
+        reach = sp.csr_array(t.reach, dtype=np.int8)
+        fixed = np.zeros(len(cost), dtype=bool) if t.fixed is None else t.fixed
+        dropped = _dominated_sites(reach, cost, 0.0, np.isfinite(cost) & ~t.existing & ~fixed)
+        if int(t.allowed.sum()) - len(dropped) >= t.min_count:
+            cost[dropped] = np.inf
+            stats["sites_dropped"] += len(dropped)
+        weight = np.ones(reach.shape[0]) if t.weight is None else np.asarray(t.weight, float)
+        rows, merged = _merge_rows(_restrict(reach, weight > 0, np.isfinite(cost) | t.existing),
+                                   weight)
+        stats["rows_dropped"] += reach.shape[0] - rows.shape[0]
+        tiers.append(replace(t, cost=cost, reach=rows, weight=merged))
+    log.info("reduce: %d reach rows merged or weightless, %d sites dominated",
+             stats["rows_dropped"], stats["sites_dropped"])
+    return replace(problem, tiers=tuple(tiers)), stats
+
+
+def _merge_rows(m: sp.csr_array, weight: np.ndarray) -> tuple[sp.csr_array, np.ndarray]:
+    """Identical non-empty rows as one row with their summed weight."""
+    m.sort_indices()
+    first: dict[bytes, int] = {}
+    group = np.full(m.shape[0], -1, dtype=np.int64)
+    for i in np.flatnonzero(np.diff(m.indptr) > 0):
+        group[i] = first.setdefault(m.indices[m.indptr[i]:m.indptr[i + 1]].tobytes(),
+                                    len(first))
+    keep = group >= 0
+    rows = np.unique(group[keep], return_index=True)[1]
+    return (sp.csr_array(m[np.flatnonzero(keep)[rows]]),
+            np.bincount(group[keep], weights=weight[keep], minlength=len(first)))
 
 
 def _colocation_partner(problem: Problem) -> dict[str, float]:
