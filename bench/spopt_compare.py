@@ -108,8 +108,7 @@ def _run_siting(inst: _instances.Instance, model: str, limit: float, gap: float,
     sol = optimise(problem, SolverConfig(name="highs", time_limit_s=limit, rel_gap=gap))
     progress.stop("optimise")
     first = sol.stages[0][1]
-    sign = -1.0 if model == "mclp" else 1.0   # PuLP hands HiGHS −objective to maximise
-    obj, bound = _signed(first.objective, sign), _signed(first.bound, sign)
+    obj, bound = first.objective, first.bound   # siting.solve reports in the model's sense
     if model == "mclp" and obj is not None and abs(obj - sol.reached_weight) > 1e-6 * obj:
         raise RuntimeError(f"first-stage objective {obj} is not the reached weight "
                            f"{sol.reached_weight}")
@@ -119,11 +118,6 @@ def _run_siting(inst: _instances.Instance, model: str, limit: float, gap: float,
             "solve_s": sol.seconds["solve"], "total_s": time.perf_counter() - t_start,
             "stages": len(sol.stages), "reductions": sol.reductions,
             "n_demand": n}
-
-
-def _signed(x: float | None, sign: float) -> float | None:
-    """The value in the model's own sense (HiGHS minimises the negated maximisation)."""
-    return None if x is None else sign * x
 
 
 def _run_spopt(inst: _instances.Instance, model: str, limit: float, gap: float,
