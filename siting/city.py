@@ -19,7 +19,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from siting import _schema, kpi, labels, outputs, pipeline, report, scenario
+from siting import _schema, kpi, labels, outputs, pipeline, report, report_html, scenario
 from siting._atomic import staging
 from siting._errors import ScenarioError
 from siting._schema import positive, spec
@@ -36,6 +36,8 @@ class CityConfig:
     title: str = "郑州市 邮政快递末端网点布局（全市汇总）"
     lang: str = "zh"
     plan_community_points: int = spec(20_000, check=positive, need="> 0")
+    plan_compartments: int = spec(2_500_000, check=positive, need="> 0",
+                                  doc="the plan's 智能收投终端 target (发展目标): 2.5 million")
     path: Path = field(default=Path(), compare=False, metadata={"internal": True})
 
 
@@ -108,6 +110,7 @@ def aggregate(cfg: CityConfig, counties: list[CountyOutcome]) -> dict[str, Any]:
             d["existing"] += s["existing"]
             d["cost"] += s["cost"]
     lang = cfg.lang
+    comp = _compartments(counties)
     targets = [
         _target("township_cover", labels.city_text("township", lang), totals),
         _target("village_cover", labels.city_text("village", lang), totals),
@@ -118,12 +121,17 @@ def aggregate(cfg: CityConfig, counties: list[CountyOutcome]) -> dict[str, Any]:
         _target("community_each", labels.city_text("community_each", lang), totals),
         _target("locker_cover", labels.city_text("locker", lang), totals),
     ]
+    if comp:
+        targets.append({"key": "compartments", "target": labels.city_text(
+            "compartments", lang, n=cfg.plan_compartments), "required": cfg.plan_compartments,
+            "achieved": comp["open"], "met": comp["open"] >= cfg.plan_compartments})
     return {
         "title": cfg.title, "lang": lang,
         "generated_counties": [c.name for c in counties if c.generated],
         "targets": [t for t in targets if t is not None],
         "sites": cost,
         "cost_total": round(sum(c.summary["cost"]["total"] for c in counties), 2),
+        "compartments": comp,
         "counties": [{"name": c.name, "title": c.title, "generated": c.generated,
                       "seconds": round(c.seconds, 2),
                       "targets_met": sum(t["met"] is True for t in c.summary["targets"]),
@@ -132,12 +140,32 @@ def aggregate(cfg: CityConfig, counties: list[CountyOutcome]) -> dict[str, Any]:
                       "gap": c.summary["solver"]["gap"],
                       "network_nodes": c.summary["counts"]["network_nodes"],
                       "network_segments": c.summary["counts"]["network_segments"],
+                      "villages": _required(c, "village_cover"),
+                      "communities": _required(c, "community_each"),
                       "demand": {t: s["demand_units"] for t, s in c.summary["sites"].items()},
                       "sites": {t: s["new"] + s["existing"]
                                 for t, s in c.summary["sites"].items()},
                       "solve_s": c.summary["timings_s"]["solve"],
-                      "cost": c.summary["cost"]["total"]} for c in counties],
+                      "cost": c.summary["cost"]["total"],
+                      "compartments": c.summary.get("compartments") or {},
+                      "unmet": {t["key"]: t["failing"] for t in c.summary["targets"]
+                                if t["met"] is False}} for c in counties],
     }
+
+
+def _required(c: CountyOutcome, key: str) -> int | None:
+    """A county target's required count (villages, communities), None without the target."""
+    t = next((t for t in c.summary["targets"] if t["key"] == key), None)
+    return None if t is None else int(t["required"])
+
+
+def _compartments(counties: list[CountyOutcome]) -> dict[str, float]:
+    """Locker compartments summed over the counties (open, existing, new, needed)."""
+    parts = [c.summary.get("compartments") or {} for c in counties]
+    parts = [p for p in parts if p]
+    if not parts:
+        return {}
+    return {k: float(sum(p[k] for p in parts)) for k in ("open", "existing", "new", "needed")}
 
 
 def _target(key: str, text: str, totals: dict[str, dict[str, float]]) -> dict[str, Any] | None:
@@ -149,7 +177,7 @@ def _target(key: str, text: str, totals: dict[str, dict[str, float]]) -> dict[st
 
 
 def write(cfg: CityConfig, counties: list[CountyOutcome], out: Path) -> dict[str, Any]:
-    """Write the city outputs (report.json, report.md, sites.csv, map.html) atomically."""
+    """Write the city outputs (report.json/.md/.html, sites.csv, map.html) atomically."""
     summary = aggregate(cfg, counties)
     sites = pd.concat([c.sites for c in counties], ignore_index=True)
     towns = pd.concat([c.townships for c in counties], ignore_index=True)
@@ -157,12 +185,17 @@ def write(cfg: CityConfig, counties: list[CountyOutcome], out: Path) -> dict[str
         (tmp / "report.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2,
                                                     default=report._plain), encoding="utf-8")
         (tmp / "report.md").write_text(_markdown(summary), encoding="utf-8")
+        report_html.write_city(summary, tmp / "report.html")
         sites.to_csv(tmp / "sites.csv", index=False, encoding="utf-8-sig", lineterminator="\n")
         from siting import webmap
 
         webmap.write_city(cfg, summary, sites, gpd.GeoDataFrame(towns, crs="EPSG:4326"),
                           tmp / "map.html")
     return summary
+
+
+def _count(n: int | None) -> str:
+    return "—" if n is None else f"{n:,}"
 
 
 def _markdown(d: dict[str, Any]) -> str:
@@ -182,12 +215,29 @@ def _markdown(d: dict[str, Any]) -> str:
     for tier, s in d["sites"].items():
         lines.append(f"| {labels.t(tier, d['lang'])} | {s['new']:,} | {s['existing']:,} | "
                      f"{s['cost']:,.0f} |")
-    lines += ["", f"{'总费用' if zh else 'Total cost'}: **{d['cost_total']:,.0f}**", "",
-              "| county | generated | targets met | solver | gap | nodes | cost | s |",
-              "|---|---|---:|---|---:|---:|---:|---:|"]
+    comp = d.get("compartments") or {}
+    lines += ["", f"{'总费用' if zh else 'Total cost'}: **{d['cost_total']:,.0f}**", ""]
+    if comp:
+        lines += [("智能快件箱格口" if zh else "Locker compartments") + f": {comp['open']:,.0f} "
+                  f"({labels.t('existing', d['lang'])} {comp['existing']:,.0f}, "
+                  f"{labels.t('new', d['lang'])} {comp['new']:,.0f}; "
+                  + ("需求" if zh else "needed") + f" {comp['needed']:,.0f})", ""]
+    tiers = list(d["sites"])
+    lines += ["| county | generated | villages | communities | nodes | segments | "
+              + " | ".join(f"sites: {t}" for t in tiers)
+              + " | targets met | solver | gap | solve s | cost | s |",
+              "|---|---|" + "---:|" * (4 + len(tiers)) + "---:|---|---:|---:|---:|---:|"]
     for c in d["counties"]:
         gap = "—" if c["gap"] is None else f"{100 * c['gap']:.3g}%"
-        lines.append(f"| {c['title']} | {'yes' if c['generated'] else 'no'} | "
+        per_tier = " | ".join(f"{c['sites'].get(t, 0):,}" for t in tiers)
+        lines.append(f"| {c['name']} | {'yes' if c['generated'] else 'no'} | "
+                     f"{_count(c.get('villages'))} | {_count(c.get('communities'))} | "
+                     f"{c['network_nodes']:,} | {c['network_segments']:,} | {per_tier} | "
                      f"{c['targets_met']}/{c['targets']} | {c['solver_status']} | {gap} | "
-                     f"{c['network_nodes']:,} | {c['cost']:,.0f} | {c['seconds']:.1f} |")
+                     f"{c['solve_s']:.1f} | {c['cost']:,.0f} | {c['seconds']:.1f} |")
+    unmet = [(c["name"], key, units) for c in d["counties"]
+             for key, units in c.get("unmet", {}).items() if units]
+    if unmet:
+        lines += ["", "## " + ("未达标的单元" if zh else "Units not served"), ""]
+        lines += [f"- {name} · {key}: " + ", ".join(units) for name, key, units in unmet]
     return "\n".join(lines) + "\n"

@@ -138,6 +138,8 @@ _CITY = {
                        "every community holds a community service point"),
     "locker": ("智能快件箱居民区、商业区、政务区全覆盖",
                "smart lockers cover every residential, commercial and government area"),
+    "compartments": ("智能收投终端超过 {n:,} 组（智能快件箱格口）",
+                     "more than {n:,} smart terminal units (locker compartments) citywide"),
 }
 
 

@@ -45,7 +45,9 @@ def write(result: RunResult, path: Path) -> None:
         parts.append(_tradeoff_svg(d["tradeoffs"], lang))
     if len(towns):
         parts.append(f"<h2>{esc('各乡镇（街道）站点数' if zh else 'Sites per township')}</h2>")
-        parts.append(_township_svg(towns, list(result.tiers), lang))
+        rows = towns.sort_values("code")
+        parts.append(_bars([(r.name, {t: int(getattr(r, f"{t}_sites")) for t in result.tiers})
+                            for r in rows.itertuples()], list(result.tiers), lang))
     parts.append(_notes(d, lang))
     parts.append("</body></html>")
     path.write_text("\n".join(parts), encoding="utf-8")
@@ -73,11 +75,11 @@ def _targets(d: dict[str, Any], lang: str) -> str:
         met = t["met"]
         cls = "" if met is None else ("met" if met else "notmet")
         word = labels.t("info" if met is None else ("met" if met else "not met"), lang)
-        digits = 1 if t["unit"] == "weight" else 0
+        digits = 1 if t.get("unit") == "weight" else 0
         rows.append(f"<tr><td>{esc(t['target'])}</td><td class=num>{t['required']:,.{digits}f}"
                     f"</td><td class=num>{t['achieved']:,.{digits}f}</td>"
                     f"<td class='{cls}'>{esc(word)}</td></tr>")
-        if t["failing"]:
+        if t.get("failing"):
             shown = "、".join(t["failing"][:200]) if zh else ", ".join(t["failing"][:200])
             more = f" … (+{len(t['failing']) - 200})" if len(t["failing"]) > 200 else ""
             rows.append(f"<tr><td colspan=4 class=failing>{esc(labels.t('uncovered', lang))}: "
@@ -168,26 +170,91 @@ def _tradeoff_svg(curves: dict[str, list[dict[str, float]]], lang: str) -> str:
             + axis + "".join(lines) + "".join(legend) + "</svg>")
 
 
-def _township_svg(towns: Any, tiers: list[str], lang: str) -> str:
-    """Stacked bars: open sites of each tier per township."""
-    rows = towns.sort_values("code")
+def _bars(rows: list[tuple[str, dict[str, int]]], tiers: list[str], lang: str) -> str:
+    """Stacked bars: open sites of each tier per row (township or county)."""
     bar, gap, pad = 18, 4, 170
-    totals = [sum(int(getattr(r, f"{t}_sites")) for t in tiers) for r in rows.itertuples()]
+    totals = [sum(n.values()) for _, n in rows]
     top = max(totals, default=1) or 1
     w, h = 760, pad // 4 + (bar + gap) * len(rows) + 20
     out = []
-    for i, r in enumerate(rows.itertuples()):
+    for i, (name, counts) in enumerate(rows):
         y = 10 + i * (bar + gap)
         x = pad
-        out.append(f'<text x="4" y="{y + 13}">{esc(r.name)[:14]}</text>')
+        out.append(f'<text x="4" y="{y + 13}">{esc(name)[:14]}</text>')
         for t in tiers:
-            n = int(getattr(r, f"{t}_sites"))
+            n = counts.get(t, 0)
             width = (w - pad - 60) * n / top
             if n:
                 out.append(f'<rect x="{x:.1f}" y="{y}" width="{width:.1f}" height="{bar}" '
-                           f'fill="{COLORS.get(t, "#495057")}"><title>{esc(r.name)} · '
+                           f'fill="{COLORS.get(t, "#495057")}"><title>{esc(name)} · '
                            f'{esc(labels.t(t, lang))}: {n:,}</title></rect>')
             x += width
         out.append(f'<text x="{x + 4:.1f}" y="{y + 13}">{totals[i]:,}</text>')
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" role="img">'
             + "".join(out) + "</svg>")
+
+
+def write_city(d: dict[str, Any], path: Path) -> None:
+    """The city's ``report.html`` from :func:`siting.city.aggregate`'s summary."""
+    lang = d["lang"]
+    zh = lang == "zh"
+    parts = [_head(d["title"]), f"<h1>{esc(d['title'])}</h1>"]
+    if d["generated_counties"]:
+        parts.append('<p class="generated">' + esc(
+            ("以下县区基于生成数据（非真实数据）：" if zh else
+             "Counties run on GENERATED data (not real): ")
+            + ", ".join(d["generated_counties"])) + "</p>")
+    parts.append(_targets(d, lang))
+    tiers = list(d["sites"])
+    head = ("类型", "新建", "现有", "费用") if zh else ("tier", "new", "existing", "cost")
+    rows = [f"<tr><td>{esc(labels.t(t, lang))}</td><td class=num>{s['new']:,}</td>"
+            f"<td class=num>{s['existing']:,}</td><td class=num>{s['cost']:,.0f}</td></tr>"
+            for t, s in d["sites"].items()]
+    parts.append(f"<h2>{esc('站点与费用' if zh else 'Sites and cost')}</h2><table><tr>"
+                 + "".join(f"<th>{esc(h)}</th>" for h in head) + "</tr>" + "".join(rows)
+                 + f"</table><p>{esc('总费用' if zh else 'Total cost')}: "
+                 f"<b>{d['cost_total']:,.0f}</b></p>")
+    comp = d.get("compartments") or {}
+    if comp:
+        parts.append(f"<p>{esc('智能快件箱格口' if zh else 'Locker compartments')}: "
+                     f"{comp['open']:,.0f} ({esc(labels.t('existing', lang))} "
+                     f"{comp['existing']:,.0f}, {esc(labels.t('new', lang))} "
+                     f"{comp['new']:,.0f}); {esc('需求' if zh else 'needed')} "
+                     f"{comp['needed']:,.0f}</p>")
+    parts.append(_county_table(d, tiers, lang))
+    parts.append(f"<h2>{esc('各县区站点数' if zh else 'Sites per county')}</h2>")
+    parts.append(_bars([(c["name"], c["sites"]) for c in d["counties"]], tiers, lang))
+    unmet = [(c["name"], key, units) for c in d["counties"]
+             for key, units in c.get("unmet", {}).items() if units]
+    if unmet:
+        parts.append(f"<h2>{esc('未达标的单元' if zh else 'Units not served')}</h2><ul>"
+                     + "".join(f"<li>{esc(name)} · {esc(key)}: <span class=failing>"
+                               f"{esc(', '.join(units))}</span></li>"
+                               for name, key, units in unmet) + "</ul>")
+    parts.append("</body></html>")
+    path.write_text("\n".join(parts), encoding="utf-8")
+
+
+def _county_table(d: dict[str, Any], tiers: list[str], lang: str) -> str:
+    """One row per county: size, sites per tier, targets met, solver status and proven gap."""
+    zh = lang == "zh"
+    head = (["县区", "生成数据", "行政村", "社区", "路网节点", "路段"]
+            + [labels.t(t, lang) for t in tiers]
+            + ["达标", "求解", "间隙", "求解秒", "费用"]) if zh else \
+        (["county", "generated", "villages", "communities", "nodes", "segments"]
+         + [labels.t(t, lang) for t in tiers]
+         + ["targets met", "solver", "gap", "solve s", "cost"])
+    rows = []
+    for c in d["counties"]:
+        gap = "—" if c["gap"] is None else f"{100 * c['gap']:.3g}%"
+        nums = [c.get("villages"), c.get("communities"), c["network_nodes"],
+                c["network_segments"], *(c["sites"].get(t, 0) for t in tiers)]
+        cells = "".join(f"<td class=num>{'—' if n is None else f'{n:,}'}</td>" for n in nums)
+        met = "met" if c["targets_met"] == c["targets"] else "notmet"
+        rows.append(f"<tr><td>{esc(c['title'])}</td><td>{'✓' if c['generated'] else ''}</td>"
+                    f"{cells}<td class={met}>{c['targets_met']}/{c['targets']}</td>"
+                    f"<td>{esc(c['solver_status'])}</td><td class=num>{gap}</td>"
+                    f"<td class=num>{c['solve_s']:.1f}</td><td class=num>{c['cost']:,.0f}</td>"
+                    "</tr>")
+    return (f"<h2>{esc('各县区' if zh else 'Counties')}</h2><table><tr>"
+            + "".join(f"<th>{esc(h)}</th>" for h in head) + "</tr>" + "".join(rows) + "</table>")

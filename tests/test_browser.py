@@ -107,6 +107,13 @@ def shown(request, browser):
     page.close()
 
 
+def open_alone(page: cdp.Page, path: Path) -> None:
+    """Open a page that must load nothing but itself, and check it is quiet."""
+    page.open(path)
+    no_trouble(page, path)
+    assert page.requests() == [path.resolve().as_uri()]
+
+
 def no_trouble(page: cdp.Page, path: Path) -> None:
     """No console error, no uncaught exception, no dialog; no request but the page and data:."""
     assert page.errors() == []
@@ -291,9 +298,7 @@ def test_report_html_shows_targets_and_charts(request, browser, which):
     summary = json.loads((out / "report.json").read_text(encoding="utf-8"))
     page = browser.page()
     try:
-        page.open(out / "report.html")
-        no_trouble(page, out / "report.html")
-        assert page.requests() == [(out / "report.html").resolve().as_uri()]
+        open_alone(page, out / "report.html")
         rows = page.js("""Array.from(document.querySelector('h2 + table').rows).slice(1)
             .filter(r => r.cells.length === 4).map(r => r.cells[0].textContent)""")
         assert rows == [t["target"] for t in summary["targets"]]
@@ -306,6 +311,31 @@ def test_report_html_shows_targets_and_charts(request, browser, which):
         assert all(c["w"] > 100 and c["h"] > 20 and c["lines"] + c["bars"] > 0 for c in charts)
         if which == "county":
             assert want == 2
+    finally:
+        page.close()
+
+
+def test_city_report_and_map(browser, city_outputs):
+    """The city's report.html: every citywide target in the first table, one row per county,
+    the sites-per-county chart; its map.html opens with no trouble and no request."""
+    summary, out, _ = city_outputs
+    page = browser.page()
+    try:
+        open_alone(page, out / "report.html")
+        rows = page.js("""Array.from(document.querySelector('h2 + table').rows).slice(1)
+            .map(r => r.cells[0].textContent)""")
+        assert rows == [t["target"] for t in summary["targets"]]
+        texts = page.js("Array.from(document.querySelector('h2 + table').rows, r => r.textContent)")
+        assert any("2,500,000" in r for r in texts)
+        counties = page.js("Array.from(document.querySelectorAll('table')).at(-1).rows.length")
+        assert counties == 1 + len(summary["counties"])
+        bars = page.js("document.querySelectorAll('body > svg rect').length")
+        assert bars >= 1
+    finally:
+        page.close()
+    page = browser.page()
+    try:
+        open_alone(page, out / "map.html")
     finally:
         page.close()
 

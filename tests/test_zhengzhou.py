@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import shapely
 
-from siting import ScenarioError, city, frame, generate, outputs, scenario
+from siting import ScenarioError, frame, generate, outputs, scenario
 
 from .conftest import ROOT, SMALL
 
@@ -137,20 +137,29 @@ def test_missing_generated_data_names_the_command(tmp_path):
         scenario.load(tmp_path / "models" / "erqi.toml")
 
 
-def test_city_report_sums_the_counties(small, small_run, tmp_path):
-    root, _ = small
-    cfg = city.CityConfig(counties=(f"{SMALL}.toml",), path=root / "models" / "city.toml")
-    outcome = city.run_county(city.county_paths(cfg)[0], tmp_path / "maps")
-    summary = city.write(cfg, [outcome], tmp_path / "maps" / "city")
+def test_city_report_sums_the_counties(small_run, city_outputs):
+    summary, out, outcome = city_outputs
     targets = {t["key"]: t for t in summary["targets"]}
     village = next(x for x in small_run.results if x.key == "village_cover")
     assert targets["village_cover"]["achieved"] == village.achieved
     assert targets["community_plan"]["required"] == 20000
     assert targets["community_plan"]["achieved"] == int(small_run.solution.open["community"].sum())
     assert summary["generated_counties"] == [SMALL]
-    for name in ("report.json", "report.md", "sites.csv", "map.html"):
-        assert (tmp_path / "maps" / "city" / name).is_file()
+    for name in ("report.json", "report.md", "report.html", "sites.csv", "map.html"):
+        assert (out / name).is_file()
     kpi = outcome.townships
     assert int(kpi["village_units"].sum()) == village.required
     assert int(kpi["village_served"].sum()) == village.achieved
     assert np.all(kpi["township_sites"] >= 1)
+    # the plan's 2.5 million compartments, against the open banks' compartments
+    comp = outcome.summary["compartments"]
+    assert targets["compartments"]["required"] == 2_500_000
+    assert targets["compartments"]["achieved"] == comp["open"] > 0
+    assert targets["compartments"]["met"] is False            # one county is far from it
+    assert summary["compartments"]["needed"] == comp["needed"]
+    county = summary["counties"][0]
+    assert county["villages"] == village.required
+    listed = next(t for t in outcome.summary["targets"] if t["key"] == "village_cover")
+    assert county["unmet"].get("village_cover", []) == listed["failing"]
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert f"| {SMALL} | yes | {village.required:,} |" in md
