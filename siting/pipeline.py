@@ -267,7 +267,7 @@ def _tier(scenario: Scenario, name: str, cfg: TierConfig, units: pd.DataFrame,
     how = (f"within {cfg.radius_m:g} m ({cfg.network})" if cfg.reach == "road" else "inside")
     log.info("distances %s: %s demand units × %s sites, %s pairs %s%s%s", name,
              f"{len(rows):,}", f"{len(sites):,}", f"{cover.nnz:,}", how,
-             f"; one in each of {len(each):,} {cfg.one_in_each}" if len(each) else "",
+             f"; one in each {cfg.one_in_each} ({len(each):,})" if len(each) else "",
              f"; at least {count:,} sites" if count else "")
     if need is not None:
         log.info("capacity %s: %s compartments needed by %s units", name,
