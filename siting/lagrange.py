@@ -67,6 +67,7 @@ class Relaxation:
     cols: np.ndarray       # (pairs,) site
     cost: np.ndarray       # (pairs,) weight × distance
     n_rows: int
+    active: np.ndarray     # (n_rows,) bool: rows with a pair (the others have no λ)
     forced: np.ndarray     # (n,) bool: open in every solution (existing, forced)
     free: np.ndarray       # (n,) bool: may be opened or not
     lo: int                # free sites to open, at least
@@ -107,23 +108,27 @@ def relaxation(t: TierData) -> Relaxation:
     n_free, n_forced = int(free.sum()), int(forced.sum())
     lo = min(n_free, max(0, t.min_count - n_forced))
     hi = n_free if t.max_count is None else min(n_free, max(lo, t.max_count - n_forced))
-    return Relaxation(rows, cols, weight[rows] * dist.data[keep], dist.shape[0], forced, free,
-                      lo, hi)
+    active = np.bincount(rows, minlength=dist.shape[0]) > 0
+    return Relaxation(rows, cols, weight[rows] * dist.data[keep], dist.shape[0], active,
+                      forced, free, lo, hi)
 
 
 def bound(r: Relaxation, multipliers: np.ndarray) -> Dual:
     """L(λ) and the subproblem's choice: valid for any λ (weak duality)."""
-    lam = np.asarray(multipliers, float)
-    rho = np.bincount(r.cols, weights=np.minimum(r.cost - lam[r.rows], 0.0),
-                      minlength=len(r.free))
+    return _subproblem(r, np.asarray(multipliers, float))[0]
+
+
+def _subproblem(r: Relaxation, lam: np.ndarray) -> tuple[Dual, np.ndarray]:
+    """L(λ), and which pairs the subproblem assigns (open site, c_ij < λ_i)."""
+    diff = r.cost - lam[r.rows]
+    rho = np.bincount(r.cols, weights=np.minimum(diff, 0.0), minlength=len(r.free))
     free = np.flatnonzero(r.free)
     order = free[np.argsort(rho[free], kind="stable")]
     k = r.lo + int((rho[order[r.lo:r.hi]] < 0).sum())
     chosen = r.forced.copy()
     chosen[order[:k]] = True
-    active = np.bincount(r.rows, minlength=r.n_rows) > 0
-    value = float(lam[active].sum() + rho[chosen].sum())
-    return Dual(value, lam, rho, chosen)
+    value = float(lam[r.active].sum() + rho[chosen].sum())
+    return Dual(value, lam, rho, chosen), chosen[r.cols] & (diff < 0)
 
 
 def ascend(r: Relaxation, upper: float, *, start: np.ndarray | None = None,
@@ -134,25 +139,23 @@ def ascend(r: Relaxation, upper: float, *, start: np.ndarray | None = None,
     Returns the best dual found and the subproblem's last ``keep`` choices, one every
     ``keep_every`` steps (candidate starts).
     """
-    active = np.bincount(r.rows, minlength=r.n_rows) > 0
     if start is not None:
         lam = np.array(start, float)
     else:
         cheapest = np.full(r.n_rows, np.inf)
         np.minimum.at(cheapest, r.rows, r.cost)
-        lam = np.where(active, cheapest, 0.0)
-    best = bound(r, lam)
+        lam = np.where(r.active, cheapest, 0.0)
+    dual, served = _subproblem(r, lam)
+    best = dual
     theta, stale, t0 = 2.0, 0, time.perf_counter()
     choices: deque[np.ndarray] = deque(maxlen=keep)
-    dual = best
     for it in range(iterations):
-        served = dual.chosen[r.cols] & (r.cost < lam[r.rows])
-        g = np.where(active, 1.0 - np.bincount(r.rows[served], minlength=r.n_rows), 0.0)
+        g = np.where(r.active, 1.0 - np.bincount(r.rows[served], minlength=r.n_rows), 0.0)
         norm = float(g @ g)
         if norm == 0 or upper - best.bound <= 1e-9 * abs(upper):
             break    # the subproblem's choice is feasible and optimal, or U is proven
         lam = lam + theta * (upper - dual.bound) / norm * g
-        dual = bound(r, lam)
+        dual, served = _subproblem(r, lam)
         if dual.bound > best.bound:
             best, stale = dual, 0
         else:
@@ -213,7 +216,7 @@ def strengthen(problem: Problem, warm: dict[str, np.ndarray], *, seconds: float 
     closed, opened = proven(r, dual, upper)
     if (best & closed).any() or (opened & ~best).any():
         closed, opened = np.zeros_like(closed), np.zeros_like(opened)   # rounding: keep all
-    log.info("lagrange: bound %s, start %s (greedy %s), gap %.3f %%; %d sites proven "
+    log.info("lagrange: bound %s, start %s (given %s), gap %.3f %%; %d sites proven "
              "closed, %d open; %.1f s", f"{dual.bound:,.6g}", f"{upper:,.6g}",
              f"{first:,.6g}", 100 * (upper - dual.bound) / max(abs(upper), 1e-9),
              int(closed.sum()), int(opened.sum()), time.perf_counter() - t0)
