@@ -33,8 +33,11 @@ is reported as such with the phase it was in, the seconds it had spent and its p
 Times: "data" is the distance computation (KD-tree / cdist), "build" the model
 (siting: checks, reductions and PuLP model; spopt: ``from_cost_matrix``), "solve" from
 the hand-over to PuLP to the answer (PuLP → HiGHS transfer included), "total" everything
-including siting's greedy start and second stage. The ratio is spopt's total over
-siting's. Objectives agree when the proven intervals [bound, objective] overlap.
+including siting's start (greedy; for the p-median also :mod:`siting.lagrange`, its
+seconds in ``start_s``) and second stage. The ratio is spopt's total over siting's.
+Objectives agree when the proven intervals [bound, objective] overlap; the gaps are
+HiGHS's. For the p-median the raw results also hold siting's Lagrangian bound
+(``lagrange_bound``), recomputable from its multipliers, for comparison only.
 No network access.
 """
 
@@ -117,7 +120,13 @@ def _run_siting(inst: _instances.Instance, model: str, limit: float, gap: float,
             "data_s": progress.done["data"], "build_s": sol.seconds["build"],
             "solve_s": sol.seconds["solve"], "total_s": time.perf_counter() - t_start,
             "stages": len(sol.stages), "reductions": sol.reductions,
-            "n_demand": n}
+            "start_s": sol.seconds.get("start"), "n_demand": n,
+            "lagrange_bound": sol.certificate.bound if sol.certificate else None}
+
+
+def _signed(x: float | None, sign: float) -> float | None:
+    """The value in the model's own sense (HiGHS minimises the negated maximisation)."""
+    return None if x is None else sign * x
 
 
 def _run_spopt(inst: _instances.Instance, model: str, limit: float, gap: float,

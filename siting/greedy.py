@@ -90,43 +90,50 @@ def _cover(m: sp.csr_array, cost: np.ndarray, allowed: np.ndarray, is_open: np.n
 
 def _median(t: TierData, allowed: np.ndarray, is_open: np.ndarray) -> None:
     """Reach every reachable row, then add the sites saving the most weighted distance."""
-    assert t.reach is not None and t.dist is not None
-    _cover(sp.csr_array(t.reach, dtype=np.float64), t.cost, allowed, is_open)
+    complete_median(t, median_pairs(t), is_open)
+
+
+def median_pairs(t: TierData) -> MedianPairs:
+    """The pairs of a p-median tier at its allowed sites, for :func:`complete_median`."""
+    assert t.dist is not None
     dist = sp.csr_array(t.dist).tocoo()
-    rows, cols, d = dist.row, dist.col, dist.data
     weight = np.ones(dist.shape[0]) if t.weight is None else np.asarray(t.weight, float)
-    usable = allowed[cols] | is_open[cols]
-    rows, cols, d = rows[usable], cols[usable], d[usable]
-    near = np.full(dist.shape[0], np.inf)
-    np.minimum.at(near, rows[is_open[cols]], d[is_open[cols]])
-    while is_open.sum() < t.min_count:
-        better = np.isfinite(near[rows]) & (d < near[rows])
-        saving = np.bincount(cols[better], weights=weight[rows[better]] *
-                             (near[rows[better]] - d[better]), minlength=len(is_open))
-        saving[~allowed | is_open] = -1.0
-        j = int(np.argmax(saving))
-        if saving[j] < 0:
-            return
-        is_open[j] = True
-        mine = cols == j
-        np.minimum.at(near, rows[mine], d[mine])
+    usable = t.allowed[dist.col]
+    return MedianPairs(dist.row[usable], dist.col[usable], dist.data[usable],
+                       np.where(weight > 0, weight, 0.0), dist.shape[0], len(t.cost))
+
+
+def complete_median(t: TierData, p: MedianPairs, is_open: np.ndarray, *,
+                    swap: bool = True) -> None:
+    """Make a choice of sites a feasible p-median start, in place.
+
+    Open sites until every reachable row is reached (as in the cover step), close the open
+    new sites losing the least while more than ``max_count`` are open (never one a weighted
+    row depends on alone), add the sites saving the most until ``min_count`` are open, then
+    swap (vertex substitution) while Σ weight × distance falls.
+    """
+    assert t.reach is not None
+    allowed = np.isfinite(t.cost) & ~t.existing
     fixed = t.fixed if t.fixed is not None else np.zeros(len(is_open), dtype=bool)
-    _median_swap(_Pairs(rows, cols, d, np.where(weight > 0, weight, 0.0), dist.shape[0]),
-                 t.cost, allowed & ~fixed, is_open)
+    _cover(sp.csr_array(t.reach, dtype=np.float64), t.cost, allowed, is_open)
+    if t.max_count is not None:
+        _median_trim(p, allowed & ~fixed, is_open, t.max_count)
+    _median_fill(p, allowed, is_open, t.min_count)
+    if swap:
+        _median_swap(p, t.cost, allowed & ~fixed, is_open)
 
 
-class _Pairs:
+class MedianPairs:
     """The usable (row, site, distance) pairs sorted by row, then distance; per-site lists."""
 
     def __init__(self, rows: np.ndarray, cols: np.ndarray, d: np.ndarray, weight: np.ndarray,
-                 n_rows: int) -> None:
+                 n_rows: int, n_sites: int) -> None:
         order = np.lexsort((d, rows))
         self.rows, self.cols, self.d = rows[order], cols[order], d[order]
         self.weight, self.n_rows = weight, n_rows
         self.first = np.r_[True, self.rows[1:] != self.rows[:-1]] if len(order) else order
         self.by_col = np.argsort(self.cols, kind="stable")
-        self.col_ptr = np.searchsorted(self.cols[self.by_col], np.arange(int(cols.max(
-            initial=0)) + 2))
+        self.col_ptr = np.searchsorted(self.cols[self.by_col], np.arange(n_sites + 1))
 
     def nearest(self, is_open: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per row: the nearest and second nearest open distance (inf: none), the owner."""
@@ -141,8 +148,43 @@ class _Pairs:
         near2[self.rows[two]] = self.d[two]
         return near1, near2, owner
 
+    def value(self, is_open: np.ndarray) -> float:
+        """Σ weight × distance to the nearest open site; inf if a weighted row has none."""
+        near1 = self.nearest(is_open)[0]
+        due = (self.weight > 0) & (np.bincount(self.rows, minlength=self.n_rows) > 0)
+        return float(self.weight[due] @ near1[due])
 
-def _median_swap(p: _Pairs, cost: np.ndarray, movable: np.ndarray, is_open: np.ndarray,
+
+def _median_fill(p: MedianPairs, allowed: np.ndarray, is_open: np.ndarray, count: int) -> None:
+    """Open the site saving the most weighted distance until ``count`` sites are open."""
+    near = p.nearest(is_open)[0]
+    while is_open.sum() < count:
+        better = np.isfinite(near[p.rows]) & (p.d < near[p.rows])
+        saving = np.bincount(p.cols[better], weights=p.weight[p.rows[better]] *
+                             (near[p.rows[better]] - p.d[better]), minlength=len(is_open))
+        saving[~allowed | is_open] = -1.0
+        j = int(np.argmax(saving))
+        if saving[j] < 0:
+            return
+        is_open[j] = True
+        mine = p.by_col[p.col_ptr[j]:p.col_ptr[j + 1]]
+        np.minimum.at(near, p.rows[mine], p.d[mine])
+
+
+def _median_trim(p: MedianPairs, movable: np.ndarray, is_open: np.ndarray, count: int) -> None:
+    """Close the open site losing the least until ``count`` are open; rows stay reached."""
+    n = len(is_open)
+    while is_open.sum() > count:
+        near1, near2, owner = p.nearest(is_open)
+        loss, alone = _closing_loss(p.weight, near1, near2, owner, n)
+        loss[~(is_open & movable) | (alone > 0)] = np.inf
+        j = int(np.argmin(loss))
+        if not np.isfinite(loss[j]):
+            return
+        is_open[j] = False
+
+
+def _median_swap(p: MedianPairs, cost: np.ndarray, movable: np.ndarray, is_open: np.ndarray,
                  max_swaps: int = 10_000) -> None:
     """Vertex substitution: swap an open site for a no dearer closed one while Σ w d falls.
 
@@ -152,14 +194,10 @@ def _median_swap(p: _Pairs, cost: np.ndarray, movable: np.ndarray, is_open: np.n
     for _ in range(max_swaps):
         near1, near2, owner = p.nearest(is_open)
         w = np.where(np.isfinite(near1), p.weight, 0.0)
-        mine = owner >= 0
-        spare = np.isfinite(near2)
-        loss = np.bincount(owner[mine & spare], weights=(w * (near2 - near1))[mine & spare],
-                           minlength=n)
-        alone = np.bincount(owner[mine & ~spare & (w > 0)], minlength=n)
-        better = p.d < near1[p.rows]
+        loss, alone = _closing_loss(w, near1, near2, owner, n)
+        better = (p.d < near1[p.rows]) & (w[p.rows] > 0)
         gain = np.bincount(p.cols[better], minlength=n,
-                           weights=(w[p.rows] * (near1[p.rows] - p.d))[better])
+                           weights=w[p.rows[better]] * (near1[p.rows[better]] - p.d[better]))
         gain[~movable | is_open] = 0.0
         out = np.flatnonzero(is_open & movable)
         if len(out) == 0 or not _substitute(p, cost, gain, loss, alone, near1, near2, owner, w,
@@ -167,7 +205,21 @@ def _median_swap(p: _Pairs, cost: np.ndarray, movable: np.ndarray, is_open: np.n
             return
 
 
-def _substitute(p: _Pairs, cost: np.ndarray, gain: np.ndarray, loss: np.ndarray,
+def _closing_loss(w: np.ndarray, near1: np.ndarray, near2: np.ndarray, owner: np.ndarray,
+                  n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per site: what closing it loses, and how many weighted rows it alone reaches.
+
+    The loss is Σ w (second nearest − nearest) over the rows it serves; a row it reaches
+    alone would be left unreached.
+    """
+    mine = owner >= 0
+    spare = mine & np.isfinite(near2)
+    loss = np.bincount(owner[spare], weights=w[spare] * (near2[spare] - near1[spare]),
+                       minlength=n)
+    return loss, np.bincount(owner[mine & ~spare & (w > 0)], minlength=n)
+
+
+def _substitute(p: MedianPairs, cost: np.ndarray, gain: np.ndarray, loss: np.ndarray,
                 alone: np.ndarray, near1: np.ndarray, near2: np.ndarray, owner: np.ndarray,
                 w: np.ndarray, out: np.ndarray, is_open: np.ndarray) -> bool:
     """The first improving swap, entering sites by decreasing gain; False if none."""

@@ -61,7 +61,8 @@ Objectives:
 allowed or existing site reaches can never be met: they are left out and returned as
 ``uncoverable``, and the rest is solved. Rows already reached by an existing site are left
 out of the cover constraints. :mod:`siting.reduce` shrinks the problem before this
-formulation sees it; :mod:`siting.greedy` gives the solver a starting solution.
+formulation sees it; :mod:`siting.greedy` gives the solver a starting solution, which
+:mod:`siting.lagrange` improves for the p-median (and proves sites closed or open).
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pulp
@@ -77,6 +79,9 @@ import scipy.sparse as sp
 from siting import solve as solver
 from siting._errors import InfeasibleError, SitingError, SolverError
 from siting.scenario import SolverConfig
+
+if TYPE_CHECKING:
+    from siting.lagrange import Certificate
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +151,8 @@ class Solution:
     reductions: dict[str, int] = field(default_factory=dict)
     tier_cost: dict[str, float] = field(default_factory=dict)   # new sites' cost, per tier
     short: dict[str, dict[int, float]] = field(default_factory=dict)  # tier -> row: unserved
+    # p-median: a lower bound from Lagrange multipliers (siting.lagrange), not the solver's
+    certificate: Certificate | None = None
 
     @property
     def gap(self) -> float | None:
@@ -508,19 +515,25 @@ def optimise(problem: Problem, cfg: SolverConfig, *, warm: dict[str, np.ndarray]
     SolverError
         When the solver finds no solution within its limits.
     """
-    from siting import components, greedy
+    from siting import components, greedy, lagrange
     from siting import reduce as reducer
 
     t0 = time.perf_counter()
     check(problem)
     uncoverable = {t.name: _uncoverable_rows(t) for t in problem.tiers if t.cover is not None}
     small, stats = reducer.reduce(problem) if reduce else (problem, {})
-    built = build(small)
     cuts, starts = components.capacity_bounds(small, cfg) if cut else ({}, {})
-    _add_cuts(built, cuts)
-    t_build = time.perf_counter() - t0
+    t_start = time.perf_counter()
     if warm is None:
         warm = greedy.start(small, fixed=starts)
+    certificate = None
+    if warm and reduce:
+        small, warm, certificate, proven = lagrange.strengthen(small, warm)
+        stats = {**stats, **proven}
+    t_start = time.perf_counter() - t_start
+    built = build(small)
+    _add_cuts(built, cuts)
+    t_build = time.perf_counter() - t0 - t_start
     start = _warm_values(built, warm) if warm else None
     name1 = {"min_cost": "minimum cost", "max_coverage": "most reached weight",
              "p_median": "least weighted distance"}[problem.objective]
@@ -542,7 +555,9 @@ def optimise(problem: Problem, cfg: SolverConfig, *, warm: dict[str, np.ndarray]
         short={name: {i: float(s.varValue or 0.0) for i, s in rows.items()
                       if float(s.varValue or 0.0) > 1e-6}
                for name, rows in built.short.items()},
-        seconds={"build": t_build, "solve": sum(o.seconds for _, o in stages)})
+        seconds={"build": t_build, "start": t_start,
+                 "solve": sum(o.seconds for _, o in stages)},
+        certificate=certificate)
 
 
 def _add_cuts(built: _Built, cuts: dict[str, list[tuple[np.ndarray, float]]]) -> None:
