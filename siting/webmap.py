@@ -356,6 +356,9 @@ def write_city(cfg: Any, summary: dict[str, Any], sites: pd.DataFrame,
     m = folium.Map(location=[34.72, 113.62], zoom_start=9, tiles=None, control_scale=False,
                    prefer_canvas=True)
     m.options["maxZoom"] = 19
+    if len(towns):                                     # open on the counties run, not a fixed view
+        west, south, east, north = (float(v) for v in towns.total_bounds)
+        m.fit_bounds([[south, west], [north, east]])
     _metric_scale(m)
     features = []
     for row in towns.itertuples(index=False):
@@ -398,8 +401,22 @@ def write_city(cfg: Any, summary: dict[str, Any], sites: pd.DataFrame,
     m.get_root().html.add_child(Element(
         f'<div id="siting-title" class="siting-box">{esc(cfg.title)}{esc(note)}'
         f'<div class="sub">{esc("规划目标达标" if lang == "zh" else "targets met")} '
-        f'{met}/{len(summary["targets"])}</div></div>' + _STYLE))
+        f'{met}/{len(summary["targets"])}</div></div>' + _city_legend(lang) + _STYLE))
     m.save(str(path))
+
+
+def _city_legend(lang: str) -> str:
+    """Township fill by village reach; site dots existing or new; clusters count sites."""
+    zh = lang == "zh"
+    rows = [(f"background:{COVERED}", "行政村全部通达" if zh else "every village reached"),
+            (f"background:{UNCOVERED}", "有行政村未通达" if zh else "villages not reached"),
+            ("background:#e8590c; border-radius:50%", labels.t("new", lang)),
+            ("background:#495057; border-radius:50%", labels.t("existing", lang))]
+    items = "".join(f'<div><span class="sw" style="{style}"></span>{esc(text)}</div>'
+                    for style, text in rows)
+    note = "圆圈数字：该处站点数" if zh else "numbered circles: sites clustered there"
+    return (f'<div id="siting-legend" class="siting-box"><b>{esc(labels.t("legend", lang))}</b>'
+            f'{items}<div class="sub">{esc(note)}</div></div>')
 
 
 _CLUSTER_CALLBACK = """function (row) {
@@ -417,4 +434,8 @@ _STYLE = """<style>
   border-radius:6px; box-shadow:0 1px 4px rgba(0,0,0,.3); font:13px/1.5 sans-serif;}
 #siting-title {top:10px; left:60px; font-size:16px; font-weight:600; max-width:60%;}
 #siting-title .sub {font-size:12px; font-weight:400; color:#495057;}
+#siting-legend {bottom:44px; left:10px;}
+#siting-legend .sw {display:inline-block; width:12px; height:12px; margin-right:6px;
+  border-radius:2px; vertical-align:-1px;}
+#siting-legend .sub {font-size:11px; color:#495057;}
 </style>"""

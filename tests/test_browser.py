@@ -336,6 +336,10 @@ def test_city_report_and_map(browser, city_outputs):
     page = browser.page()
     try:
         open_alone(page, out / "map.html")
+        legend = page.js("document.querySelector('#siting-legend').textContent")
+        assert "图例" in legend and "新建" in legend and "现有" in legend
+        zoom = page.js("window[Object.keys(window).find(k => k.startsWith('map_'))].getZoom()")
+        assert zoom > 10          # fitted to the one small county's townships, not the city view
     finally:
         page.close()
 
