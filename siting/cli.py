@@ -132,7 +132,7 @@ def _say_inputs(s) -> None:  # type: ignore[no-untyped-def]
         log.info("inputs: GENERATED stand-ins in %s (no real files found); every output says "
                  "so", s.data_dir)
     else:
-        log.info("inputs: %s", s.data_dir)
+        log.info("inputs: real files, paths relative to %s", s.data_dir)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
