@@ -392,7 +392,7 @@ def write_city(cfg: Any, summary: dict[str, Any], sites: pd.DataFrame,
         data = [[round(float(a), 6), round(float(b), 6), esc(n), st] for a, b, n, st in
                 zip(sel["lat"], sel["lon"], sel["name"].fillna(""), sel["status"], strict=True)]
         plugins.FastMarkerCluster(
-            data, name=f"{labels.t(tier, lang)} ({len(sel):,})", show=tier != "community",
+            data, name=f"{labels.t(tier, lang)} ({len(sel):,})",
             callback=_CLUSTER_CALLBACK).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     met = sum(1 for t in summary["targets"] if t["met"])
