@@ -50,6 +50,9 @@ def split(m: sp.csr_array, allowed: np.ndarray) -> list[tuple[np.ndarray, np.nda
     return out
 
 
+PIECE_NODES = 200      # branch-and-bound nodes per piece
+
+
 def capacity_bounds(problem: Problem, cfg: SolverConfig,
                     ) -> tuple[dict[str, list[tuple[np.ndarray, float]]], dict[str, np.ndarray]]:
     """Component bounds and starting choices of the capacitated tiers.
@@ -65,8 +68,11 @@ def capacity_bounds(problem: Problem, cfg: SolverConfig,
         return cuts, starts
     import time
 
-    quick = replace(cfg, time_limit_s=min(2.0, cfg.time_limit_s), rel_gap=0.0)
-    budget = time.perf_counter() + 0.1 * cfg.time_limit_s
+    # each piece stops at a node limit, not a clock, so a busy machine finds the same bounds
+    # and the same start (the run stays deterministic); the clock is only a safety net
+    quick = replace(cfg, time_limit_s=min(30.0, cfg.time_limit_s), rel_gap=0.0,
+                    max_nodes=PIECE_NODES)
+    budget = time.perf_counter() + 0.5 * cfg.time_limit_s
     for t in problem.tiers:
         if not t.capacitated or t.cover is None or t.demand is None:
             continue

@@ -76,15 +76,18 @@ class _HiGHS(pulp.HiGHS):
     """PuLP's in-process HiGHS, with a bulk model transfer, a warm start and a quiet start."""
 
     def __init__(self, *, warm: dict[str, float] | None = None, seed: int = 0,
-                 **kwargs: object) -> None:
+                 max_nodes: int | None = None, **kwargs: object) -> None:
         super().__init__(**kwargs)
         self.warm = warm
         self.seed = seed
+        self.max_nodes = max_nodes
 
     def createAndConfigureSolver(self, lp: pulp.LpProblem) -> None:  # noqa: N802 (PuLP API)
         with _quiet_stdout():
             super().createAndConfigureSolver(lp)
         lp.solverModel.setOptionValue("random_seed", self.seed)
+        if self.max_nodes is not None:
+            lp.solverModel.setOptionValue("mip_max_nodes", self.max_nodes)
 
     def buildSolverModel(self, lp: pulp.LpProblem) -> None:  # noqa: N802 (PuLP API)
         h, inf = lp.solverModel, highspy.kHighsInf
@@ -114,6 +117,15 @@ class _HiGHS(pulp.HiGHS):
         h.addRows(len(lo), np.array(lo, float), np.array(up, float), len(index),
                   np.array(starts[:-1], np.int32), np.array(index, np.int32),
                   np.array(value, float))
+
+    def findSolutionValues(self, lp: pulp.LpProblem) -> tuple[int, int]:  # noqa: N802
+        """PuLP's, plus the node limit it does not know (our caller reads the status itself)."""
+        try:
+            return super().findSolutionValues(lp)
+        except KeyError:
+            if lp.solverModel.getModelStatus() != highspy.HighsModelStatus.kSolutionLimit:
+                raise
+            return pulp.constants.LpStatusNotSolved, pulp.constants.LpSolutionIntegerFeasible
 
     def callSolver(self, lp: pulp.LpProblem) -> None:  # noqa: N802 (PuLP API)
         if self.warm:
@@ -185,7 +197,7 @@ def consistent(lp: pulp.LpProblem, out: Outcome, tol: float = 1e-6) -> bool:
 def _highs_once(lp: pulp.LpProblem, cfg: SolverConfig, warm: dict[str, float] | None,
                 limit: float) -> Outcome:
     solver = _HiGHS(msg=False, timeLimit=limit, gapRel=cfg.rel_gap, gapAbs=1e-6,
-                    threads=cfg.threads, warm=warm)
+                    threads=cfg.threads, warm=warm, max_nodes=cfg.max_nodes)
     try:
         lp.solve(solver)
     except pulp.PulpSolverError as e:

@@ -55,3 +55,20 @@ def test_p_median_reaches_the_proven_optimum(name):
     assert len(chosen) == inst.p
     # the objective recomputed from the chosen medians alone
     assert inst.dist[:, chosen].min(axis=1).sum() == pytest.approx(optimum)
+
+
+def test_a_node_limit_stops_the_same_way_and_keeps_the_solvers_bound():
+    """HiGHS's mip_max_nodes (set for sub-solves, deterministic unlike a clock): PuLP does not
+    know the status; siting reports 'feasible' with the solver's own bound, twice alike."""
+    inst = orlib.read_scp(ORLIB / "scp" / "scp61.txt.gz")
+    optimum = _optima("scp_known_optima.csv", "optimal_or_best_known_cost")["scp61"]
+    tier = TierData("cover", cost=inst.cost, existing=np.zeros(len(inst.cost), bool),
+                    cover=inst.cover)
+    cfg = SolverConfig(time_limit_s=120, max_nodes=1)
+    runs = [optimise(Problem(len(inst.cost), (tier,)), cfg) for _ in range(2)]
+    out = runs[0].stages[0][1]
+    assert out.status == "feasible"
+    assert out.bound <= optimum <= out.objective
+    assert out.objective > out.bound                      # stopped before the proof
+    assert np.array_equal(runs[0].open["cover"], runs[1].open["cover"])
+    assert (inst.cover @ runs[0].open["cover"].astype(int) >= 1).all()
