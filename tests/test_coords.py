@@ -62,24 +62,18 @@ def metres(a, b):
     return GEOD.inv(a[0], a[1], b[0], b[1])[2]
 
 
-@pytest.mark.parametrize(("wgs", "gcj"), WGS_GCJ)
-def test_wgs84_to_gcj02_matches_published(wgs, gcj):
-    assert one(coords.from_wgs84, wgs, "gcj02") == pytest.approx(gcj, abs=FORWARD_DEG)
+PUBLISHED = [pytest.param(*p.values, datum, id=f"{datum}-{p.id}")
+             for datum, pairs in (("gcj02", WGS_GCJ), ("bd09", WGS_BD)) for p in pairs]
 
 
-@pytest.mark.parametrize(("wgs", "gcj"), WGS_GCJ)
-def test_gcj02_to_wgs84_lands_within_decimetres(wgs, gcj):
-    assert metres(one(coords.to_wgs84, gcj, "gcj02"), wgs) < INVERSE_M
+@pytest.mark.parametrize(("wgs", "other", "datum"), PUBLISHED)
+def test_wgs84_to_the_chinese_datums_matches_published(wgs, other, datum):
+    assert one(coords.from_wgs84, wgs, datum) == pytest.approx(other, abs=FORWARD_DEG)
 
 
-@pytest.mark.parametrize(("wgs", "bd"), WGS_BD)
-def test_wgs84_to_bd09_matches_published(wgs, bd):
-    assert one(coords.from_wgs84, wgs, "bd09") == pytest.approx(bd, abs=FORWARD_DEG)
-
-
-@pytest.mark.parametrize(("wgs", "bd"), WGS_BD)
-def test_bd09_to_wgs84_lands_within_decimetres(wgs, bd):
-    assert metres(one(coords.to_wgs84, bd, "bd09"), wgs) < INVERSE_M
+@pytest.mark.parametrize(("wgs", "other", "datum"), PUBLISHED)
+def test_the_chinese_datums_to_wgs84_land_within_decimetres(wgs, other, datum):
+    assert metres(one(coords.to_wgs84, other, datum), wgs) < INVERSE_M
 
 
 @pytest.mark.parametrize(("gcj", "bd"), GCJ_BD)
