@@ -43,7 +43,7 @@ def summary(result: RunResult) -> dict[str, Any]:
     return {
         "title": s.title or s.name, "scenario": s.name, "scenario_file": str(s.path),
         "generated_data": result.generated, "lang": s.lang,
-        "data_attribution": _attribution(result),
+        "data_attribution": attribution(result),
         "layers": result.layer_info,
         "targets": [r.as_dict() for r in result.results],
         "all_targets_met": all(r.met is not False for r in result.results),
@@ -87,7 +87,8 @@ def _compartments(result: RunResult) -> dict[str, float]:
     return out
 
 
-def _attribution(result: RunResult) -> str:
+def attribution(result: RunResult) -> str:
+    """Where the data drawn and reported comes from (generated or OpenStreetMap)."""
     if result.generated:
         return ("generated data (siting generate) over the real frame: township polygons "
                 "© Azavea (Apache-2.0), NBS 2023 codes (WTFPL), 2020 census (MIT)")

@@ -20,7 +20,7 @@ import shapely
 from branca.element import Element
 from offlinefolium import plugins
 
-from siting import labels
+from siting import labels, report
 from siting.pipeline import RunResult
 
 TIER_STYLE = {  # marker colour (new), icon (Font Awesome 4 names)
@@ -92,13 +92,14 @@ def write(result: RunResult, path: Path) -> None:
 
 def _base(m: folium.Map, result: RunResult) -> None:
     tiles = result.scenario.map.tiles
-    attribution = "© OpenStreetMap contributors (ODbL)"
+    osm = "© OpenStreetMap contributors (ODbL)"
     if tiles == "osm":
-        folium.TileLayer("OpenStreetMap", attr=attribution, name="OSM").add_to(m)
+        folium.TileLayer("OpenStreetMap", attr=osm, name="OSM").add_to(m)
     elif tiles != "none":
-        folium.TileLayer(tiles, attr=attribution, name="tiles").add_to(m)
+        folium.TileLayer(tiles, attr=osm, name="tiles").add_to(m)
+    # the drawn data's own source: OSM for a real extract, the generator and frame otherwise
     m.get_root().html.add_child(Element(
-        f'<div class="siting-attr">{esc(attribution)}</div>'))
+        f'<div class="siting-attr">{esc(report.attribution(result))}</div>'))
 
 
 def _roads(m: folium.Map, result: RunResult) -> None:

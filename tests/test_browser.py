@@ -157,6 +157,15 @@ def test_legend_and_every_layer_are_listed(shown):
             assert any(n.startswith(f"{labels.t(tier, lang)} · ") for n in listed), tier
 
 
+def test_map_credits_the_data_it_draws(shown):
+    """OpenStreetMap for a real extract; the generator and the frame for generated data."""
+    credit = shown.page.js("document.querySelector('.siting-attr').textContent")
+    if shown.run.generated:
+        assert "generated" in credit and "OpenStreetMap" not in credit
+    else:
+        assert "© OpenStreetMap contributors" in credit
+
+
 def test_site_markers_in_leaflet_match_sites_csv(shown):
     page, sites, lang = shown.page, shown.sites, shown.run.scenario.lang
     assert page.js("__t.all().length") == len(sites)
