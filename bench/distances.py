@@ -6,7 +6,7 @@ For each tier of ``models/<county>.toml`` that reaches by road, every method com
 pairs (demand unit, candidate site) within the tier's radius on the *same* access graph
 (roads plus attached demand points and existing sites):
 
-- **siting**: ``siting.distances.within`` — ``scipy.sparse.csgraph.dijkstra(limit=radius)``
+- **siting**: ``siting.network.distances.within`` — ``scipy.sparse.csgraph.dijkstra(limit=radius)``
   on CSR, searching from the smaller side, in localised groups, kept sparse;
 - **networkx per site** (the baseline): ``networkx.single_source_dijkstra_path_length(
   cutoff=radius)`` from every candidate site — the textbook way to build a coverage matrix,
@@ -32,8 +32,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from siting import candidates, distances, generate, inputs, pipeline, scenario  # noqa: E402
-from siting.snapping import access_graph  # noqa: E402
+from siting.network import candidates  # noqa: E402
+from siting.network import distances  # noqa: E402
+from siting.synth import generate  # noqa: E402
+from siting.run import inputs  # noqa: E402
+from siting.run import pipeline  # noqa: E402
+from siting.config import scenario  # noqa: E402
+from siting.network.snapping import access_graph  # noqa: E402
 
 
 def networkx_pairs(g: nx.Graph, starts: np.ndarray, rows: np.ndarray, radius: float,

@@ -3,7 +3,7 @@
     python bench/orlib.py [INSTANCE …] [--time-limit S] [--baseline-limit S] [--no-baseline]
 
 Solves the named instances of ``bench/orlib/`` (all of them when none are named) with
-``siting.model.optimise`` (HiGHS; set covering as one cover tier, p-median in Elloumi's
+``siting.core.model.optimise`` (HiGHS; set covering as one cover tier, p-median in Elloumi's
 form) and, in the same run, with the *plain* formulation the verification logs used
 (PuLP + CBC: ``min c·x, A x >= 1`` for set covering; ``x_ij <= y_j, Σ_j x_ij = 1,
 Σ y = p`` over all pairs for the p-median). Prints one line per instance: objective, known
@@ -27,10 +27,10 @@ import scipy.sparse as sp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from siting import orlib  # noqa: E402
-from siting.model import Problem, TierData, optimise  # noqa: E402
-from siting.scenario import SolverConfig  # noqa: E402
-from siting.solve import cbc_path  # noqa: E402
+from siting.core import orlib  # noqa: E402
+from siting.core.model import Problem, TierData, optimise  # noqa: E402
+from siting.config.scenario import SolverConfig  # noqa: E402
+from siting.core.solve import cbc_path  # noqa: E402
 
 DATA = ROOT / "bench" / "orlib"
 

@@ -33,7 +33,7 @@ is reported as such with the phase it was in, the seconds it had spent and its p
 Times: "data" is the distance computation (KD-tree / cdist), "build" the model
 (siting: checks, reductions and PuLP model; spopt: ``from_cost_matrix``), "solve" from
 the hand-over to PuLP to the answer (PuLP → HiGHS transfer included), "total" everything
-including siting's start (greedy; for the p-median also :mod:`siting.lagrange`, its
+including siting's start (greedy; for the p-median also :mod:`siting.core.lagrange`, its
 seconds in ``start_s``) and second stage. The ratio is spopt's total over siting's.
 Objectives agree when the proven intervals [bound, objective] overlap; the gaps are
 HiGHS's. For the p-median the raw results also hold siting's Lagrangian bound
@@ -85,8 +85,8 @@ class _Progress:
 
 def _run_siting(inst: _instances.Instance, model: str, limit: float, gap: float,
                 progress: _Progress) -> dict[str, object]:
-    from siting.model import Problem, TierData, optimise
-    from siting.scenario import SolverConfig
+    from siting.core.model import Problem, TierData, optimise
+    from siting.config.scenario import SolverConfig
 
     n, m = inst.shape
     t_start = time.perf_counter()
@@ -111,7 +111,7 @@ def _run_siting(inst: _instances.Instance, model: str, limit: float, gap: float,
     sol = optimise(problem, SolverConfig(name="highs", time_limit_s=limit, rel_gap=gap))
     progress.stop("optimise")
     first = sol.stages[0][1]
-    obj, bound = first.objective, first.bound   # siting.solve reports in the model's sense
+    obj, bound = first.objective, first.bound   # siting.core.solve reports in the model's sense
     if model == "mclp" and obj is not None and abs(obj - sol.reached_weight) > 1e-6 * obj:
         raise RuntimeError(f"first-stage objective {obj} is not the reached weight "
                            f"{sol.reached_weight}")

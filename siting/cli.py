@@ -117,7 +117,8 @@ def _progress_factory(enabled: bool):  # type: ignore[no-untyped-def]
 
 def _prepare(path: Path, generate_missing: bool) -> None:
     """Make the generated stand-ins a scenario falls back to, when asked to."""
-    from siting import generate, scenario
+    from siting.synth import generate
+    from siting.config import scenario
 
     fallback = scenario.generated_fallback(path)
     if fallback is None:
@@ -136,7 +137,9 @@ def _say_inputs(s) -> None:  # type: ignore[no-untyped-def]
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from siting import outputs, pipeline, scenario
+    from siting.outputs import write as outputs
+    from siting.run import pipeline
+    from siting.config import scenario
 
     start = time.perf_counter()
     _prepare(args.scenario, args.generate)
@@ -173,7 +176,9 @@ def _override_solver(s, args):  # type: ignore[no-untyped-def]
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from siting import pipeline, scenario, validate
+    from siting.run import pipeline
+    from siting.config import scenario
+    from siting.run import validate
     from siting._errors import ScenarioError, ValidationError
 
     try:
@@ -199,7 +204,8 @@ def _report_validation(path: Path, findings) -> int:  # type: ignore[no-untyped-
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
-    from siting import frame, generate
+    from siting.readers import frame
+    from siting.synth import generate
 
     wanted = [slug for slug, _ in frame.COUNTIES.values()] if "all" in args.counties \
         else args.counties
@@ -213,7 +219,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _cmd_city(args: argparse.Namespace) -> int:
-    from siting import city
+    from siting.run import city
 
     start = time.perf_counter()
     cfg = city.load(args.config)

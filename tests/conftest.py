@@ -15,21 +15,21 @@ SMALL = "shangjie"      # 上街区: 6 townships, 22 villages, 42 communities
 
 @pytest.fixture(scope="session")
 def demo_scenario():
-    from siting import scenario
+    from siting.config import scenario
 
     return scenario.load(DEMO)
 
 
 @pytest.fixture(scope="session")
 def demo_run(demo_scenario):
-    from siting import pipeline
+    from siting.run import pipeline
 
     return pipeline.run(demo_scenario)
 
 
 @pytest.fixture(scope="session")
 def demo_outputs(demo_run, tmp_path_factory):
-    from siting import outputs
+    from siting.outputs import write as outputs
 
     out = tmp_path_factory.mktemp("demo") / "demo"
     outputs.write_all(demo_run, out)
@@ -47,7 +47,7 @@ def demo_copy(tmp_path):
 
 @pytest.fixture(scope="session")
 def fr():
-    from siting import frame
+    from siting.readers import frame
 
     return frame.load()
 
@@ -55,7 +55,7 @@ def fr():
 @pytest.fixture(scope="session")
 def small(tmp_path_factory, fr):
     """models/shangjie.toml and its generated inputs, copied into a scratch project."""
-    from siting import generate
+    from siting.synth import generate
 
     root = tmp_path_factory.mktemp("zz")
     (root / "models").mkdir()
@@ -71,7 +71,8 @@ def small(tmp_path_factory, fr):
 
 @pytest.fixture(scope="session")
 def small_run(small):
-    from siting import pipeline, scenario
+    from siting.run import pipeline
+    from siting.config import scenario
 
     root, _ = small
     return pipeline.run(scenario.load(root / "models" / f"{SMALL}.toml"))
@@ -79,7 +80,7 @@ def small_run(small):
 
 @pytest.fixture(scope="session")
 def small_outputs(small_run, tmp_path_factory):
-    from siting import outputs
+    from siting.outputs import write as outputs
 
     out = tmp_path_factory.mktemp("small") / "out"
     outputs.write_all(small_run, out)
@@ -89,7 +90,10 @@ def small_outputs(small_run, tmp_path_factory):
 @pytest.fixture(scope="session")
 def city_outputs(small, small_run, tmp_path_factory):
     """The city report over one county (the small run), written to maps/city/."""
-    from siting import city, kpi, outputs, report
+    from siting.run import city
+    from siting.outputs import kpi
+    from siting.outputs import write as outputs
+    from siting.outputs import report
 
     root, _ = small
     cfg = city.CityConfig(counties=(f"{SMALL}.toml",), path=root / "models" / "city.toml")

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from pyproj import Geod
 
-from siting import coords
+from siting.readers import coords
 
 GEOD = Geod(ellps="WGS84")
 FORWARD_DEG = 1e-6

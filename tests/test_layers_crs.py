@@ -1,7 +1,7 @@
 """Layers as planning departments hand them out: any CRS, GBK or UTF-8, GCJ-02 or BD-09.
 
 One small layer of two polygons in Zhengzhou is written in each form and read back with
-:func:`siting.layers.read`; its outlines must come back to the same WGS84 lon/lat within
+:func:`siting.readers.layers.read`; its outlines must come back to the same WGS84 lon/lat within
 0.5 m, and its Chinese names unchanged.
 """
 
@@ -14,9 +14,10 @@ import numpy as np
 import pytest
 import shapely
 
-from siting import coords, layers
+from siting.readers import coords
+from siting.readers import layers
 from siting._errors import InputError
-from siting.scenario import LayerConfig
+from siting.config.scenario import LayerConfig
 
 NAMES = ["二七区人民路社区", "金水区花园路街道"]
 TOLERANCE_M = 0.5

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from siting.model import Problem, TierData, optimise
-from siting.scenario import SolverConfig
+from siting.core.model import Problem, TierData, optimise
+from siting.config.scenario import SolverConfig
 
 CFG = SolverConfig(time_limit_s=30)
 

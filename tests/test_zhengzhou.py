@@ -10,7 +10,11 @@ import numpy as np
 import pytest
 import shapely
 
-from siting import ScenarioError, frame, generate, outputs, scenario
+from siting import ScenarioError
+from siting.readers import frame
+from siting.synth import generate
+from siting.outputs import write as outputs
+from siting.config import scenario
 
 from .conftest import ROOT, SMALL
 

@@ -32,7 +32,7 @@ import pyogrio
 import shapely
 from pyproj import Transformer
 
-from siting import coords
+from siting.readers import coords
 
 OUT = Path(__file__).resolve().parent / "bad"
 CRS = "EPSG:4547"                  # CGCS2000 / 3-degree Gauss–Krüger CM 114E

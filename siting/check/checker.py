@@ -1,0 +1,200 @@
+"""The independent checker: every target recomputed from the chosen sites and the roads.
+
+The checker does not read the model, its coverage matrices or the solver's claims. For a
+coverage target it runs one multi-source shortest-path search from the open sites of the
+tier (``siting.network.distances.nearest``) and measures each demand unit's distance to its nearest
+open site; for an "inside" target (a township, a community, a village in in-village mode) it
+tests which polygon holds each open site; for a count it counts open sites. The report
+shows these results, not the solver's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import scipy.sparse as sp
+import shapely
+from scipy.sparse import csgraph
+
+from siting.network import distances
+
+
+@dataclass(frozen=True)
+class CoverTarget:
+    """Every demand unit within ``radius`` by road of an open site of ``tier``."""
+
+    key: str
+    tier: str
+    text: str                  # what the target says, for the report
+    graph: sp.csr_array        # the access graph of the tier's mode
+    site_node: np.ndarray      # (n,) node of every site in ``graph`` (-1: unsnapped)
+    demand_node: np.ndarray    # (d,) node of each demand unit in ``graph`` (-1: unsnapped)
+    demand_id: np.ndarray      # (d,) labels for the report (codes or OSM ids)
+    radius: float
+    weight: np.ndarray | None = None   # (d,) reported alongside (e.g. floor area)
+    hard: bool = True          # False: reported as a share, not a pass/fail target
+
+
+@dataclass(frozen=True)
+class InsideTarget:
+    """Every polygon holds an open site of ``tier`` (or, when not hard, the share that does)."""
+
+    key: str
+    tier: str
+    text: str
+    polygons: np.ndarray       # (d,) shapely polygons, WGS84
+    site_lon: np.ndarray       # (n,) every site's position
+    site_lat: np.ndarray
+    demand_id: np.ndarray      # (d,) labels for the report
+    weight: np.ndarray | None = None
+    hard: bool = True
+
+
+@dataclass(frozen=True)
+class CapacityTarget:
+    """Every unit's compartments fit into open banks within ``radius`` (a max-flow check)."""
+
+    key: str
+    tier: str
+    text: str
+    graph: sp.csr_array
+    xy: np.ndarray
+    site_node: np.ndarray      # (n,) every site's node in ``graph``
+    demand_node: np.ndarray    # (d,)
+    demand: np.ndarray         # (d,) compartments needed
+    radius: float
+    capacity: np.ndarray       # (n,) compartments of each site's bank (0 if none)
+    demand_id: np.ndarray | None = None   # (d,) labels for the report
+
+
+@dataclass(frozen=True)
+class CountTarget:
+    """At least ``required`` open sites of ``tier`` (existing included)."""
+
+    key: str
+    tier: str
+    text: str
+    required: int
+
+
+@dataclass(frozen=True)
+class Result:
+    """A target as the checker found it."""
+
+    key: str
+    tier: str
+    text: str
+    unit: str
+    required: float
+    achieved: float
+    met: bool | None                      # None: informational (no requirement)
+    failing: list[str] = field(default_factory=list)   # demand ids not served
+    served: np.ndarray | None = field(default=None, repr=False)  # (d,) bool per unit
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready form."""
+        return {"key": self.key, "tier": self.tier, "target": self.text, "unit": self.unit,
+                "required": self.required, "achieved": self.achieved, "met": self.met,
+                "failing": self.failing}
+
+
+Target = CoverTarget | InsideTarget | CountTarget | CapacityTarget
+
+
+def with_capacity(t: Target, sites: object) -> Target:
+    """A capacity target given the open banks' compartments from the sites table."""
+    if not isinstance(t, CapacityTarget):
+        return t
+    col = f"compartments_{t.tier}"
+    cap = np.asarray(sites[col], dtype=float) if col in sites else t.capacity  # type: ignore[index]
+    return replace(t, capacity=cap)
+
+
+def verify(targets: list[Target], is_open: dict[str, np.ndarray],
+           ) -> tuple[list[Result], dict[str, np.ndarray]]:
+    """Recompute every target.
+
+    Parameters
+    ----------
+    targets
+        The targets of the run.
+    is_open
+        tier -> (n,) bool: the tier's open sites, existing included.
+
+    Returns
+    -------
+    results, nearest
+        One :class:`Result` per target, and for each cover target (by key) the distance of
+        every demand unit to its nearest open site of the tier (``inf`` beyond 4 radii).
+    """
+    results, nearest = [], {}
+    for t in targets:
+        opened = is_open.get(t.tier, np.zeros(0, dtype=bool))
+        if isinstance(t, CapacityTarget):
+            results.append(_capacity(t, opened))
+            continue
+        if isinstance(t, CountTarget):
+            got = int(opened.sum())
+            results.append(Result(t.key, t.tier, t.text, "sites", t.required, got,
+                                  got >= t.required))
+            continue
+        if isinstance(t, InsideTarget):
+            served = _holds_a_site(t, opened)
+        else:
+            d = distances.nearest(t.graph, t.demand_node, t.site_node[opened],
+                                  limit=t.radius * 4)
+            nearest[t.key] = d
+            served = d <= t.radius + 1e-6
+        results.append(_result(t, served))
+    return results, nearest
+
+
+def _capacity(t: CapacityTarget, opened: np.ndarray) -> Result:
+    """Max flow source → units (demand) → open banks within reach → sink (capacity)."""
+    sites = np.flatnonzero(opened & (t.capacity > 0))
+    need = np.ceil(t.demand).astype(np.int64)
+    reach = distances.within(t.graph, t.demand_node, t.site_node[sites], t.radius,
+                             xy=t.xy).dist.tocoo()
+    d, s = len(need), len(sites)
+    src, sink = 0, d + s + 1
+    rows = np.concatenate([np.zeros(d, np.int64), 1 + reach.row, 1 + d + np.arange(s)])
+    cols = np.concatenate([1 + np.arange(d), 1 + d + reach.col, np.full(s, sink)])
+    caps = np.concatenate([need, need[reach.row],
+                           np.floor(t.capacity[sites] + 1e-9).astype(np.int64)])
+    g = sp.csr_array((caps.astype(np.int32), (rows, cols)), shape=(sink + 1, sink + 1))
+    flow, served, got = 0, np.zeros(d, dtype=bool), np.zeros(d)
+    if d:
+        result = csgraph.maximum_flow(g, src, sink)
+        flow = result.flow_value
+        got = np.asarray(result.flow.tocsr()[[0], 1:d + 1].todense()).ravel()
+        served = got >= need
+    ids = t.demand_id if t.demand_id is not None else np.arange(d)
+    failing = [f"{ids[i]} ({int(got[i]) if d else 0}/{int(need[i])})"
+               for i in np.flatnonzero(~served)] if d else []
+    return Result(t.key, t.tier, t.text, "compartments", float(need.sum()), float(flow),
+                  bool(flow >= need.sum()), failing, served)
+
+
+def _holds_a_site(t: InsideTarget, opened: np.ndarray) -> np.ndarray:
+    """Point-in-polygon of the open sites, polygon by polygon (no index shared with the model)."""
+    lon, lat = t.site_lon[opened], t.site_lat[opened]
+    out = np.zeros(len(t.polygons), dtype=bool)
+    for i, poly in enumerate(t.polygons):
+        if poly is None or poly.is_empty:
+            continue
+        minx, miny, maxx, maxy = poly.bounds
+        near = (lon >= minx) & (lon <= maxx) & (lat >= miny) & (lat <= maxy)
+        if near.any():
+            out[i] = bool(shapely.intersects_xy(poly, lon[near], lat[near]).any())
+    return out
+
+
+def _result(t: CoverTarget | InsideTarget, served: np.ndarray) -> Result:
+    if t.hard:
+        failing = [str(x) for x in t.demand_id[~served]]
+        return Result(t.key, t.tier, t.text, "units", len(served), int(served.sum()),
+                      bool(served.all()), failing, served)
+    w = np.ones(len(served)) if t.weight is None else np.asarray(t.weight, float)
+    return Result(t.key, t.tier, t.text, "weight", float(w.sum()), float(w[served].sum()),
+                  None, [], served)

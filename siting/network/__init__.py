@@ -1,0 +1,1 @@
+"""siting.network.roads."""
