@@ -32,13 +32,17 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from siting.network import candidates  # noqa: E402
-from siting.network import distances  # noqa: E402
-from siting.synth import generate  # noqa: E402
-from siting.run import inputs  # noqa: E402
-from siting.run import pipeline  # noqa: E402
-from siting.config import scenario  # noqa: E402
-from siting.network.snapping import access_graph  # noqa: E402
+from siting.config import scenario
+from siting.network import (
+    candidates,
+    distances,
+)
+from siting.network.snapping import access_graph
+from siting.run import (
+    inputs,
+    pipeline,
+)
+from siting.synth import generate
 
 
 def networkx_pairs(g: nx.Graph, starts: np.ndarray, rows: np.ndarray, radius: float,

@@ -27,10 +27,10 @@ import scipy.sparse as sp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from siting.core import orlib  # noqa: E402
-from siting.core.model import Problem, TierData, optimise  # noqa: E402
-from siting.config.scenario import SolverConfig  # noqa: E402
-from siting.core.solve import cbc_path  # noqa: E402
+from siting.config.scenario import SolverConfig
+from siting.core import orlib
+from siting.core.model import Problem, TierData, optimise
+from siting.core.solve import cbc_path
 
 DATA = ROOT / "bench" / "orlib"
 

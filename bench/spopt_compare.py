@@ -56,7 +56,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-import _instances  # noqa: E402
+import _instances
 
 SIZES = ("2000x500", "10000x2000", "20000x4000")
 MODELS = ("lscp", "mclp", "pmedian")
@@ -85,8 +85,8 @@ class _Progress:
 
 def _run_siting(inst: _instances.Instance, model: str, limit: float, gap: float,
                 progress: _Progress) -> dict[str, object]:
-    from siting.core.model import Problem, TierData, optimise
     from siting.config.scenario import SolverConfig
+    from siting.core.model import Problem, TierData, optimise
 
     n, m = inst.shape
     t_start = time.perf_counter()

@@ -1,11 +1,11 @@
 """siting — last-mile postal facility siting for the Zhengzhou 14th Five-Year postal plan.
 
-The pipeline: :mod:`siting.config.scenario` (what to run) → :mod:`siting.readers.osm` and
-:mod:`siting.network.roads` (roads) → :mod:`siting.readers.buildings` and :mod:`siting.network.candidates` →
-:mod:`siting.network.snapping` and :mod:`siting.network.distances` (sparse network coverage) →
-:mod:`siting.core.model` and :mod:`siting.core.solve` (one MIP over all tiers) →
-:mod:`siting.check.checker` (independent verification) → :mod:`siting.outputs.write`,
-:mod:`siting.outputs.webmap` and :mod:`siting.outputs.report`.
+The package is a few folders, each a stage, and data flows through them one way:
+:mod:`siting.config` (the scenario) → :mod:`siting.readers` (roads, layers, facilities) →
+:mod:`siting.network` (graph, snapping, candidates, distances) → :mod:`siting.run`
+(assemble the problem) → :mod:`siting.core` (geometry-free optimisation) →
+:mod:`siting.check` (independent verification) → :mod:`siting.outputs` (map, GeoPackage,
+tables, reports). :mod:`siting.synth` writes the same files users supply.
 """
 
 from __future__ import annotations

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from siting.core._errors import InfeasibleError, SitingError, SolverError
 
-class SitingError(Exception):
-    """Base of every error the CLI turns into a one-paragraph message."""
+__all__ = ["InfeasibleError", "InputError", "ScenarioError", "SitingError", "SolverError",
+           "ValidationError"]
 
 
 class InputError(SitingError, ValueError):
@@ -15,14 +16,6 @@ class InputError(SitingError, ValueError):
 
 class ScenarioError(InputError):
     """The scenario TOML is malformed, has an unknown key, or a value out of range."""
-
-
-class InfeasibleError(SitingError, RuntimeError):
-    """A target cannot be met by any choice of sites (detected before or after solving)."""
-
-
-class SolverError(SitingError, RuntimeError):
-    """The MIP solver failed, or found no feasible solution within its limits."""
 
 
 class ValidationError(InputError):

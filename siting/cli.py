@@ -117,8 +117,8 @@ def _progress_factory(enabled: bool):  # type: ignore[no-untyped-def]
 
 def _prepare(path: Path, generate_missing: bool) -> None:
     """Make the generated stand-ins a scenario falls back to, when asked to."""
-    from siting.synth import generate
     from siting.config import scenario
+    from siting.synth import generate
 
     fallback = scenario.generated_fallback(path)
     if fallback is None:
@@ -137,9 +137,9 @@ def _say_inputs(s) -> None:  # type: ignore[no-untyped-def]
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from siting.config import scenario
     from siting.outputs import write as outputs
     from siting.run import pipeline
-    from siting.config import scenario
 
     start = time.perf_counter()
     _prepare(args.scenario, args.generate)
@@ -176,10 +176,9 @@ def _override_solver(s, args):  # type: ignore[no-untyped-def]
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from siting.run import pipeline
-    from siting.config import scenario
-    from siting.run import validate
     from siting._errors import ScenarioError, ValidationError
+    from siting.config import scenario
+    from siting.run import pipeline, validate
 
     try:
         s = scenario.load(args.scenario)

@@ -71,8 +71,8 @@ def small(tmp_path_factory, fr):
 
 @pytest.fixture(scope="session")
 def small_run(small):
-    from siting.run import pipeline
     from siting.config import scenario
+    from siting.run import pipeline
 
     root, _ = small
     return pipeline.run(scenario.load(root / "models" / f"{SMALL}.toml"))
@@ -90,10 +90,9 @@ def small_outputs(small_run, tmp_path_factory):
 @pytest.fixture(scope="session")
 def city_outputs(small, small_run, tmp_path_factory):
     """The city report over one county (the small run), written to maps/city/."""
-    from siting.run import city
-    from siting.outputs import kpi
+    from siting.outputs import kpi, report
     from siting.outputs import write as outputs
-    from siting.outputs import report
+    from siting.run import city
 
     root, _ = small
     cfg = city.CityConfig(counties=(f"{SMALL}.toml",), path=root / "models" / "city.toml")

@@ -17,12 +17,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from siting.outputs import kpi
-from siting.outputs import labels
+from siting.config import scenario
+from siting.outputs import kpi, labels, webmap
 from siting.outputs import write as outputs
 from siting.run import pipeline
-from siting.config import scenario
-from siting.outputs import webmap
 from siting.run.pipeline import RunResult
 
 from . import cdp

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from siting.network.snapping import access_graph
 from siting.outputs import write as outputs
 from siting.run import pipeline
-from siting.network.snapping import access_graph
 
 
 def test_every_output_is_written(demo_outputs):

@@ -6,10 +6,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from siting.core import greedy
-from siting.core import lagrange
-from siting.core.model import Problem, TierData, optimise
 from siting.config.scenario import SolverConfig
+from siting.core import greedy, lagrange
+from siting.core.model import Problem, TierData, optimise
 
 CFG = SolverConfig(time_limit_s=30)
 

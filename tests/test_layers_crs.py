@@ -14,10 +14,9 @@ import numpy as np
 import pytest
 import shapely
 
-from siting.readers import coords
-from siting.readers import layers
 from siting._errors import InputError
 from siting.config.scenario import LayerConfig
+from siting.readers import coords, layers
 
 NAMES = ["二七区人民路社区", "金水区花园路街道"]
 TOLERANCE_M = 0.5

@@ -31,9 +31,9 @@ def test_swap_never_opens_a_dearer_site():
 
 
 def test_max_coverage_reductions_merge_rows_and_drop_dominated_sites():
+    from siting.config.scenario import SolverConfig
     from siting.core import presolve as reduce
     from siting.core.model import optimise
-    from siting.config.scenario import SolverConfig
 
     # S0's and S2's rows are subsets of S1's; with S1 alone left, r0 r1 r2 are one row
     # and r3 weighs nothing
@@ -50,8 +50,8 @@ def test_max_coverage_reductions_merge_rows_and_drop_dominated_sites():
 
 
 def test_second_stage_is_skipped_when_the_counts_fix_the_cost():
-    from siting.core.model import optimise
     from siting.config.scenario import SolverConfig
+    from siting.core.model import optimise
 
     reach = sp.csr_array(np.array([[0, 1, 0], [1, 1, 0], [1, 0, 1], [0, 0, 1]]))
     weight = np.array([4.0, 5.0, 5.0, 4.0])

@@ -7,8 +7,8 @@ import pytest
 import scipy.sparse as sp
 
 from siting import InfeasibleError
-from siting.core.model import Problem, TierData, cost_of, optimise
 from siting.config.scenario import SolverConfig
+from siting.core.model import Problem, TierData, cost_of, optimise
 
 SOLVER = SolverConfig(time_limit_s=30)
 

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from siting.config.scenario import SolverConfig
 from siting.core import orlib
 from siting.core.model import Problem, TierData, optimise
-from siting.config.scenario import SolverConfig
 
 from .conftest import ORLIB
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from siting.config.scenario import SolverConfig
 from siting.core import greedy
 from siting.core.model import Problem, TierData, optimise
-from siting.config.scenario import SolverConfig
 
 
 def _line(p: int) -> Problem:

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from scipy.sparse import csgraph
 
 from siting import InfeasibleError
-from siting.core.model import Problem, TierData, optimise
 from siting.config.scenario import SolverConfig
+from siting.core.model import Problem, TierData, optimise
 
 CFG = SolverConfig(time_limit_s=30)
 

@@ -11,10 +11,10 @@ import pytest
 import shapely
 
 from siting import ScenarioError
+from siting.config import scenario
+from siting.outputs import write as outputs
 from siting.readers import frame
 from siting.synth import generate
-from siting.outputs import write as outputs
-from siting.config import scenario
 
 from .conftest import ROOT, SMALL
 

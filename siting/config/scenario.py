@@ -13,8 +13,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from siting.config import _schema
 from siting._errors import ScenarioError
+from siting.config import _schema
 from siting.config._schema import fraction, non_negative, positive, spec
 
 TIERS = ("township", "village", "community", "locker")

@@ -22,8 +22,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse import csgraph
 
-from siting.core.model import Problem, TierData
 from siting.config.scenario import SolverConfig
+from siting.core.model import Problem, TierData
 from siting.core.solve import quiet
 
 log = logging.getLogger(__name__)

@@ -76,9 +76,9 @@ import numpy as np
 import pulp
 import scipy.sparse as sp
 
-from siting.core import solve as solver
-from siting._errors import InfeasibleError, SitingError, SolverError
 from siting.config.scenario import SolverConfig
+from siting.core import solve as solver
+from siting.core._errors import InfeasibleError, SitingError, SolverError
 
 if TYPE_CHECKING:
     from siting.core.lagrange import Certificate
@@ -515,9 +515,7 @@ def optimise(problem: Problem, cfg: SolverConfig, *, warm: dict[str, np.ndarray]
     SolverError
         When the solver finds no solution within its limits.
     """
-    from siting.core import components
-    from siting.core import greedy
-    from siting.core import lagrange
+    from siting.core import components, greedy, lagrange
     from siting.core import presolve as reducer
 
     t0 = time.perf_counter()

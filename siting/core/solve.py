@@ -25,8 +25,8 @@ import highspy
 import numpy as np
 import pulp
 
-from siting._errors import SolverError
 from siting.config.scenario import SolverConfig
+from siting.core._errors import SolverError
 
 log = logging.getLogger(__name__)
 
@@ -301,7 +301,8 @@ def _pct(x: float | None) -> str:
 @contextlib.contextmanager
 def quiet() -> Iterator[None]:
     """Log the solves of helper sub-problems (components, trade-offs) at debug level only."""
-    names = ("siting.core.solve", "siting.core.model", "siting.core.presolve", "siting.core.components")
+    names = ("siting.core.solve", "siting.core.model", "siting.core.presolve",
+             "siting.core.components")
     loggers = [logging.getLogger(n) for n in names]
     levels = [lg.level for lg in loggers]
     for lg in loggers:

@@ -15,8 +15,8 @@ from dataclasses import replace
 import numpy as np
 import scipy.sparse as sp
 
-from siting.core import model
 from siting.config.scenario import SolverConfig
+from siting.core import model
 from siting.core.solve import quiet
 
 log = logging.getLogger(__name__)

@@ -17,10 +17,10 @@ import numpy as np
 import osmnx as ox
 import scipy.sparse as sp
 import shapely
-from pyproj import CRS, Transformer
 
-from siting.readers import osm
 from siting._errors import InputError
+from siting.readers import osm
+from siting.readers.coords import metric_crs, project
 
 log = logging.getLogger(__name__)
 
@@ -93,21 +93,6 @@ def symmetric_csr(u: np.ndarray, v: np.ndarray, w: np.ndarray, n: int) -> sp.csr
     # stored 0 as "no edge", so give it a length far below any radius
     data = np.maximum(data, 1e-6)
     return sp.csr_array((data, (rows, cols)), shape=(n, n))
-
-
-def metric_crs(lon: np.ndarray, lat: np.ndarray) -> str:
-    """The UTM zone (WGS84) holding the centre of the points."""
-    lon0 = float(np.median(lon))
-    lat0 = float(np.median(lat))
-    zone = int((lon0 + 180) // 6) + 1
-    return f"EPSG:{(32600 if lat0 >= 0 else 32700) + zone}"
-
-
-def project(lon: np.ndarray, lat: np.ndarray, crs: str) -> tuple[np.ndarray, np.ndarray]:
-    """Project lon/lat (WGS84) to ``crs``."""
-    t = Transformer.from_crs(CRS.from_epsg(4326), CRS.from_user_input(crs), always_xy=True)
-    x, y = t.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
-    return np.asarray(x), np.asarray(y)
 
 
 def from_ways(ways: osm.RoadWays, source: Path, *, crs: str | None = None) -> RoadNetwork:

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from siting.run import inputs
 from siting.outputs import labels
+from siting.run import inputs
 from siting.run.pipeline import RunResult
 
 

@@ -13,9 +13,7 @@ import html
 from pathlib import Path
 from typing import Any
 
-from siting.outputs import kpi
-from siting.outputs import labels
-from siting.outputs import report
+from siting.outputs import kpi, labels, report
 from siting.run.pipeline import RunResult
 
 COLORS = {"township": "#0b3d91", "village": "#2b8a3e", "community": "#7048e8",

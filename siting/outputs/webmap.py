@@ -20,8 +20,7 @@ import shapely
 from branca.element import Element
 from offlinefolium import plugins
 
-from siting.outputs import labels
-from siting.outputs import report
+from siting.outputs import labels, report
 from siting.run.pipeline import RunResult
 
 TIER_STYLE = {  # marker colour (new), icon (Font Awesome 4 names)

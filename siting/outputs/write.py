@@ -15,11 +15,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from siting.outputs import labels
-from siting.outputs import report
-from siting.outputs import report_html
-from siting.outputs import webmap
 from siting._atomic import staging
+from siting.outputs import labels, report, report_html, webmap
 from siting.run.pipeline import RunResult
 
 log = logging.getLogger(__name__)

@@ -31,8 +31,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from siting.readers.osm import OsmData
 from siting.config.scenario import BuildingConfig
+from siting.readers.osm import OsmData
 
 log = logging.getLogger(__name__)
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 import prcoords
+from pyproj import CRS, Transformer
 
 DATUMS = ("wgs84", "cgcs2000", "gcj02", "bd09")
 _ALIASES = {"wgs84": "wgs84", "wgs-84": "wgs84", "epsg:4326": "wgs84", "gps": "wgs84",
@@ -55,3 +56,18 @@ def from_wgs84(lon: np.ndarray, lat: np.ndarray, datum: str) -> tuple[np.ndarray
     if datum == "bd09":
         return _apply(prcoords.wgs_bd, lon, lat)
     raise ValueError(f"unknown datum {datum!r}; use one of {', '.join(DATUMS)}")
+
+
+def metric_crs(lon: np.ndarray, lat: np.ndarray) -> str:
+    """The UTM zone (WGS84) holding the centre of the points."""
+    lon0 = float(np.median(lon))
+    lat0 = float(np.median(lat))
+    zone = int((lon0 + 180) // 6) + 1
+    return f"EPSG:{(32600 if lat0 >= 0 else 32700) + zone}"
+
+
+def project(lon: np.ndarray, lat: np.ndarray, crs: str) -> tuple[np.ndarray, np.ndarray]:
+    """Project lon/lat (WGS84) to ``crs``."""
+    t = Transformer.from_crs(CRS.from_epsg(4326), CRS.from_user_input(crs), always_xy=True)
+    x, y = t.transform(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+    return np.asarray(x), np.asarray(y)

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from siting.readers import coords
 from siting._errors import InputError, ValidationError
-from siting.network.roads import project
-from siting.readers.osm import OsmData
 from siting.config.scenario import FacilitiesConfig
+from siting.readers import coords
+from siting.readers.coords import project
+from siting.readers.osm import OsmData
 
 log = logging.getLogger(__name__)
 

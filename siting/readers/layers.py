@@ -33,9 +33,9 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
-from siting.readers import coords
 from siting._errors import InputError, ValidationError
 from siting.config.scenario import LayerConfig
+from siting.readers import coords
 
 log = logging.getLogger(__name__)
 

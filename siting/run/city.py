@@ -19,17 +19,13 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from siting.config import _schema
-from siting.outputs import kpi
-from siting.outputs import labels
-from siting.outputs import write as outputs
-from siting.run import pipeline
-from siting.outputs import report
-from siting.outputs import report_html
-from siting.config import scenario
 from siting._atomic import staging
 from siting._errors import ScenarioError
+from siting.config import _schema, scenario
 from siting.config._schema import positive, spec
+from siting.outputs import kpi, labels, report, report_html
+from siting.outputs import write as outputs
+from siting.run import pipeline
 
 log = logging.getLogger(__name__)
 

@@ -19,13 +19,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from siting.readers import buildings as demand
-from siting.readers import facilities
-from siting.readers import layers
-from siting.readers import osm
-from siting.network import roads
 from siting._errors import InputError, ValidationError
 from siting.config.scenario import Scenario
+from siting.network import roads
+from siting.readers import buildings as demand
+from siting.readers import coords, facilities, layers, osm
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +133,7 @@ def _fallback_crs(got: dict[str, layers.LayerRead]) -> str:
     for g in got.values():
         if len(g.units):
             b = g.units.total_bounds
-            return roads.metric_crs(np.array([b[0], b[2]]), np.array([b[1], b[3]]))
+            return coords.metric_crs(np.array([b[0], b[2]]), np.array([b[1], b[3]]))
     return "EPSG:4547"
 
 
@@ -151,7 +149,7 @@ def _network(scenario: Scenario, clip: shapely.Geometry | None,
 def _layer_units(got: layers.LayerRead, role: str, crs: str) -> pd.DataFrame:
     u = got.units
     lonlat = shapely.get_coordinates(layers.inner_point(u.geometry.to_numpy()))
-    x, y = roads.project(lonlat[:, 0], lonlat[:, 1], crs)
+    x, y = coords.project(lonlat[:, 0], lonlat[:, 1], crs)
     cls = u["class"].to_numpy()
     return pd.DataFrame({
         "layer": role, "code": u["code"].to_numpy(), "name": u["name"].to_numpy(),

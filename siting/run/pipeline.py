@@ -18,17 +18,15 @@ import pandas as pd
 import scipy.sparse as sp
 import shapely
 
-from siting.network import candidates
-from siting.check import checker
-from siting.network import distances
-from siting.run import inputs
-from siting.outputs import labels
-from siting.core import model
-from siting.readers import frame as frame_mod
-from siting.network import roads
 from siting._errors import ValidationError
+from siting.check import checker
 from siting.config.scenario import Scenario, TierConfig
+from siting.core import model
+from siting.network import candidates, distances, roads
 from siting.network.snapping import AccessGraph, access_graph
+from siting.outputs import labels
+from siting.readers import frame as frame_mod
+from siting.run import inputs
 
 log = logging.getLogger(__name__)
 

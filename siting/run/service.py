@@ -11,8 +11,8 @@ import numpy as np
 import shapely
 from scipy.sparse import csgraph
 
-from siting.run.pipeline import RunResult, site_nodes
 from siting.network.snapping import access_graph
+from siting.run.pipeline import RunResult, site_nodes
 
 MAX_SITES = 400
 """At most this many sites get a service area drawn (the first, in site order)."""

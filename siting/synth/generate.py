@@ -45,11 +45,10 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
-from siting.synth import _roadgen
-from siting.readers import coords
-from siting.readers import layers
-from siting.readers import frame as frame_mod
 from siting._atomic import staging
+from siting.readers import coords, layers
+from siting.readers import frame as frame_mod
+from siting.synth import _roadgen
 from siting.synth._roadgen import OsmWriter
 
 log = logging.getLogger(__name__)
