@@ -12,7 +12,8 @@ COUNTIES := zhongyuan erqi guancheng jinshui shangjie huiji zhongmu jingkai gaox
 help:
 	@echo "make demo          set up .venv, run models/demo.toml (中牟县, generated inputs), write maps/demo/"
 	@echo "make demo-haidian  the Beijing Haidian real-OSM demo, maps/demo-haidian/"
-	@echo "make test          set up .venv with test tools (and Chromium), run the test suite"
+	@echo "make test          set up .venv with test tools (and Chromium): ruff, mypy, lint-imports, pytest"
+	@echo "make check         ruff, mypy and lint-imports only"
 	@echo "make <county>      one county: $(COUNTIES)"
 	@echo "make city          all 15 counties and the citywide report, maps/city/"
 	@echo "make bench         run the benchmarks in bench/"
@@ -44,7 +45,13 @@ city: $(STAMP)
 generate: $(STAMP)
 	$(BIN)/siting generate all
 
-test: $(STAMP) browser
+# what CI runs: style, types, the import layers, then the tests
+check: $(STAMP)
+	$(BIN)/ruff check siting tests bench
+	$(BIN)/mypy siting
+	$(BIN)/lint-imports
+
+test: check browser
 	$(BIN)/python -m pytest -q
 
 # tests/test_browser.py opens map.html and report.html in headless Chromium (Debian's, driven
