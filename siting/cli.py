@@ -26,7 +26,10 @@ def _parser() -> argparse.ArgumentParser:
         prog="siting",
         description="Last-mile postal facility siting for the Zhengzhou 14th Five-Year "
                     "postal plan: reads roads and boundaries, solves one MIP over all "
-                    "facility tiers, writes a map, a GeoPackage, a CSV and a report.")
+                    "facility tiers, writes a map, a GeoPackage, a CSV and a report.",
+        epilog="Generated inputs (siting generate, run/city --generate) are kept in a cache "
+               "folder: --cache DIR, else the SITING_CACHE environment variable, else "
+               "$XDG_CACHE_HOME/siting, else ~/.cache/siting.")
     p.add_argument("--version", action="version", version=f"siting {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     run = sub.add_parser("run", help="run a scenario and write its outputs",
@@ -47,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--generate", action="store_true",
                      help="when the scenario has no real input files, make (or reuse) the "
                           "generated stand-ins first, as `siting generate` would")
+    _cache(run)
     _verbosity(run)
     val = sub.add_parser("validate", help="check every input of a scenario, report all problems",
                          description="Read every input the scenario names and run every check "
@@ -54,18 +58,18 @@ def _parser() -> argparse.ArgumentParser:
                                      "the problems found. Exit 0 when there is no error, 2 "
                                      "otherwise. `siting run` makes the same checks first.")
     val.add_argument("scenario", type=Path, help="scenario file (TOML)")
+    _cache(val)
     _verbosity(val)
     gen = sub.add_parser("generate", help="write generated stand-in inputs for counties",
                          description="Write seeded, generated stand-ins for the inputs no public "
                                      "data has (village/community and area polygons, roads, "
-                                     "existing outlets) into data/generated/<county>/, over "
-                                     "the real Zhengzhou frame. Every feature says generated.")
+                                     "existing outlets) into <cache>/<county>/, over the real "
+                                     "Zhengzhou frame. Every feature says generated.")
     gen.add_argument("counties", nargs="+", metavar="COUNTY",
                      help="county slugs (zhongmu, jinshui, …), NBS codes, or 'all'")
     gen.add_argument("--seed", type=int, default=2021, help="the seed (default 2021)")
-    gen.add_argument("--out", type=Path, default=None,
-                     help="parent folder (default: data/generated)")
     gen.add_argument("--force", action="store_true", help="regenerate even if cached")
+    _cache(gen)
     _verbosity(gen)
     city = sub.add_parser("city", help="run every county scenario and write the city report",
                           description="Run every county scenario listed in the city file "
@@ -76,8 +80,15 @@ def _parser() -> argparse.ArgumentParser:
                       help="language of the maps and the reports")
     city.add_argument("--generate", action="store_true",
                       help="generate stand-ins for counties without real input files")
+    _cache(city)
     _verbosity(city)
     return p
+
+
+def _cache(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--cache", type=Path, default=None, metavar="DIR",
+                   help="folder of the generated inputs, <DIR>/<county>/ (default: "
+                        "$SITING_CACHE, else $XDG_CACHE_HOME/siting, else ~/.cache/siting)")
 
 
 def _verbosity(p: argparse.ArgumentParser) -> None:
@@ -115,12 +126,12 @@ def _progress_factory(enabled: bool):  # type: ignore[no-untyped-def]
     return make
 
 
-def _prepare(path: Path, generate_missing: bool) -> None:
+def _prepare(path: Path, generate_missing: bool, cache: Path | None) -> None:
     """Make the generated stand-ins a scenario falls back to, when asked to."""
     from siting.config import scenario
     from siting.synth import generate
 
-    fallback = scenario.generated_fallback(path)
+    fallback = scenario.generated_fallback(path, cache=cache)
     if fallback is None:
         return
     slug, folder, seed = fallback
@@ -142,8 +153,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from siting.run import pipeline
 
     start = time.perf_counter()
-    _prepare(args.scenario, args.generate)
-    s = scenario.load(args.scenario)
+    _prepare(args.scenario, args.generate, args.cache)
+    s = scenario.load(args.scenario, cache=args.cache)
     s = _override_solver(s, args)
     if args.lang:
         s = replace(s, lang=args.lang)
@@ -181,7 +192,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from siting.run import pipeline, validate
 
     try:
-        s = scenario.load(args.scenario)
+        s = scenario.load(args.scenario, cache=args.cache)
     except ValidationError as e:
         return _report_validation(args.scenario, validate.Findings(errors=e.problems))
     except ScenarioError as e:
@@ -211,7 +222,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     codes = [frame.slug_to_code(c) for c in wanted]       # unknown names fail before work
     fr = frame.load()
     for code in codes:
-        folder = generate.generate(code, args.out or generate.OUT, seed=args.seed, frame=fr,
+        folder = generate.generate(code, args.cache, seed=args.seed, frame=fr,
                                    force=args.force)
         print(folder)
     return 0
@@ -227,10 +238,11 @@ def _cmd_city(args: argparse.Namespace) -> int:
     outcomes = []
     paths = city.county_paths(cfg)
     for k, path in enumerate(paths, 1):
-        _prepare(path, args.generate)
+        _prepare(path, args.generate, args.cache)
         log.info("county %d/%d: %s", k, len(paths), path.name)
         outcomes.append(city.run_county(path, Path("maps"), lang=args.lang,
-                                        progress=_progress_factory(not args.quiet)))
+                                        progress=_progress_factory(not args.quiet),
+                                        cache=args.cache))
     summary = city.write(cfg, outcomes, Path("maps") / cfg.name)
     met = sum(1 for t in summary["targets"] if t["met"])
     log.info("city done in %.1f s: %d of %d citywide targets met; outputs in maps/%s",

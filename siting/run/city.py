@@ -76,10 +76,11 @@ def county_paths(cfg: CityConfig) -> list[Path]:
 
 
 def run_county(path: Path, out_root: Path, *, lang: str | None = None,
-               progress: pipeline.ProgressFactory | None = None) -> CountyOutcome:
+               progress: pipeline.ProgressFactory | None = None,
+               cache: Path | None = None) -> CountyOutcome:
     """Run one county scenario, write its outputs, keep what the city report needs."""
     start = time.perf_counter()
-    s = scenario.load(path)
+    s = scenario.load(path, cache=cache)
     if lang:
         s = replace(s, lang=lang)
     result = pipeline.run(s, progress=progress)
