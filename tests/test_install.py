@@ -97,7 +97,8 @@ def test_installed_package_finds_its_frame_and_writes_only_to_the_cache(tmp_path
         shutil.copy(ROOT / name, src / name)
     site = tmp_path / "site"
     built = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-                            "--no-compile", "--target", str(site), str(src)],
+                            "--no-compile", "--no-build-isolation", "--target", str(site),
+                            str(src)],
                            capture_output=True, text=True, timeout=300)
     assert built.returncode == 0, built.stderr
     assert (site / "siting" / "readers" / "_frame" / "townships_2000"
