@@ -72,9 +72,9 @@ def summary(result: RunResult) -> dict[str, Any]:
     }
 
 
-def _compartments(result: RunResult) -> dict[str, float]:
+def _compartments(result: RunResult) -> dict[str, Any]:
     """Locker compartments open (existing and new) against the plan's 2.5 million citywide."""
-    out = {}
+    out: dict[str, Any] = {}
     for name, tier in result.tiers.items():
         o = result.outcomes[name]
         if tier.demand is not None and o.compartments is not None:

@@ -80,18 +80,19 @@ def _tier_data(sites: Sites, tr: TierRun) -> model.TierData:
         cover, reach, weight = sp.vstack([tr.cover, tr.each_cover]).tocsr(), None, None
     else:
         cover, reach, weight = tr.each_cover, tr.cover, tr.weight
-    sized = {}
-    if tr.config.sizes:
-        cap = sites.capacity
-        ex_cap = np.where(existing & np.isfinite(cap), cap,
-                          np.where(existing, tr.config.existing_compartments, 0.0))
-        sized = {"sizes": tuple((float(b.compartments), float(b.cost)) for b in tr.config.sizes),
-                 "demand": tr.demand, "existing_capacity": ex_cap,
-                 # the tier's own rows come first in ``cover``; one-in-each rows carry no demand
-                 "demand_rows": None if tr.demand is None else np.arange(len(tr.demand))}
+    if not tr.config.sizes:
+        return model.TierData(tr.name, cost=cost, existing=existing, cover=cover, reach=reach,
+                              weight=weight, min_count=tr.count, max_count=tr.config.max_count)
+    cap = sites.capacity
+    ex_cap = np.where(existing & np.isfinite(cap), cap,
+                      np.where(existing, tr.config.existing_compartments, 0.0))
+    sizes = tuple((float(b.compartments), float(b.cost)) for b in tr.config.sizes)
+    # the tier's own rows come first in ``cover``; the one-in-each rows carry no demand
+    rows = None if tr.demand is None else np.arange(len(tr.demand))
     return model.TierData(tr.name, cost=cost, existing=existing, cover=cover, reach=reach,
                           weight=weight, min_count=tr.count, max_count=tr.config.max_count,
-                          **sized)
+                          sizes=sizes, demand=tr.demand, existing_capacity=ex_cap,
+                          demand_rows=rows)
 
 
 def targets(scenario: Scenario, units: pd.DataFrame, sites: Sites,

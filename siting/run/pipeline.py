@@ -13,7 +13,6 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from siting._errors import ValidationError
 from siting.check import checker
@@ -45,7 +44,7 @@ def prepare(scenario: Scenario, *, progress: ProgressFactory | None = None) -> P
     with clock.stage("read"):
         inp = inputs.load(scenario)
     net, units = inp.network, inp.units
-    modes = sorted({t.network for t in scenario.tiers.values() if t.reach == "road"})
+    modes: list[str] = sorted({t.network for t in scenario.tiers.values() if t.reach == "road"})
     with clock.stage("candidates"):
         nodes = candidates.road_nodes(net, modes or list(roads.MODES),
                                       min_spacing_m=scenario.candidates.min_spacing_m,
@@ -175,9 +174,9 @@ def _tier(scenario: Scenario, name: str, cfg: TierConfig, units: pd.DataFrame,
     if cfg.reach == "road":
         g = graphs[cfg.network]
         cb = progress(f"distances {name}") if progress else None
-        dist = distances.within(g.graph, g.node[rows], site_nodes(sites, g),
-                                float(cfg.radius_m or 0.0), xy=g.xy, progress=cb).dist
-        cover = _structure(dist)
+        reach = distances.within(g.graph, g.node[rows], site_nodes(sites, g),
+                                 float(cfg.radius_m or 0.0), xy=g.xy, progress=cb)
+        dist, cover = reach.dist, reach.cover
     else:
         cover = inside(units, rows, sites)
     weight = {"population": units["population"].to_numpy(float)[rows],
@@ -198,12 +197,6 @@ def _tier(scenario: Scenario, name: str, cfg: TierConfig, units: pd.DataFrame,
         log.info("capacity %s: %s compartments needed by %s units", name,
                  f"{need.sum():,.0f}", f"{len(rows):,}")
     return TierRun(name, cfg, rows, cover, dist, weight, each, each_cover, count, need)
-
-
-def _structure(m: sp.csr_array) -> sp.csr_array:
-    out = m.copy()
-    out.data = np.ones_like(out.data, dtype=np.int8)
-    return out
 
 
 def _unsnapped(units: pd.DataFrame, sites: Sites, graphs: dict[str, AccessGraph],

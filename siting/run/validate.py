@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 import shapely
@@ -177,7 +178,8 @@ def _unclassed(prep: Prepared, f: Findings) -> None:
         layer = units[units["layer"] == role]
         blank = layer[layer["class"] == ""]
         if len(blank):
-            values = prep.inputs.layer_info.get(role, {}).get("unclassed_values") or []
+            values = cast("list[str]",
+                          prep.inputs.layer_info.get(role, {}).get("unclassed_values") or [])
             f.warnings.append(
                 f"{cfg.path.name}: {len(blank)} feature(s) have a '{cfg.class_field}' value that "
                 f"no class in [layers.{role}] classes takes ({_listed(list(values))}); they are "
