@@ -20,7 +20,7 @@ from siting.config.scenario import Scenario, TierConfig
 from siting.core import model
 from siting.network import candidates, distances, roads
 from siting.network.snapping import AccessGraph, access_graph
-from siting.run import assemble, inputs
+from siting.run import assemble, inputs, validate
 from siting.run.assemble import compartments_needed, demand_rows, inside, required_count, site_nodes
 from siting.run.results import Clock, Prepared, RunResult, Sites, TierOutcome, TierRun
 
@@ -80,8 +80,6 @@ def run(scenario: Scenario, *, progress: ProgressFactory | None = None,
     ValidationError
         When the inputs have errors (everything :mod:`siting.run.validate` finds).
     """
-    from siting.run import validate
-
     prep = prepared or prepare(scenario, progress=progress)
     findings = validate.diagnose(prep)
     for w in findings.warnings:
