@@ -10,7 +10,7 @@ shows these results, not the solver's.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
@@ -100,15 +100,6 @@ class Result:
 
 
 Target = CoverTarget | InsideTarget | CountTarget | CapacityTarget
-
-
-def with_capacity(t: Target, sites: object) -> Target:
-    """A capacity target given the open banks' compartments from the sites table."""
-    if not isinstance(t, CapacityTarget):
-        return t
-    col = f"compartments_{t.tier}"
-    cap = np.asarray(sites[col], dtype=float) if col in sites else t.capacity  # type: ignore[index]
-    return replace(t, capacity=cap)
 
 
 def verify(targets: list[Target], is_open: dict[str, np.ndarray],

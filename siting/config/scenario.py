@@ -39,7 +39,6 @@ class NetworkConfig:
 class CandidateConfig:
     """Where new sites may go."""
 
-    source: Literal["graph_nodes"] = "graph_nodes"
     junctions_only: bool = spec(True, doc="only nodes where roads branch or end; false: "
                                 "every road node (then thin them with min_spacing_m)")
     min_spacing_m: float = spec(0.0, check=non_negative, need=">= 0 metres",

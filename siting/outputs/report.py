@@ -14,16 +14,16 @@ from typing import Any
 
 import numpy as np
 
-from siting.outputs import labels
+from siting.outputs import labels, tables
 from siting.run import inputs
-from siting.run.pipeline import RunResult
+from siting.run.results import RunResult
 
 
 def summary(result: RunResult) -> dict[str, Any]:
     """Everything the report says, as plain JSON-ready data."""
     s = result.scenario
     sol = result.solution
-    rows = result.open_rows()
+    rows = tables.open_sites(result)
     by_tier = {}
     for name, tier in result.tiers.items():
         sel = rows[rows["tier"] == name]
@@ -72,18 +72,16 @@ def summary(result: RunResult) -> dict[str, Any]:
     }
 
 
-def _compartments(result: RunResult) -> dict[str, float]:
+def _compartments(result: RunResult) -> dict[str, Any]:
     """Locker compartments open (existing and new) against the plan's 2.5 million citywide."""
-    out = {}
+    out: dict[str, Any] = {}
     for name, tier in result.tiers.items():
-        col = f"compartments_{name}"
-        if tier.demand is not None and col in result.sites:
-            is_open = result.sites[f"open_{name}"].to_numpy()
-            cap = result.sites[col].to_numpy(float)
-            existing = result.sites[f"existing_{name}"].to_numpy()
-            out = {"tier": name, "open": float(cap[is_open].sum()),
-                   "existing": float(cap[is_open & existing].sum()),
-                   "new": float(cap[is_open & ~existing].sum()),
+        o = result.outcomes[name]
+        if tier.demand is not None and o.compartments is not None:
+            cap = o.compartments
+            out = {"tier": name, "open": float(cap[o.open].sum()),
+                   "existing": float(cap[o.open & o.existing].sum()),
+                   "new": float(cap[o.new].sum()),
                    "needed": float(tier.demand.sum()), "plan_citywide": 2_500_000}
     return out
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from siting.outputs import kpi, labels, report
-from siting.run.pipeline import RunResult
+from siting.run.results import RunResult
 
 COLORS = {"township": "#0b3d91", "village": "#2b8a3e", "community": "#7048e8",
           "locker": "#f08c00"}

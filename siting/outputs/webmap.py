@@ -20,8 +20,8 @@ import shapely
 from branca.element import Element
 from offlinefolium import plugins
 
-from siting.outputs import labels, report
-from siting.run.pipeline import RunResult
+from siting.outputs import labels, report, tables
+from siting.run.results import RunResult
 
 TIER_STYLE = {  # marker colour (new), icon (Font Awesome 4 names)
     "township": ("darkblue", "building"),
@@ -131,8 +131,8 @@ def _demand_layer(m: folium.Map, result: RunResult, tier: str, *, show: bool) ->
     tr = result.tiers[tier]
     rows = np.concatenate([tr.rows, tr.each_rows])
     units = result.demand.iloc[rows]
-    served = units[f"{tier}_served"].to_numpy()
-    dist = units[f"{tier}_dist_m"].to_numpy()
+    served = result.outcomes[tier].served[rows]
+    dist = result.outcomes[tier].dist_m[rows]
     features = []
     for geom, code, name, cls, pop, floor, ok, d in zip(
             units.geometry, units["code"], units["name"], units["class"], units["population"],
@@ -169,7 +169,7 @@ def _lean(geom: shapely.Geometry, tolerance: float = 0.0) -> dict[str, Any]:
 
 def _site_layer(m: folium.Map, result: RunResult, tier: str) -> None:
     lang = result.scenario.lang
-    rows = result.open_rows()
+    rows = tables.open_sites(result)
     rows = rows[rows["tier"] == tier]
     color, icon = TIER_STYLE[tier]
     name = f"{labels.t(tier, lang)} ({len(rows):,})"
@@ -269,7 +269,7 @@ def _search(m: folium.Map, result: RunResult) -> None:
     """A search box over demand units and sites, by name or code (small circle markers)."""
     lang = result.scenario.lang
     u = result.demand
-    rows = result.open_rows()
+    rows = tables.open_sites(result)
     features = []
     for name, code, lon, lat in zip(u["name"], u["code"], u["lon"], u["lat"], strict=True):
         features.append(_point(f"{name} {code}".strip(), lon, lat))

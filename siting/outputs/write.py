@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from siting._atomic import staging
-from siting.outputs import labels, report, report_html, webmap
-from siting.run.pipeline import RunResult
+from siting.outputs import labels, report, report_html, tables, webmap
+from siting.run.results import RunResult
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def write_all(result: RunResult, out_dir: Path) -> list[Path]:
 def site_table(result: RunResult) -> pd.DataFrame:
     """The open facilities, one row per site and tier, with words in the run's language."""
     lang = result.scenario.lang
-    rows = result.open_rows()
+    rows = tables.open_sites(result)
     rows.insert(2, "tier_name", [labels.t(t, lang) for t in rows["tier"]])
     rows.insert(4, "status_name", [labels.t(s, lang) for s in rows["status"]])
     rows["lon"] = rows["lon"].round(7)
@@ -62,8 +62,6 @@ def write_gpkg(result: RunResult, path: Path) -> None:
     sites = gpd.GeoDataFrame(rows, geometry=gpd.points_from_xy(rows["lon"], rows["lat"]),
                              crs="EPSG:4326")
     sites.to_file(path, layer="sites", driver="GPKG", engine="pyogrio")
-    dem = result.demand.drop(columns=["x", "y"]).copy()
-    for col in [c for c in dem.columns if c.endswith("_served")]:
-        dem[col] = pd.array([None if v is None else bool(v) for v in dem[col]], dtype="boolean")
+    dem = tables.demand_table(result).drop(columns=["x", "y"])
     dem["generated"] = np.int8(result.generated)
     dem.to_file(path, layer="demand", driver="GPKG", engine="pyogrio")

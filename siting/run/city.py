@@ -14,7 +14,7 @@ import logging
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 import geopandas as gpd
 import pandas as pd
@@ -82,7 +82,7 @@ def run_county(path: Path, out_root: Path, *, lang: str | None = None,
     start = time.perf_counter()
     s = scenario.load(path, cache=cache)
     if lang:
-        s = replace(s, lang=lang)
+        s = replace(s, lang=cast(Literal["zh", "en"], lang))
     result = pipeline.run(s, progress=progress)
     outputs.write_all(result, out_root / s.name)
     return CountyOutcome(

@@ -172,7 +172,8 @@ def _building_units(b: gpd.GeoDataFrame | None) -> pd.DataFrame:
 def _existing(scenario: Scenario, data: osm.OsmData | None, crs: str,
               problems: list[str]) -> tuple[pd.DataFrame, list[str]]:
     tiers = list(scenario.tiers)
-    parts, notes = [], []
+    parts: list[pd.DataFrame] = []
+    notes: list[str] = []
     if scenario.existing.osm_post_offices and data is not None:
         parts.append(facilities.from_osm_post_offices(data, scenario.existing.osm_post_offices,
                                                       crs))
