@@ -163,11 +163,17 @@ def listing(folder: Path) -> list[str]:
     return sorted(out)
 
 
-def write_marker(folder: Path, *, kind: str, label: str, files: list[str],
-                 state: str) -> None:
-    """Write ``folder``'s marker (in one rename, so it is whole or absent)."""
-    data = {"tool": "siting", "version": __version__, "kind": kind, "label": label,
-            "state": state, "files": sorted(files)}
+def write_marker(folder: Path, *, kind: str, label: str, files: list[str], state: str,
+                 pid: int | None = None) -> None:
+    """Write ``folder``'s marker (in one rename, so it is whole or absent).
+
+    A temporary folder's marker (``state`` "staging") holds the ``pid`` of the run writing
+    it, so a second run on the same target leaves it alone while that run lives.
+    """
+    data: dict[str, Any] = {"tool": "siting", "version": __version__, "kind": kind,
+                            "label": label, "state": state, "files": sorted(files)}
+    if pid is not None:
+        data["pid"] = pid
     part = folder / (MARKER + PART)
     part.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     part.replace(folder / MARKER)
@@ -183,11 +189,26 @@ def remove_leftovers(target: Path) -> None:
     if target.is_dir():
         found += [p for p in _scan(target) if p.name.startswith(INNER) or p.name.endswith(PART)]
     for p in found:
+        marker = read_marker(p) if p.is_dir() and not p.is_symlink() else None
         if p.is_file() and not p.is_symlink():
             p.unlink()
-        elif p.is_dir() and not p.is_symlink() and read_marker(p) is not None:
+        elif marker is not None and not _running(marker):
             log.info("output: removing %s, left by an earlier run that was stopped", p)
             remove_ours(p)
+
+
+def _running(marker: dict[str, Any]) -> bool:
+    """The run that writes this temporary folder is still alive (another process)."""
+    pid = marker.get("pid")
+    if marker.get("state") != "staging" or not isinstance(pid, int) or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True            # alive, but another user's
+    return True
 
 
 def _scan(folder: Path) -> list[Path]:
@@ -276,7 +297,8 @@ def _temporary(p: Plan, *, kind: str, label: str) -> Path:
         where, prefix = p.target, INNER
     tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=where))
     try:
-        write_marker(tmp, kind=kind, label=label, files=[], state="staging")
+        write_marker(tmp, kind=kind, label=label, files=[], state="staging",
+                     pid=os.getpid())
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -330,7 +352,7 @@ class staging:  # noqa: N801 (a context manager used like a function)
     def _commit(self) -> None:
         files = listing(self.tmp)
         meta = {"kind": self.kind, "label": self.label}
-        write_marker(self.tmp, files=files, state="complete", **meta)
+        write_marker(self.tmp, files=files, state="complete", kind=self.kind, label=self.label)
         now = plan(self.target)        # again: the user may have added files meanwhile
         if now.swap and self.tmp.parent == now.target.parent:
             _swap(self.tmp, now, files, meta)
@@ -375,12 +397,13 @@ def _install(tmp: Path, p: Plan, files: list[str], meta: dict[str, str]) -> None
             f"(its {MARKER} does not list them) and would now overwrite. Move them away, or "
             "choose another output folder (--out).")
     p.target.mkdir(parents=True, exist_ok=True)
-    write_marker(p.target, files=sorted(set(p.old) | set(files)), state="installing", **meta)
+    write_marker(p.target, files=sorted(set(p.old) | set(files)), state="installing",
+                 kind=meta["kind"], label=meta["label"])
     for name in files:
         _move(tmp / name, p.target / name)
     for name in sorted(set(p.old) - set(files)):
         (p.target / name).unlink(missing_ok=True)
-    write_marker(p.target, files=files, state="complete", **meta)
+    write_marker(p.target, files=files, state="complete", kind=meta["kind"], label=meta["label"])
     remove_ours(tmp)
 
 

@@ -226,6 +226,20 @@ def test_next_run_removes_only_its_own_marked_leftovers(tmp_path):
     assert (kept / "notes.txt").read_text() == "mine"
 
 
+def test_a_temporary_folder_of_a_live_run_is_left_alone(tmp_path):
+    out = tmp_path / "out"
+    busy = tmp_path / ".out.tmp-busy"
+    busy.mkdir()
+    with subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"]) as other:
+        _atomic.write_marker(busy, kind="run", label="x", files=[], state="staging",
+                             pid=other.pid)
+        write(out, **{"a.csv": "1"})
+        assert busy.is_dir()
+        other.kill()
+    write(out, **{"a.csv": "2"})
+    assert not busy.exists()
+
+
 def test_probe_leaves_nothing_and_makes_no_folder(tmp_path):
     out = tmp_path / "new" / "deeper" / "out"
     plan = probe(out)
