@@ -1,7 +1,9 @@
 """Command line: ``siting run SCENARIO``.
 
-Exit codes: 0 success; 2 bad input (file, scenario, data); 3 a target cannot be met or the
-solver failed; 1 an unexpected internal error (rerun with ``-v`` for the traceback).
+Exit codes: 0 success; 2 bad input (file, scenario, data, or an output folder siting may not
+replace); 3 a target cannot be met or the solver failed; 4 the machine refuses to write the
+outputs (disk full, read-only, no permission); 1 an unexpected internal error (rerun with
+``-v`` for the traceback).
 """
 
 from __future__ import annotations
@@ -16,7 +18,13 @@ from dataclasses import replace
 from pathlib import Path
 
 from siting import __version__
-from siting._errors import InfeasibleError, InputError, SitingError, SolverError
+from siting._errors import (
+    EnvironmentFailure,
+    InfeasibleError,
+    InputError,
+    SitingError,
+    SolverError,
+)
 
 log = logging.getLogger("siting")
 
@@ -27,9 +35,17 @@ def _parser() -> argparse.ArgumentParser:
         description="Last-mile postal facility siting for the Zhengzhou 14th Five-Year "
                     "postal plan: reads roads and boundaries, solves one MIP over all "
                     "facility tiers, writes a map, a GeoPackage, a CSV and a report.",
+<<<<<<< HEAD
         epilog="Generated inputs (siting generate, run/city --generate) are kept in a cache "
                "folder: --cache DIR, else the SITING_CACHE environment variable, else "
                "$XDG_CACHE_HOME/siting, else ~/.cache/siting.")
+=======
+        epilog="Exit codes: 0 done; 2 bad input, or an output folder siting did not make "
+               "(it replaces only folders carrying its .siting-output.json marker, or empty "
+               "ones); 3 a target cannot be met or the solver failed; 4 the outputs cannot be "
+               "written (disk full, read-only, no permission), found before the solve; 1 an "
+               "internal error.")
+>>>>>>> 1a0d77f8e32112e00cddb7c51da2b1edcc55d1f4
     p.add_argument("--version", action="version", version=f"siting {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     run = sub.add_parser("run", help="run a scenario and write its outputs",
@@ -148,6 +164,7 @@ def _say_inputs(s) -> None:  # type: ignore[no-untyped-def]
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from siting._atomic import probe
     from siting.config import scenario
     from siting.outputs import write as outputs
     from siting.run import pipeline
@@ -159,6 +176,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.lang:
         s = replace(s, lang=args.lang)
     out = args.out or Path("maps") / s.name
+    probe(out, kind="run", label=s.name)              # refusals and a full disk, before work
     log.info("scenario: %s (%s)", s.name, args.scenario)
     _say_inputs(s)
     prepared = pipeline.prepare(s, progress=_progress_factory(not args.quiet))
@@ -229,12 +247,14 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _cmd_city(args: argparse.Namespace) -> int:
+    from siting._atomic import probe
     from siting.run import city
 
     start = time.perf_counter()
     cfg = city.load(args.config)
     if args.lang:
         cfg = replace(cfg, lang=args.lang)
+    probe(Path("maps") / cfg.name, kind="city", label=cfg.name)
     outcomes = []
     paths = city.county_paths(cfg)
     for k, path in enumerate(paths, 1):
@@ -267,6 +287,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (InfeasibleError, SolverError) as e:
         print(f"siting: cannot meet the targets: {e}", file=sys.stderr)
         return 3
+    except EnvironmentFailure as e:
+        print(f"siting: {e}", file=sys.stderr)
+        return 4
     except SitingError as e:
         print(f"siting: error: {e}", file=sys.stderr)
         return 2

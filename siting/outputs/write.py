@@ -1,8 +1,8 @@
 """Write a run's files into its output folder, all or nothing.
 
-Every file is written into a fresh temporary folder beside the target; only when all of
-them are complete does the temporary folder replace the old one. A run that fails half-way
-leaves the previous outputs exactly as they were.
+Every file is written into a fresh temporary folder; only when all of them are complete do
+they replace the old ones. A run that fails half-way leaves the previous outputs exactly as
+they were; a folder siting did not make is never replaced (see :mod:`siting._atomic`).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def write_all(result: RunResult, out_dir: Path) -> list[Path]:
         "sites.csv": write_csv, "sites.gpkg": write_gpkg, "report.json": report.write_json,
         "report.md": report.write_markdown, "report.html": report_html.write,
         "map.html": webmap.write}
-    with staging(out_dir) as tmp:
+    with staging(out_dir, kind="run", label=result.scenario.name) as tmp:
         for name, writer in writers.items():
             writer(result, tmp / name)
     files = [out_dir / n for n in FILES]

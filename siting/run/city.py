@@ -19,7 +19,7 @@ from typing import Any, Literal, cast
 import geopandas as gpd
 import pandas as pd
 
-from siting._atomic import staging
+from siting._atomic import probe, staging
 from siting._errors import ScenarioError
 from siting.config import _schema, scenario
 from siting.config._schema import positive, spec
@@ -83,6 +83,7 @@ def run_county(path: Path, out_root: Path, *, lang: str | None = None,
     s = scenario.load(path, cache=cache)
     if lang:
         s = replace(s, lang=cast(Literal["zh", "en"], lang))
+    probe(out_root / s.name, kind="run", label=s.name)
     result = pipeline.run(s, progress=progress)
     outputs.write_all(result, out_root / s.name)
     return CountyOutcome(
@@ -185,7 +186,7 @@ def write(cfg: CityConfig, counties: list[CountyOutcome], out: Path) -> dict[str
     summary = aggregate(cfg, counties)
     sites = pd.concat([c.sites for c in counties], ignore_index=True)
     towns = pd.concat([c.townships for c in counties], ignore_index=True)
-    with staging(out) as tmp:
+    with staging(out, kind="city", label=cfg.name) as tmp:
         (tmp / "report.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2,
                                                     default=report._plain), encoding="utf-8")
         (tmp / "report.md").write_text(_markdown(summary), encoding="utf-8")

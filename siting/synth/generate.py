@@ -206,7 +206,7 @@ def generate(county: str, cache: str | Path | None = None, *, seed: int = SEED,
         return target
     fr = frame or frame_mod.load()
     gen = build(fr, code, seed)
-    with staging(target) as tmp:
+    with staging(target, kind="generated", label=slug) as tmp:
         write(gen, tmp)
     log.info("generate %s: %d townships, %d villages, %d communities, %d areas, "
              "%s road nodes, %d facilities -> %s", slug, len(gen.townships),
