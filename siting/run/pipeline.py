@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -24,9 +25,9 @@ from siting.config.scenario import Scenario, TierConfig
 from siting.core import model
 from siting.network import candidates, distances, roads
 from siting.network.snapping import AccessGraph, access_graph
-from siting.outputs import labels
 from siting.readers import frame as frame_mod
 from siting.run import inputs
+from siting.run.phrases import Phrase, of_tier
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,7 @@ class RunResult:
     notes: list[str] = field(default_factory=list)
     layer_info: dict[str, dict[str, object]] = field(default_factory=dict)
     tradeoffs: dict[str, list[dict[str, float]]] = field(default_factory=dict)
+    phrases: dict[str, Phrase] = field(default_factory=dict)  # what each target asks, by key
 
     def open_rows(self) -> pd.DataFrame:
         """One row per open facility (a site hosting two tiers gives two rows)."""
@@ -126,7 +128,7 @@ def prepare(scenario: Scenario, *, progress: ProgressFactory | None = None) -> P
     with clock.stage("read"):
         inp = inputs.load(scenario)
     net, units = inp.network, inp.units
-    modes = sorted({t.network for t in scenario.tiers.values() if t.reach == "road"})
+    modes: list[str] = sorted({t.network for t in scenario.tiers.values() if t.reach == "road"})
     with clock.stage("candidates"):
         nodes = candidates.road_nodes(net, modes or list(roads.MODES),
                                       min_spacing_m=scenario.candidates.min_spacing_m,
@@ -180,7 +182,7 @@ def run(scenario: Scenario, *, progress: ProgressFactory | None = None,
         if tiers[name].demand is not None:
             sites[f"compartments_{name}"] = np.where(solution.open[name], cap, 0.0)
     with clock.stage("check"):
-        targets = _targets(scenario, units, sites, prep.graphs, tiers)
+        targets = _targets(units, sites, prep.graphs, tiers)
         targets = [checker.with_capacity(t, sites) for t in targets]
         results, nearest = checker.verify(targets, solution.open)
     demand = _annotate(units, tiers, nearest, results)
@@ -193,7 +195,8 @@ def run(scenario: Scenario, *, progress: ProgressFactory | None = None,
                      timings=clock.times, inputs=prep.inputs.files,
                      generated=scenario.generated,
                      notes=prep.inputs.notes + findings.warnings,
-                     layer_info=prep.inputs.layer_info, tradeoffs=curves)
+                     layer_info=prep.inputs.layer_info, tradeoffs=curves,
+                     phrases=target_phrases(tiers))
 
 
 def _tradeoffs(scenario: Scenario, problem: model.Problem, tiers: dict[str, TierRun],
@@ -326,7 +329,7 @@ def _problem(scenario: Scenario, sites: pd.DataFrame, tiers: dict[str, TierRun],
             cover, reach, weight = sp.vstack([tr.cover, tr.each_cover]).tocsr(), None, None
         else:
             cover, reach, weight = tr.each_cover, tr.cover, tr.weight
-        sized = {}
+        sized: dict[str, Any] = {}
         if tr.config.sizes:
             cap = sites["capacity"].to_numpy(float)
             sized = {"sizes": tuple((float(b.compartments), float(b.cost))
@@ -347,10 +350,24 @@ def _problem(scenario: Scenario, sites: pd.DataFrame, tiers: dict[str, TierRun],
                          objective=scenario.objective, budget=scenario.budget)
 
 
-def _targets(scenario: Scenario, units: pd.DataFrame, sites: pd.DataFrame,
-             graphs: dict[str, AccessGraph], tiers: dict[str, TierRun],
-             ) -> list[checker.Target]:
-    lang = scenario.lang
+def target_phrases(tiers: dict[str, TierRun]) -> dict[str, Phrase]:
+    """What each target of the run asks, by target key (the outputs word it)."""
+    out: dict[str, Phrase] = {}
+    for name, tr in tiers.items():
+        cfg = tr.config
+        out[f"{name}_cover"] = of_tier("cover", name, cfg)
+        if len(tr.each_rows):
+            out[f"{name}_each"] = of_tier("each", name, cfg)
+        if tr.count:
+            out[f"{name}_count"] = of_tier("count", name, cfg, n=tr.count)
+        if tr.demand is not None and cfg.reach == "road":
+            out[f"{name}_capacity"] = of_tier("capacity", name, cfg)
+    return out
+
+
+def _targets(units: pd.DataFrame, sites: pd.DataFrame, graphs: dict[str, AccessGraph],
+             tiers: dict[str, TierRun]) -> list[checker.Target]:
+    """The checker's targets; each one's text is its key (worded by the outputs)."""
     out: list[checker.Target] = []
     labels_all = np.array([inputs.unit_label(units, i) for i in range(len(units))],
                           dtype=object)
@@ -358,32 +375,30 @@ def _targets(scenario: Scenario, units: pd.DataFrame, sites: pd.DataFrame,
     for name, tr in tiers.items():
         cfg = tr.config
         hard = cfg.coverage == "all"
-        text = labels.target_text(name, cfg, lang)
+        key = f"{name}_cover"
         if cfg.reach == "road":
             g = graphs[cfg.network]
             out.append(checker.CoverTarget(
-                key=f"{name}_cover", tier=name, text=text, graph=g.graph,
+                key=key, tier=name, text=key, graph=g.graph,
                 site_node=site_nodes(sites, g), demand_node=g.node[tr.rows],
                 demand_id=labels_all[tr.rows], radius=float(cfg.radius_m or 0.0),
                 weight=tr.weight, hard=hard))
         else:
             out.append(checker.InsideTarget(
-                key=f"{name}_cover", tier=name, text=text, polygons=polys[tr.rows],
+                key=key, tier=name, text=key, polygons=polys[tr.rows],
                 site_lon=sites["lon"].to_numpy(), site_lat=sites["lat"].to_numpy(),
                 demand_id=labels_all[tr.rows], weight=tr.weight, hard=hard))
         if len(tr.each_rows):
             out.append(checker.InsideTarget(
-                key=f"{name}_each", tier=name,
-                text=labels.each_text(name, cfg.one_in_each or "", lang),
+                key=f"{name}_each", tier=name, text=f"{name}_each",
                 polygons=polys[tr.each_rows], site_lon=sites["lon"].to_numpy(),
                 site_lat=sites["lat"].to_numpy(), demand_id=labels_all[tr.each_rows]))
         if tr.count:
-            out.append(checker.CountTarget(f"{name}_count", name,
-                                           labels.count_text(name, tr.count, lang), tr.count))
+            out.append(checker.CountTarget(f"{name}_count", name, f"{name}_count", tr.count))
         if tr.demand is not None and cfg.reach == "road":
             g = graphs[cfg.network]
             out.append(checker.CapacityTarget(
-                key=f"{name}_capacity", tier=name, text=labels.capacity_text(name, lang),
+                key=f"{name}_capacity", tier=name, text=f"{name}_capacity",
                 graph=g.graph, xy=g.xy, site_node=site_nodes(sites, g),
                 demand_node=g.node[tr.rows], demand=tr.demand,
                 radius=float(cfg.radius_m or 0.0), capacity=np.zeros(len(sites)),
