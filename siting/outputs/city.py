@@ -67,7 +67,9 @@ def _page(template: str, d: dict[str, Any]) -> str:
     unmet = [(c["name"], key, units) for c in d["counties"]
              for key, units in c.get("unmet", {}).items() if units]
     bars = charts.bars([(c["name"], c["sites"]) for c in d["counties"]], tiers)
-    return render.render(template, lang=d["lang"], d=d, tiers=tiers, unmet=unmet, bars=bars)
+    names = [labels.t(t, d["lang"]) for t in tiers]
+    return render.render(template, lang=d["lang"], d=d, tiers=tiers, tier_names=names,
+                         unmet=unmet, bars=bars)
 
 
 def write_map(cfg: CityConfig, summary: dict[str, Any], sites: pd.DataFrame,
