@@ -93,13 +93,10 @@ def write_map(cfg: CityConfig, summary: dict[str, Any], sites: pd.DataFrame,
         plugins.FastMarkerCluster(data, name=f"{w(tier)} ({len(sel):,})",
                                   callback=_CLUSTER_CALLBACK).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
-    met = sum(1 for t in summary["targets"] if t["met"])
-    note = w("includes_generated") if summary["generated_counties"] else ""
-    targets = w.fill("targets_met", met=met, total=len(summary["targets"]))
-    add_html(m, (
-        f'<div id="siting-title" class="siting-box">{esc(cfg.title)}{esc(note)}'
-        f'<div class="sub">{esc(targets)}</div></div>' + _legend(w)
-        + f"<style>{style.CITY_MAP_CSS}</style>"))
+    add_html(m, render.render(
+        "city_map_boxes.html.j2", lang=cfg.lang, title=cfg.title,
+        generated=bool(summary["generated_counties"]), total=len(summary["targets"]),
+        met=sum(1 for t in summary["targets"] if t["met"])))
     m.save(str(path))
 
 
@@ -127,18 +124,6 @@ def _township_layer(m: folium.Map, towns: gpd.GeoDataFrame, w: labels.Words) -> 
                                   "fillOpacity": 0.15 + 0.35 * (1 - f["properties"]["share"])},
         tooltip=folium.GeoJsonTooltip(fields=list(aliases), aliases=list(aliases.values())),
     ).add_to(m)
-
-
-def _legend(w: labels.Words) -> str:
-    """Township fill by village reach; site dots existing or new; clusters count sites."""
-    rows = [(f"background:{COVERED}", w("every_village")),
-            (f"background:{UNCOVERED}", w("villages_not_reached")),
-            (f"background:{style.CITY_NEW}; border-radius:50%", w("new")),
-            (f"background:{style.CITY_EXISTING}; border-radius:50%", w("existing"))]
-    items = "".join(f'<div><span class="sw" style="{css}"></span>{esc(text)}</div>'
-                    for css, text in rows)
-    return (f'<div id="siting-legend" class="siting-box"><b>{esc(w("legend"))}</b>'
-            f'{items}<div class="sub">{esc(w("cluster_note"))}</div></div>')
 
 
 _CLUSTER_CALLBACK = f"""function (row) {{

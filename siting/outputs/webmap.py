@@ -20,7 +20,7 @@ import shapely
 from branca.element import Element, Figure
 from offlinefolium import plugins
 
-from siting.outputs import labels, report, style
+from siting.outputs import labels, render, report, style
 from siting.outputs.style import COVERED, UNCOVERED
 from siting.run.pipeline import RunResult
 
@@ -96,9 +96,6 @@ def _base(m: folium.Map, result: RunResult) -> None:
         folium.TileLayer("OpenStreetMap", attr=osm, name="OSM").add_to(m)
     elif tiles != "none":
         folium.TileLayer(tiles, attr=osm, name="tiles").add_to(m)
-    # the drawn data's own source: OSM for a real extract, the generator and frame otherwise
-    add_html(m, (
-        f'<div class="siting-attr">{esc(report.attribution(result))}</div>'))
 
 
 def _roads(m: folium.Map, result: RunResult) -> None:
@@ -297,34 +294,18 @@ def _point(label: str, lon: float, lat: float) -> dict[str, Any]:
 
 
 def _popup(r: Any, tier: str, lang: str) -> str:
-    rows = [(labels.t("site", lang), r.site_id), (labels.t("tier", lang), labels.t(tier, lang)),
-            (labels.t("status", lang), labels.t(r.status, lang)),
-            (labels.t("name", lang), r.name or "—"),
-            (labels.t("cost", lang), f"{r.cost:,.0f}"),
-            (labels.t("reach", lang), f"{r.reach_units:,}"),
-            (labels.t("lonlat", lang), f"{r.lon:.6f}, {r.lat:.6f}")]
-    cells = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows)
-    return f'<table class="siting-popup">{cells}</table>'
+    w = labels.Words(lang)
+    rows = [("site", r.site_id), ("tier", w(tier)), ("status", w(r.status)),
+            ("name", r.name or "—"), ("cost", f"{r.cost:,.0f}"), ("reach", f"{r.reach_units:,}"),
+            ("lonlat", f"{r.lon:.6f}, {r.lat:.6f}")]
+    return render.render("popup.html.j2", lang=lang, rows=rows).rstrip("\n")
 
 
 def _title_and_legend(m: folium.Map, result: RunResult, lang: str) -> None:
-    w = labels.Words(lang)
-    items = [f'<div><span class="sw" style="background:{COVERED}"></span>'
-             f'{esc(w("covered"))}</div>',
-             f'<div><span class="sw" style="background:{UNCOVERED}"></span>'
-             f'{esc(w("uncovered"))}</div>']
-    for tier in result.tiers:
-        icon = style.TIER_MARKER[tier][1]
-        items.append(f'<div><i class="fa fa-{icon}" style="color:{style.tier_color(tier)}"></i> '
-                     f'{esc(w(tier))} ({esc(w("new"))})</div>')
-    items.append(f'<div><span class="sw" style="background:{style.EXISTING_SWATCH}"></span>'
-                 f'{esc(w("existing"))}{esc(w("grey_markers"))}</div>')
+    """The title box (targets met), the legend, and the drawn data's own credit."""
     counts = pd.Series([r.met for r in result.results])
-    met = int((counts == True).sum())  # noqa: E712 (None means informational)
-    summary = w.fill("targets_met", met=met, total=int(counts.notna().sum()))
-    add_html(m, (f"""
-<div id="siting-title" class="siting-box">{esc(title_of(result))}
-  <div class="sub">{esc(summary)}</div></div>
-<div id="siting-legend" class="siting-box"><b>{esc(w("legend"))}</b>
-  {''.join(items)}</div>
-<style>{style.MAP_CSS}</style>"""))
+    # the credit: OSM for a real extract, the generator and frame otherwise
+    add_html(m, render.render(
+        "map_boxes.html.j2", lang=lang, title=title_of(result), tiers=list(result.tiers),
+        met=int((counts == True).sum()),  # noqa: E712 (None means informational)
+        total=int(counts.notna().sum()), credit=report.attribution(result)))
