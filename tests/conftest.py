@@ -99,17 +99,11 @@ def small_outputs(small_run, tmp_path_factory):
 @pytest.fixture(scope="session")
 def city_outputs(small, small_run, tmp_path_factory):
     """The city report over one county (the small run), written to maps/city/."""
-    from siting.outputs import kpi, report
-    from siting.outputs import write as outputs
+    from siting.outputs import city as city_outputs
     from siting.run import city
 
     root, _ = small
     cfg = city.CityConfig(counties=(f"{SMALL}.toml",), path=root / "models" / "city.toml")
-    s = small_run.scenario
-    outcome = city.CountyOutcome(
-        name=s.name, title=s.title or s.name, generated=small_run.generated,
-        summary=report.summary(small_run),
-        sites=outputs.site_table(small_run).assign(county=s.name),
-        townships=kpi.townships(small_run).assign(county=s.name), seconds=1.0)
+    outcome = city_outputs.outcome(small_run, seconds=1.0)
     out = tmp_path_factory.mktemp("city") / "city"
-    return city.write(cfg, [outcome], out), out, outcome
+    return city_outputs.write(cfg, [outcome], out), out, outcome

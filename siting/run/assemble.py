@@ -16,9 +16,9 @@ from siting.check import checker
 from siting.config.scenario import Scenario, TierConfig
 from siting.core import model
 from siting.network.snapping import AccessGraph
-from siting.outputs import labels
 from siting.readers import frame as frame_mod
 from siting.run import inputs
+from siting.run.phrases import Phrase, of_tier
 from siting.run.results import Sites, TierRun
 
 
@@ -112,9 +112,9 @@ def targets(scenario: Scenario, units: pd.DataFrame, sites: Sites,
 def _tier_targets(scenario: Scenario, units: pd.DataFrame, sites: Sites,
                   graphs: dict[str, AccessGraph], tr: TierRun, ids: np.ndarray,
                   compartments: np.ndarray | None) -> list[checker.Target]:
-    name, cfg, lang = tr.name, tr.config, scenario.lang
+    name, cfg = tr.name, tr.config
     polys = units.geometry.to_numpy()
-    text = labels.target_text(name, cfg, lang)
+    text = f"{name}_cover"   # a target's text is its key: the outputs word it
     radius = float(cfg.radius_m or 0.0)
     out: list[checker.Target] = []
     if cfg.reach == "road":
@@ -131,18 +131,32 @@ def _tier_targets(scenario: Scenario, units: pd.DataFrame, sites: Sites,
             hard=cfg.coverage == "all"))
     if len(tr.each_rows):
         out.append(checker.InsideTarget(
-            key=f"{name}_each", tier=name, text=labels.each_text(name, cfg.one_in_each or "", lang),
+            key=f"{name}_each", tier=name, text=f"{name}_each",
             polygons=polys[tr.each_rows], site_lon=sites.lon, site_lat=sites.lat,
             demand_id=ids[tr.each_rows]))
     if tr.count:
-        out.append(checker.CountTarget(f"{name}_count", name,
-                                       labels.count_text(name, tr.count, lang), tr.count))
+        out.append(checker.CountTarget(f"{name}_count", name, f"{name}_count", tr.count))
     if tr.demand is not None and cfg.reach == "road":
         g = graphs[cfg.network]
         cap = compartments if compartments is not None else np.zeros(len(sites))
         out.append(checker.CapacityTarget(
-            key=f"{name}_capacity", tier=name, text=labels.capacity_text(name, lang),
+            key=f"{name}_capacity", tier=name, text=f"{name}_capacity",
             graph=g.graph, xy=g.xy, site_node=site_nodes(sites, g),
             demand_node=g.node[tr.rows], demand=tr.demand, radius=radius, capacity=cap,
             demand_id=ids[tr.rows]))
+    return out
+
+
+def target_phrases(tiers: dict[str, TierRun]) -> dict[str, Phrase]:
+    """What each target of the run asks, by target key (the outputs word it)."""
+    out: dict[str, Phrase] = {}
+    for name, tr in tiers.items():
+        cfg = tr.config
+        out[f"{name}_cover"] = of_tier("cover", name, cfg)
+        if len(tr.each_rows):
+            out[f"{name}_each"] = of_tier("each", name, cfg)
+        if tr.count:
+            out[f"{name}_count"] = of_tier("count", name, cfg, n=tr.count)
+        if tr.demand is not None and cfg.reach == "road":
+            out[f"{name}_capacity"] = of_tier("capacity", name, cfg)
     return out

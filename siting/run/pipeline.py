@@ -106,7 +106,8 @@ def run(scenario: Scenario, *, progress: ProgressFactory | None = None,
                      unsnapped=unsnapped, timings=clock.times, inputs=prep.inputs.files,
                      generated=scenario.generated,
                      notes=prep.inputs.notes + findings.warnings,
-                     layer_info=prep.inputs.layer_info, tradeoffs=curves)
+                     layer_info=prep.inputs.layer_info, tradeoffs=curves,
+                     phrases=assemble.target_phrases(tiers))
 
 
 def _compartments(tr: TierRun, solution: model.Solution) -> np.ndarray | None:

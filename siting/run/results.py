@@ -24,6 +24,7 @@ from siting.core import model
 from siting.network import roads
 from siting.network.snapping import AccessGraph
 from siting.run import inputs
+from siting.run.phrases import Phrase
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,7 @@ class RunResult:
     notes: list[str] = field(default_factory=list)
     layer_info: dict[str, dict[str, object]] = field(default_factory=dict)
     tradeoffs: dict[str, list[dict[str, float]]] = field(default_factory=dict)
+    phrases: dict[str, Phrase] = field(default_factory=dict)  # what each target asks, by key
 
 
 class Clock:

@@ -1,5 +1,6 @@
 """Command line: ``siting run SCENARIO``.
 
+The parser and the exit codes live here, the drivers in :mod:`siting.cli.commands`.
 Exit codes: 0 success; 2 bad input (file, scenario, data, or an output folder siting may not
 replace); 3 a target cannot be met or the solver failed; 4 the machine refuses to write the
 outputs (disk full, read-only, no permission); 1 an unexpected internal error (rerun with
@@ -11,20 +12,18 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import time
 import traceback
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 
 from siting import __version__
 from siting._errors import (
     EnvironmentFailure,
     InfeasibleError,
-    InputError,
     SitingError,
     SolverError,
 )
+from siting.cli import commands
 
 log = logging.getLogger("siting")
 
@@ -35,17 +34,11 @@ def _parser() -> argparse.ArgumentParser:
         description="Last-mile postal facility siting for the Zhengzhou 14th Five-Year "
                     "postal plan: reads roads and boundaries, solves one MIP over all "
                     "facility tiers, writes a map, a GeoPackage, a CSV and a report.",
-<<<<<<< HEAD
-        epilog="Generated inputs (siting generate, run/city --generate) are kept in a cache "
-               "folder: --cache DIR, else the SITING_CACHE environment variable, else "
-               "$XDG_CACHE_HOME/siting, else ~/.cache/siting.")
-=======
         epilog="Exit codes: 0 done; 2 bad input, or an output folder siting did not make "
                "(it replaces only folders carrying its .siting-output.json marker, or empty "
                "ones); 3 a target cannot be met or the solver failed; 4 the outputs cannot be "
                "written (disk full, read-only, no permission), found before the solve; 1 an "
                "internal error.")
->>>>>>> 1a0d77f8e32112e00cddb7c51da2b1edcc55d1f4
     p.add_argument("--version", action="version", version=f"siting {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     run = sub.add_parser("run", help="run a scenario and write its outputs",
@@ -123,155 +116,8 @@ def _configure_logging(verbose: bool, quiet: bool) -> None:
         logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO)
 
 
-def _progress_factory(enabled: bool):  # type: ignore[no-untyped-def]
-    """Progress bars for long stages, only on an interactive terminal."""
-    if not enabled or not sys.stderr.isatty():
-        return None
-    from tqdm import tqdm
-
-    def make(label: str):  # type: ignore[no-untyped-def]
-        bar = tqdm(total=0, desc=label, unit="src", leave=False, file=sys.stderr)
-
-        def update(done: int, total: int) -> None:
-            bar.total = total
-            bar.n = done
-            bar.refresh()
-            if done >= total:
-                bar.close()
-        return update
-    return make
-
-
-def _prepare(path: Path, generate_missing: bool, cache: Path | None) -> None:
-    """Make the generated stand-ins a scenario falls back to, when asked to."""
-    from siting.config import scenario
-    from siting.synth import generate
-
-    fallback = scenario.generated_fallback(path, cache=cache)
-    if fallback is None:
-        return
-    slug, folder, seed = fallback
-    if generate_missing:
-        generate.generate(slug, folder.parent, seed=seed)
-
-
-def _say_inputs(s) -> None:  # type: ignore[no-untyped-def]
-    if s.generated:
-        log.info("inputs: GENERATED stand-ins in %s (no real files found); every output says "
-                 "so", s.data_dir)
-    else:
-        log.info("inputs: real files, paths relative to %s", s.data_dir)
-
-
-def _cmd_run(args: argparse.Namespace) -> int:
-    from siting._atomic import probe
-    from siting.config import scenario
-    from siting.outputs import write as outputs
-    from siting.run import pipeline
-
-    start = time.perf_counter()
-    _prepare(args.scenario, args.generate, args.cache)
-    s = scenario.load(args.scenario, cache=args.cache)
-    s = _override_solver(s, args)
-    if args.lang:
-        s = replace(s, lang=args.lang)
-    out = args.out or Path("maps") / s.name
-    probe(out, kind="run", label=s.name)              # refusals and a full disk, before work
-    log.info("scenario: %s (%s)", s.name, args.scenario)
-    _say_inputs(s)
-    prepared = pipeline.prepare(s, progress=_progress_factory(not args.quiet))
-    result = pipeline.run(s, prepared=prepared)
-    outputs.write_all(result, out)
-    met = [r for r in result.results if r.met is not None]
-    ok = sum(r.met is True for r in met)
-    log.info("done in %.1f s: %d of %d targets met; outputs in %s", time.perf_counter() - start,
-             ok, len(met), out)
-    return 0
-
-
-def _override_solver(s, args):  # type: ignore[no-untyped-def]
-    solver = s.solver
-    if args.time_limit is not None:
-        if not args.time_limit > 0:
-            raise InputError(f"--time-limit {args.time_limit:g}: give a positive number of "
-                             "seconds, e.g. --time-limit 600.")
-        solver = replace(solver, time_limit_s=args.time_limit)
-    if args.gap is not None:
-        if not 0 <= args.gap < 1:
-            raise InputError(f"--gap {args.gap:g}: give a fraction in [0, 1), e.g. --gap 0.001 "
-                             "for 0.1 %.")
-        solver = replace(solver, rel_gap=args.gap)
-    return replace(s, solver=solver)
-
-
-def _cmd_validate(args: argparse.Namespace) -> int:
-    from siting._errors import ScenarioError, ValidationError
-    from siting.config import scenario
-    from siting.run import pipeline, validate
-
-    try:
-        s = scenario.load(args.scenario, cache=args.cache)
-    except ValidationError as e:
-        return _report_validation(args.scenario, validate.Findings(errors=e.problems))
-    except ScenarioError as e:
-        return _report_validation(args.scenario, validate.Findings(errors=[str(e)]))
-    _say_inputs(s)
-    try:
-        prepared = pipeline.prepare(s)
-    except ValidationError as e:
-        return _report_validation(args.scenario, validate.Findings(errors=e.problems))
-    except InputError as e:
-        return _report_validation(args.scenario, validate.Findings(errors=[str(e)]))
-    return _report_validation(args.scenario, validate.diagnose(prepared))
-
-
-def _report_validation(path: Path, findings) -> int:  # type: ignore[no-untyped-def]
-    verdict = "errors found" if findings.errors else "OK"
-    print(f"siting validate {path}: {verdict}\n{findings.text()}")
-    return 2 if findings.errors else 0
-
-
-def _cmd_generate(args: argparse.Namespace) -> int:
-    from siting.readers import frame
-    from siting.synth import generate
-
-    wanted = [slug for slug, _ in frame.COUNTIES.values()] if "all" in args.counties \
-        else args.counties
-    codes = [frame.slug_to_code(c) for c in wanted]       # unknown names fail before work
-    fr = frame.load()
-    for code in codes:
-        folder = generate.generate(code, args.cache, seed=args.seed, frame=fr,
-                                   force=args.force)
-        print(folder)
-    return 0
-
-
-def _cmd_city(args: argparse.Namespace) -> int:
-    from siting._atomic import probe
-    from siting.run import city
-
-    start = time.perf_counter()
-    cfg = city.load(args.config)
-    if args.lang:
-        cfg = replace(cfg, lang=args.lang)
-    probe(Path("maps") / cfg.name, kind="city", label=cfg.name)
-    outcomes = []
-    paths = city.county_paths(cfg)
-    for k, path in enumerate(paths, 1):
-        _prepare(path, args.generate, args.cache)
-        log.info("county %d/%d: %s", k, len(paths), path.name)
-        outcomes.append(city.run_county(path, Path("maps"), lang=args.lang,
-                                        progress=_progress_factory(not args.quiet),
-                                        cache=args.cache))
-    summary = city.write(cfg, outcomes, Path("maps") / cfg.name)
-    met = sum(1 for t in summary["targets"] if t["met"])
-    log.info("city done in %.1f s: %d of %d citywide targets met; outputs in maps/%s",
-             time.perf_counter() - start, met, len(summary["targets"]), cfg.name)
-    return 0
-
-
-COMMANDS = {"run": _cmd_run, "validate": _cmd_validate, "generate": _cmd_generate,
-            "city": _cmd_city}
+COMMANDS = {"run": commands.run, "validate": commands.validate, "generate": commands.generate,
+            "city": commands.city}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -303,7 +149,3 @@ def main(argv: Sequence[str] | None = None) -> int:
               "unchanged. Rerun with -v for the traceback and report it with the scenario "
               "file.", file=sys.stderr)
         return 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())
