@@ -7,7 +7,9 @@ name and the strings the message must contain (the feature, row or key, and the 
 
 from __future__ import annotations
 
+import csv
 import importlib.util
+import json
 import re
 import subprocess
 import sys
@@ -57,6 +59,28 @@ def check(name: str, code: int, text: str, out: Path) -> None:
         assert [p.name for p in out.parent.iterdir() if re.match(r"\..*tmp-", p.name)] == []
     for raw in exp.get("map_escaped", []):
         assert_escaped_only((out / "map.html").read_text(encoding="utf-8"), raw)
+    if exp["command"] == "run" and exp["exit"] == 0:
+        check_outputs(exp, out)
+
+
+def strict_json(text: str) -> object:
+    """``json.loads`` refusing NaN, Infinity and -Infinity (which Python accepts)."""
+    def refuse(name: str) -> object:
+        raise ValueError(f"report.json holds {name}, which is not JSON")
+    return json.loads(text, parse_constant=refuse)
+
+
+def check_outputs(exp: dict, out: Path) -> None:
+    """report.json is strict JSON; sites.csv holds no live formula; existing counted once."""
+    report = strict_json((out / "report.json").read_text(encoding="utf-8"))
+    assert isinstance(report, dict)
+    for tier, n in exp.get("existing", {}).items():
+        assert report["sites"][tier]["existing"] == n, tier
+    with (out / "sites.csv").open(encoding="utf-8-sig", newline="") as f:
+        cells = [c for row in csv.reader(f) for c in row]
+    assert [c for c in cells if re.match(r"[=+@\t\r]|-\D", c)] == []
+    for cell in exp.get("csv_neutral", []):
+        assert cell in cells, f"{cell!r} is not a cell of sites.csv"
 
 
 def assert_escaped_only(page: str, raw: str) -> None:
@@ -91,8 +115,8 @@ def test_case_in_a_fresh_process(name, tmp_path):
     check(name, proc.returncode, proc.stdout + proc.stderr, out)
 
 
-def test_corpus_has_the_cases_of_issue_4():
-    assert len(CASES) >= 25
+def test_corpus_has_the_cases_of_issue_4_and_11():
+    assert len(CASES) >= 80
     commands = {expect(n)["command"] for n in CASES}
     assert commands == {"validate", "run"}
 

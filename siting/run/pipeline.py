@@ -26,7 +26,7 @@ from siting.network import candidates, distances, roads
 from siting.network.snapping import AccessGraph, access_graph
 from siting.outputs import labels
 from siting.readers import frame as frame_mod
-from siting.run import inputs
+from siting.run import inputs, sizing
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +133,8 @@ def prepare(scenario: Scenario, *, progress: ProgressFactory | None = None) -> P
                                       junctions_only=scenario.candidates.junctions_only)
         sites = candidates.combine(inp.existing, nodes, candidates.doors(units),
                                    first_point=len(units), tiers=list(scenario.tiers))
+    sizing.check(scenario, units, sites, {n: demand_rows(units, c)
+                                          for n, c in scenario.tiers.items()}, inp.warnings)
     with clock.stage("distances"):
         x, y = inputs.points(units, inp.existing)
         graphs = {m: access_graph(net, m, x, y, max_snap_m=scenario.network.max_snap_m)
