@@ -10,7 +10,8 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 
 import geopandas as gpd
 import numpy as np
@@ -112,6 +113,7 @@ class Prepared:
     graphs: dict[str, AccessGraph]
     tiers: dict[str, TierRun]
     clock: _Clock
+    deadline: sizing.Deadline | None = None     # the user's time limit, from the start
 
 
 def prepare(scenario: Scenario, *, progress: ProgressFactory | None = None) -> Prepared:
@@ -123,8 +125,10 @@ def prepare(scenario: Scenario, *, progress: ProgressFactory | None = None) -> P
         Listing every problem found in the input files at once.
     """
     clock = _Clock()
+    deadline = sizing.Deadline(scenario.solver.time_limit_s, scenario=str(scenario.path))
     with clock.stage("read"):
         inp = inputs.load(scenario)
+    deadline.check("read")
     net, units = inp.network, inp.units
     modes = sorted({t.network for t in scenario.tiers.values() if t.reach == "road"})
     with clock.stage("candidates"):
@@ -133,15 +137,23 @@ def prepare(scenario: Scenario, *, progress: ProgressFactory | None = None) -> P
                                       junctions_only=scenario.candidates.junctions_only)
         sites = candidates.combine(inp.existing, nodes, candidates.doors(units),
                                    first_point=len(units), tiers=list(scenario.tiers))
+    deadline.check("candidates")
     sizing.check(scenario, units, sites, {n: demand_rows(units, c)
                                           for n, c in scenario.tiers.items()}, inp.warnings)
     with clock.stage("distances"):
         x, y = inputs.points(units, inp.existing)
         graphs = {m: access_graph(net, m, x, y, max_snap_m=scenario.network.max_snap_m)
                   for m in modes}
-        tiers = {name: _tier(scenario, name, cfg, units, sites, graphs, progress)
+        timed = partial(_timed, deadline, progress)
+        tiers = {name: _tier(scenario, name, cfg, units, sites, graphs, timed)
                  for name, cfg in scenario.tiers.items()}
-    return Prepared(scenario, inp, sites, graphs, tiers, clock)
+    return Prepared(scenario, inp, sites, graphs, tiers, clock, deadline)
+
+
+def _timed(deadline: sizing.Deadline, progress: ProgressFactory | None,
+           label: str) -> distances.Progress:
+    """The caller's progress callback for ``label``, stopping once the time limit is spent."""
+    return deadline.progress(label, progress(label) if progress else None)
 
 
 def run(scenario: Scenario, *, progress: ProgressFactory | None = None,
@@ -175,7 +187,8 @@ def run(scenario: Scenario, *, progress: ProgressFactory | None = None,
     unsnapped = _unsnapped(units, sites, prep.graphs, scenario)
     with clock.stage("model"):
         problem = _problem(scenario, sites, tiers)
-        solution = model.optimise(problem, scenario.solver)
+        left = prep.deadline.left() if prep.deadline else scenario.solver.time_limit_s
+        solution = model.optimise(problem, replace(scenario.solver, time_limit_s=left))
     for name, is_open in solution.open.items():
         sites[f"open_{name}"] = is_open
     for name, cap in solution.capacity.items():

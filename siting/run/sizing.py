@@ -10,12 +10,14 @@ is refused with the numbers; above a third of it, a warning says what is coming.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from siting._errors import ValidationError
+from siting._errors import SitingError, ValidationError
 from siting.config.scenario import Scenario, TierConfig
 
 log = logging.getLogger(__name__)
@@ -81,3 +83,50 @@ def _text(scenario: Scenario, name: str, cfg: TierConfig, pairs: int, n_rows: in
             f"{cfg.radius_m:g} gives about {pairs:,} coverage pairs ({n_rows:,} demand units "
             f"× {n_sites:,} sites, those within {cfg.radius_m:g} m as the crow flies), "
             f"about {memory} of memory.")
+
+
+class Deadline:
+    """The user's time limit for the whole run, not only the solver's call.
+
+    Started when the run starts; :meth:`check` after each long stage before the solve stops
+    the run with a clear message once the limit is spent, and :meth:`left` is what the
+    solver may still use.
+    """
+
+    def __init__(self, limit_s: float, *, scenario: str = "the scenario") -> None:
+        self.limit_s = limit_s
+        self.scenario = scenario
+        self.start = time.perf_counter()
+
+    def spent(self) -> float:
+        """Seconds since the run started."""
+        return time.perf_counter() - self.start
+
+    def left(self) -> float:
+        """Seconds the solver may still use (at least one)."""
+        return max(1.0, self.limit_s - self.spent())
+
+    def check(self, stage: str) -> None:
+        """Stop the run when the limit is spent.
+
+        Raises
+        ------
+        SitingError
+            Naming the stage, the time spent and the fix.
+        """
+        spent = self.spent()
+        if spent > self.limit_s:
+            raise SitingError(
+                f"{self.scenario}: the time limit of {self.limit_s:g} s was spent before the "
+                f"solve: {spent:.1f} s had gone by the end of '{stage}'. Raise --time-limit (or "
+                "[solver] time_limit_s), or make the run smaller: a shorter radius_m, fewer "
+                "candidates ([candidates] min_spacing_m), a smaller road file.")
+
+    def progress(self, stage: str, inner: Callable[[int, int], None] | None,
+                 ) -> Callable[[int, int], None]:
+        """A progress callback for ``stage`` that stops it once the limit is spent."""
+        def report(done: int, total: int) -> None:
+            if inner is not None:
+                inner(done, total)
+            self.check(stage)
+        return report

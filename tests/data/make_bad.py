@@ -863,6 +863,17 @@ def _(inp: Inputs) -> None:
     inp.areas.loc[3, "geometry"] = shapely.Polygon([(x, y), (x, y), (x, y), (x, y)])
 
 
+@case("invalid_after_reprojection", "a village valid in EPSG:4547 but not in lon/lat: a "
+      "sliver ring whose two corners 1 ulp apart become one point (as 民主街村委会 in make "
+      "demo)", "validate", 0, "villages.shp", "1 repaired")
+def _(inp: Inputs) -> None:
+    x, y = X0 + 1059, Y0 + HEIGHT            # found by search: the two corners meet in lon/lat
+    strip = shapely.Polygon([(X0 + 1500, Y0), (X0 + 1500, y), (x, y), (X0 + 1000, y),
+                             (X0 + 1000, Y0)])
+    sliver = shapely.Polygon([(x, y), (x - 200, y + 300), (x, float(np.nextafter(y, 4e6)))])
+    inp.villages.loc[2, "geometry"] = shapely.MultiPolygon([strip, sliver])
+
+
 # --- shapefile extensions in any case (issue 11) -------------------------------------------
 
 def _upper(folder: Path, name: str, suffixes: tuple[str, ...]) -> None:
@@ -905,6 +916,13 @@ def _(inp: Inputs) -> None:
       "validate", 0, "scenario.toml", "tier 'village'", "coverage pairs", "Expect a long run")
 def _(inp: Inputs) -> None:
     inp.edit("rel_gap = 0.0", "rel_gap = 0.0\nmax_pairs = 500")
+
+
+@case("time_limit_spent", "a time limit that reading the inputs alone uses up: the limit "
+      "bounds the whole run, not only the solver", "run", 2, "scenario.toml",
+      "time limit of 0.001 s was spent before the solve", "'read'", "Raise --time-limit")
+def _(inp: Inputs) -> None:
+    inp.edit("time_limit_s = 60", "time_limit_s = 0.001")
 
 
 # --- spreadsheet formulas (issue 11) -------------------------------------------------------
