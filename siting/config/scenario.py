@@ -194,6 +194,9 @@ class SolverConfig:
     time_limit_s: float = spec(300.0, check=positive, need="> 0 seconds")
     rel_gap: float = spec(0.0, check=fraction, need="in [0, 1)")
     threads: int = spec(1, check=positive, need=">= 1")
+    max_pairs: int = spec(2_000_000, check=positive, need="> 0",
+                          doc="most coverage pairs a tier may build (about 2.3 kB of memory "
+                          "each); a radius giving more is refused before the distances")
     # branch-and-bound nodes at most (HiGHS mip_max_nodes): a limit that, unlike a time
     # limit, ends at the same place on a busy machine; set internally for small sub-solves
     max_nodes: int | None = field(default=None, metadata={"internal": True})

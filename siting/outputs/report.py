@@ -8,6 +8,7 @@ claim, and say "generated data" wherever the inputs were generated.
 from __future__ import annotations
 
 import json
+import math
 import platform
 from pathlib import Path
 from typing import Any
@@ -99,9 +100,22 @@ def attribution(result: RunResult) -> str:
 
 
 def write_json(result: RunResult, path: Path) -> None:
-    """``report.json``."""
-    path.write_text(json.dumps(summary(result), ensure_ascii=False, indent=2, default=_plain),
-                    encoding="utf-8")
+    """``report.json``: strict JSON, an infinite or missing number written as null."""
+    path.write_text(json.dumps(_finite(summary(result)), ensure_ascii=False, indent=2,
+                               default=_plain, allow_nan=False), encoding="utf-8")
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every inf and nan (Python or NumPy) replaced by None."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _finite(value.tolist())
+    if isinstance(value, (float, np.floating)) and not math.isfinite(value):
+        return None
+    return value
 
 
 def _plain(value: object) -> object:

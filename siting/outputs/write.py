@@ -8,6 +8,7 @@ they were; a folder siting did not make is never replaced (see :mod:`siting._ato
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -52,8 +53,34 @@ def site_table(result: RunResult) -> pd.DataFrame:
 
 
 def write_csv(result: RunResult, path: Path) -> None:
-    """``sites.csv``: UTF-8 with a byte-order mark, so Excel shows Chinese."""
-    site_table(result).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
+    """``sites.csv``: UTF-8 with a byte-order mark, so Excel shows Chinese.
+
+    Text cells are :func:`neutralised` so that a spreadsheet never runs them as formulas.
+    """
+    rows = site_table(result)
+    for col in rows.columns:
+        if pd.api.types.is_string_dtype(rows[col]) or rows[col].dtype == object:
+            rows[col] = rows[col].map(neutralised)
+    rows.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""What makes Excel, WPS or LibreOffice read a cell as a formula (CSV injection)."""
+
+
+def neutralised(value: object) -> object:
+    """A text cell that a spreadsheet would run as a formula, prefixed with an apostrophe.
+
+    Numbers and other text pass unchanged: ``-3.5`` (an OSM id of ``-12``) stays as it is,
+    ``=HYPERLINK(…)`` becomes ``'=HYPERLINK(…)``, shown as text.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_START) \
+            and not _PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
 
 
 def write_gpkg(result: RunResult, path: Path) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -20,7 +22,7 @@ from siting.config.scenario import Scenario, TierConfig
 from siting.core import model
 from siting.network import candidates, distances, roads
 from siting.network.snapping import AccessGraph, access_graph
-from siting.run import assemble, inputs, validate
+from siting.run import assemble, inputs, sizing, validate
 from siting.run.assemble import compartments_needed, demand_rows, inside, required_count, site_nodes
 from siting.run.results import Clock, Prepared, RunResult, Sites, TierOutcome, TierRun
 
@@ -41,8 +43,10 @@ def prepare(scenario: Scenario, *, progress: ProgressFactory | None = None) -> P
         Listing every problem found in the input files at once.
     """
     clock = Clock()
+    deadline = sizing.Deadline(scenario.solver.time_limit_s, scenario=str(scenario.path))
     with clock.stage("read"):
         inp = inputs.load(scenario)
+    deadline.check("read")
     net, units = inp.network, inp.units
     modes: list[str] = sorted({t.network for t in scenario.tiers.values() if t.reach == "road"})
     with clock.stage("candidates"):
@@ -52,13 +56,23 @@ def prepare(scenario: Scenario, *, progress: ProgressFactory | None = None) -> P
         table = candidates.combine(inp.existing, nodes, candidates.doors(units),
                                    first_point=len(units), tiers=list(scenario.tiers))
         sites = Sites.from_frame(table, list(scenario.tiers))
+    deadline.check("candidates")
+    sizing.check(scenario, units, table, {n: demand_rows(units, c)
+                                          for n, c in scenario.tiers.items()}, inp.warnings)
     with clock.stage("distances"):
         x, y = inputs.points(units, inp.existing)
         graphs = {m: access_graph(net, m, x, y, max_snap_m=scenario.network.max_snap_m)
                   for m in modes}
-        tiers = {name: _tier(scenario, name, cfg, units, sites, graphs, progress)
+        timed = partial(_timed, deadline, progress)
+        tiers = {name: _tier(scenario, name, cfg, units, sites, graphs, timed)
                  for name, cfg in scenario.tiers.items()}
-    return Prepared(scenario, inp, sites, graphs, tiers, clock)
+    return Prepared(scenario, inp, sites, graphs, tiers, clock, deadline)
+
+
+def _timed(deadline: sizing.Deadline, progress: ProgressFactory | None,
+           label: str) -> distances.Progress:
+    """The caller's progress callback for ``label``, stopping once the time limit is spent."""
+    return deadline.progress(label, progress(label) if progress else None)
 
 
 def run(scenario: Scenario, *, progress: ProgressFactory | None = None,
@@ -90,7 +104,8 @@ def run(scenario: Scenario, *, progress: ProgressFactory | None = None,
     unsnapped = _unsnapped(units, sites, prep.graphs, scenario)
     with clock.stage("model"):
         problem = assemble.problem(scenario, sites, tiers)
-        solution = model.optimise(problem, scenario.solver)
+        left = prep.deadline.left() if prep.deadline else scenario.solver.time_limit_s
+        solution = model.optimise(problem, replace(scenario.solver, time_limit_s=left))
     comp = {name: _compartments(tr, solution) for name, tr in tiers.items()}
     with clock.stage("check"):
         targets = assemble.targets(scenario, units, sites, prep.graphs, tiers, comp)

@@ -25,6 +25,7 @@ from siting.network import roads
 from siting.network.snapping import AccessGraph
 from siting.run import inputs
 from siting.run.phrases import Phrase
+from siting.run.sizing import Deadline
 
 
 @dataclass(frozen=True)
@@ -151,3 +152,4 @@ class Prepared:
     graphs: dict[str, AccessGraph]
     tiers: dict[str, TierRun]
     clock: Clock
+    deadline: Deadline | None = None     # the user's time limit, from the start

@@ -53,7 +53,7 @@ class Findings:
 
 def diagnose(prep: Prepared) -> Findings:
     """Run every cross-input check on prepared inputs."""
-    f = Findings()
+    f = Findings(warnings=list(prep.inputs.warnings))
     _counts(prep, f)
     _unattached(prep, f)
     _fragments(prep, f)
