@@ -66,7 +66,7 @@ def build(cls: type[T], table: Any, where: str, problems: list[str], *, base: Pa
         problems.append(f"[{where}] must be a table (a section), not {_show(table)}")
         return None
     hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)  # type: ignore[arg-type]
               if f.init and not f.metadata.get("internal")}
     _unknown_keys(table, fields, where, problems)
     values: dict[str, Any] = {}
@@ -140,7 +140,7 @@ def _convert(hint: Any, value: Any, key: str, problems: list[str], base: Path) -
             return _BAD
         built = {k: _convert(args[1], v, f"{key}.{k}", problems, base) for k, v in value.items()}
         return _BAD if any(v is _BAD for v in built.values()) else built
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         made = build(hint, value, key, problems, base=base)
         return _BAD if made is None else made
     return _scalar(hint, value, key, problems, base)

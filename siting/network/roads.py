@@ -117,7 +117,7 @@ def from_graphml(path: Path, *, clip: object | None = None) -> RoadNetwork:
         raise InputError(f"{path}: the graph has no edges. Save a graph with streets in it.")
     a = np.searchsorted(ids, np.array([r[0] for r in rows], dtype=np.int64))
     b = np.searchsorted(ids, np.array([r[1] for r in rows], dtype=np.int64))
-    tags = [{"highway": _first(r[2].get("highway", "road"))} for r in rows]
+    tags = [{"highway": str(_first(r[2].get("highway", "road")))} for r in rows]
     ways = osm.RoadWays(
         node_id=ids, lon=lon, lat=lat, a=a, b=b,
         walk=np.array([osm.allowed(t, "walk") for t in tags]),

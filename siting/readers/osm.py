@@ -208,11 +208,11 @@ def read(path: Path, *, clip: shapely.Geometry | None = None) -> OsmData:
     col = _Collector(tuple(shapely.bounds(clip)) if clip is not None else None)
     try:
         for obj in osmium.FileProcessor(str(path)).with_locations().with_areas():
-            if obj.is_way():
+            if isinstance(obj, osmium.osm.Way):
                 col.way(obj)
-            elif obj.is_area():
+            elif isinstance(obj, osmium.osm.Area):
                 col.area(obj)
-            elif obj.is_node():
+            elif isinstance(obj, osmium.osm.Node):
                 col.node(obj)
     except (RuntimeError, osmium.InvalidLocationError) as e:
         raise InputError(

@@ -40,6 +40,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -333,8 +334,8 @@ def _areas(towns: list[_Town], seed: int) -> gpd.GeoDataFrame:
         n_r = int(np.ceil(t.urban_pop / PEOPLE_PER_AREA)) if blocks else 0
         n_b, n_a = (n_r + 4) // 5, n_r // 20
         seat_box = shapely.box(t.seat[0] + 40, t.seat[1] + 40, t.seat[0] + 160, t.seat[1] + 160)
-        plan = [("A1", seat_box, f"{t.name}人民政府" if t.kind != "street" else
-                 f"{t.name}办事处")]
+        seat = f"{t.name}人民政府" if t.kind != "street" else f"{t.name}办事处"
+        plan: list[tuple[Any, ...]] = [("A1", seat_box, seat)]
         near = [b for b in blocks if not b.intersects(seat_box)]
         for b in near[:n_b]:
             plan.append(("B1", b, f"{_word(rng)}商业广场"))
