@@ -194,9 +194,6 @@ class SolverConfig:
     time_limit_s: float = spec(300.0, check=positive, need="> 0 seconds")
     rel_gap: float = spec(0.0, check=fraction, need="in [0, 1)")
     threads: int = spec(1, check=positive, need=">= 1")
-    # branch-and-bound nodes at most (HiGHS mip_max_nodes): a limit that, unlike a time
-    # limit, ends at the same place on a busy machine; set internally for small sub-solves
-    max_nodes: int | None = field(default=None, metadata={"internal": True})
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from dataclasses import replace
 import numpy as np
 import scipy.sparse as sp
 
-from siting.core.model import Problem, TierData
+from siting.core.problem import Problem, TierData
 
 log = logging.getLogger(__name__)
 

@@ -18,10 +18,10 @@ import pandas as pd
 import scipy.sparse as sp
 import shapely
 
+from siting import core
 from siting._errors import ValidationError
 from siting.check import checker
-from siting.config.scenario import Scenario, TierConfig
-from siting.core import model
+from siting.config.scenario import Scenario, SolverConfig, TierConfig
 from siting.network import candidates, distances, roads
 from siting.network.snapping import AccessGraph, access_graph
 from siting.outputs import labels
@@ -59,7 +59,7 @@ class RunResult:
     sites: pd.DataFrame            # every candidate and existing site; open_<tier> flags
     demand: gpd.GeoDataFrame       # demand units; <tier>_dist_m and <tier>_served columns
     tiers: dict[str, TierRun]
-    solution: model.Solution
+    solution: core.Solution
     results: list[checker.Result]
     unsnapped: dict[str, list[str]]  # what could not be attached to the roads, by mode
     timings: dict[str, float]
@@ -173,7 +173,7 @@ def run(scenario: Scenario, *, progress: ProgressFactory | None = None,
     unsnapped = _unsnapped(units, sites, prep.graphs, scenario)
     with clock.stage("model"):
         problem = _problem(scenario, sites, tiers)
-        solution = model.optimise(problem, scenario.solver)
+        solution = core.optimise(problem, solver_settings(scenario.solver))
     for name, is_open in solution.open.items():
         sites[f"open_{name}"] = is_open
     for name, cap in solution.capacity.items():
@@ -196,8 +196,14 @@ def run(scenario: Scenario, *, progress: ProgressFactory | None = None,
                      layer_info=prep.inputs.layer_info, tradeoffs=curves)
 
 
-def _tradeoffs(scenario: Scenario, problem: model.Problem, tiers: dict[str, TierRun],
-               solution: model.Solution) -> dict[str, list[dict[str, float]]]:
+def solver_settings(cfg: SolverConfig) -> core.SolverSettings:
+    """The core's solver settings from the scenario's ``[solver]`` table."""
+    return core.SolverSettings(name=cfg.name, time_limit_s=cfg.time_limit_s,
+                               rel_gap=cfg.rel_gap, threads=cfg.threads)
+
+
+def _tradeoffs(scenario: Scenario, problem: core.Problem, tiers: dict[str, TierRun],
+               solution: core.Solution) -> dict[str, list[dict[str, float]]]:
     from siting.core import tradeoff
 
     points = scenario.report.tradeoff_points
@@ -209,7 +215,7 @@ def _tradeoffs(scenario: Scenario, problem: model.Problem, tiers: dict[str, Tier
         weight = tr.weight if tr.config.coverage == "maximise" else np.ones(len(tr.rows))
         chosen_new = int((solution.open[t.name] & ~t.existing).sum())
         out[t.name] = tradeoff.curve(t, len(tr.rows), weight, chosen_new, points=points,
-                                     cfg=scenario.solver)
+                                     settings=solver_settings(scenario.solver))
     log.info("trade-off: %d curves of %d points", len(out), points)
     return out
 
@@ -317,7 +323,7 @@ def _unsnapped(units: pd.DataFrame, sites: pd.DataFrame, graphs: dict[str, Acces
 
 
 def _problem(scenario: Scenario, sites: pd.DataFrame, tiers: dict[str, TierRun],
-             ) -> model.Problem:
+             ) -> core.Problem:
     data = []
     for name, tr in tiers.items():
         existing = sites[f"existing_{name}"].to_numpy()
@@ -336,14 +342,14 @@ def _problem(scenario: Scenario, sites: pd.DataFrame, tiers: dict[str, TierRun],
                                                    np.where(existing,
                                                             tr.config.existing_compartments,
                                                             0.0))}
-        data.append(model.TierData(name, cost=cost, existing=existing, cover=cover,
-                                   reach=reach, weight=weight, min_count=tr.count,
-                                   max_count=tr.config.max_count, **sized))
+        data.append(core.TierData(name, cost=cost, existing=existing, cover=cover,
+                                  reach=reach, weight=weight, min_count=tr.count,
+                                  max_count=tr.config.max_count, **sized))
     coloc = scenario.colocation
     pair = None
     if coloc and coloc.tiers[0] in tiers and coloc.tiers[1] in tiers:
         pair = (coloc.tiers[0], coloc.tiers[1], coloc.saving)
-    return model.Problem(n_sites=len(sites), tiers=tuple(data), colocation=pair,
+    return core.Problem(n_sites=len(sites), tiers=tuple(data), colocation=pair,
                          objective=scenario.objective, budget=scenario.budget)
 
 

@@ -29,7 +29,7 @@ import logging
 import numpy as np
 import scipy.sparse as sp
 
-from siting.core.model import Problem, TierData
+from siting.core.problem import Problem, TierData
 
 log = logging.getLogger(__name__)
 
@@ -215,7 +215,7 @@ def _closing_loss(w: np.ndarray, near1: np.ndarray, near2: np.ndarray, owner: np
     mine = owner >= 0
     spare = mine & np.isfinite(near2)
     loss = np.bincount(owner[spare], weights=w[spare] * (near2[spare] - near1[spare]),
-                       minlength=n)
+                       minlength=n).astype(float)   # (an empty bincount is integer)
     return loss, np.bincount(owner[mine & ~spare & (w > 0)], minlength=n)
 
 
