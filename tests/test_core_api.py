@@ -18,6 +18,7 @@ from siting.core import (
     max_coverage,
     optimise,
     p_median,
+    variables,
 )
 
 from .test_layers import LINT, _break, _copy, _lint
@@ -58,9 +59,9 @@ def test_variables_are_kept_by_site_and_a_start_reads_back_the_same():
     assert v.site.tolist() == [0, 1, 1, 2, 2] and v.size.tolist() == [-1, 0, 1, 0, 1]
     assert v.capacity.tolist() == [40.0, 60.0, 120.0, 60.0, 120.0]
     assert v.paid.tolist() == [False, True, True, True, True]
-    for var, x in formulation.start_values(built, {"locker": np.array([0, 1, -1, -1])}):
+    for var, x in variables.start_values(built.vars, {"locker": np.array([0, 1, -1, -1])}):
         var.varValue = x
-    chosen, size, capacity = formulation.read(problem, built)
+    chosen, size, capacity = variables.read(problem, built.vars)
     assert chosen["locker"].tolist() == [True, True, False, False]
     assert size["locker"].tolist() == [-1, 1, -1, -1]
     assert capacity["locker"].tolist() == [40.0, 120.0, 0.0, 0.0]
@@ -69,7 +70,7 @@ def test_variables_are_kept_by_site_and_a_start_reads_back_the_same():
 def test_a_boolean_start_opens_the_one_variable_of_each_site():
     problem = covering([3.0, 2.0, 4.0], [[1, 0, 1], [0, 1, 1]])
     built = formulation.build(problem)
-    start = formulation.start_values(built, {"site": np.array([False, True, True])})
+    start = variables.start_values(built.vars, {"site": np.array([False, True, True])})
     assert [x for _, x in start] == [0.0, 1.0, 1.0]
 
 

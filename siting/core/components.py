@@ -27,7 +27,7 @@ from siting.core.problem import Problem, Solution, TierData
 
 log = logging.getLogger(__name__)
 
-PIECES_NODES = 20_000   # branch-and-bound nodes for all the pieces of a tier together
+PIECES_NODES = 5_000    # branch-and-bound nodes for all the pieces of a tier together
 
 Cuts = dict[str, list[tuple[np.ndarray, float]]]
 

@@ -28,7 +28,7 @@ from dataclasses import replace
 import numpy as np
 import pulp
 
-from siting.core import components, formulation, presolve
+from siting.core import components, formulation, presolve, variables
 from siting.core import solve as solver
 from siting.core._errors import InfeasibleError, SolverError
 from siting.core.heuristics import greedy, lagrange
@@ -95,7 +95,7 @@ def optimise(problem: Problem, settings: SolverSettings | None = None, *,
     formulation.add_component_bounds(built, cuts)
     t_build = time.perf_counter() - t0 - t_start
     stages = _solve_stages(problem, built, settings, warm)
-    chosen, size, capacity = formulation.read(small, built)
+    chosen, size, capacity = variables.read(small, built.vars)
     reach = built.reach
     return Solution(
         open=chosen, cost=cost_of(problem, chosen, size),
@@ -130,7 +130,7 @@ def _piece_solver(settings: SolverSettings) -> Callable[[Problem], Solution]:
 
 def _solve_stages(problem: Problem, built: formulation.Built, settings: SolverSettings,
                   warm: dict[str, np.ndarray] | None) -> list[tuple[str, Outcome]]:
-    start = formulation.start_values(built, warm) if warm else None
+    start = variables.start_values(built.vars, warm) if warm else None
     name = STAGE_NAMES[problem.objective]
     first = solver.run(built.lp, settings, warm=start, offset=built.median_constant)
     _raise_unless_solved(first, name)
