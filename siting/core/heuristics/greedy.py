@@ -97,7 +97,7 @@ def median_pairs(t: TierData) -> MedianPairs:
     """The pairs of a p-median tier at its allowed sites, for :func:`complete_median`."""
     assert t.dist is not None
     dist = sp.csr_array(t.dist).tocoo()
-    weight = np.ones(dist.shape[0]) if t.weight is None else np.asarray(t.weight, float)
+    weight = t.weights()
     usable = t.allowed[dist.col]
     return MedianPairs(dist.row[usable], dist.col[usable], dist.data[usable],
                        np.where(weight > 0, weight, 0.0), dist.shape[0], len(t.cost))
@@ -274,7 +274,7 @@ def _interchange(t: TierData, allowed: np.ndarray, is_open: np.ndarray, rounds: 
     """Swap to a local optimum; with uniform costs, iterate from perturbed copies."""
     assert t.reach is not None
     reach = sp.csr_array(t.reach, dtype=np.float64)
-    weight = np.ones(reach.shape[0]) if t.weight is None else np.asarray(t.weight, float)
+    weight = t.weights()
     _swap(t, allowed, is_open)
     movable = allowed & ~(t.fixed if t.fixed is not None else np.zeros(len(allowed), bool))
     costs = t.cost[movable]
@@ -300,7 +300,7 @@ def _swap(t: TierData, allowed: np.ndarray, is_open: np.ndarray, max_swaps: int 
     """Interchange: close an open new site, open a no dearer closed one, while reach grows."""
     assert t.reach is not None
     reach = sp.csr_array(t.reach, dtype=np.float64)
-    weight = np.ones(reach.shape[0]) if t.weight is None else np.asarray(t.weight, float)
+    weight = t.weights()
     rt = reach.T.tocsr()
     fixed = t.fixed if t.fixed is not None else np.zeros(len(is_open), dtype=bool)
     movable = is_open & allowed & ~fixed
@@ -341,7 +341,7 @@ def _swap_once(rt: sp.csr_array, cost: np.ndarray, gain: np.ndarray, loss: np.nd
 def _capacity(t: TierData, allowed: np.ndarray, is_open: np.ndarray, n: int,
               ) -> np.ndarray | None:
     assert t.demand is not None and t.cover is not None
-    rows = sp.csr_array(t.cover)[: len(t.demand)]
+    rows = t.demand_rows
     biggest = max(c for c, _ in t.sizes)
     ex_cap = t.existing_capacity if t.existing_capacity is not None else np.zeros(n)
     cap = np.where(t.existing, ex_cap, np.where(is_open, biggest, 0.0)).astype(float)

@@ -88,7 +88,7 @@ def relaxation(t: TierData) -> Relaxation:
     """The relaxation of a p-median tier (see the module docstring)."""
     assert t.dist is not None
     dist = sp.csr_array(t.dist).tocoo()
-    weight = np.ones(dist.shape[0]) if t.weight is None else np.asarray(t.weight, float)
+    weight = t.weights()
     keep = t.allowed[dist.col] & (weight[dist.row] > 0)
     rows, cols = dist.row[keep].astype(np.int64), dist.col[keep].astype(np.int64)
     forced = t.forced
