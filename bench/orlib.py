@@ -3,7 +3,7 @@
     python bench/orlib.py [INSTANCE …] [--time-limit S] [--baseline-limit S] [--no-baseline]
 
 Solves the named instances of ``bench/orlib/`` (all of them when none are named) with
-``siting.core.model.optimise`` (HiGHS; set covering as one cover tier, p-median in Elloumi's
+``siting.core.optimise`` (HiGHS; set covering as one cover tier, p-median in Elloumi's
 form) and, in the same run, with the *plain* formulation the verification logs used
 (PuLP + CBC: ``min c·x, A x >= 1`` for set covering; ``x_ij <= y_j, Σ_j x_ij = 1,
 Σ y = p`` over all pairs for the p-median). Prints one line per instance: objective, known
@@ -22,14 +22,13 @@ from pathlib import Path
 
 import numpy as np
 import pulp
-import scipy.sparse as sp
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from siting.config.scenario import SolverConfig
-from siting.core import orlib
-from siting.core.model import Problem, TierData, optimise
+import orlib_reader as orlib
+
+from siting.core import SolverSettings, covering, optimise, p_median
 from siting.core.solve import cbc_path
 
 DATA = ROOT / "bench" / "orlib"
@@ -58,30 +57,16 @@ def path_of(name: str) -> Path:
 
 def ours(name: str, limit: float) -> tuple[float, float | None, float]:
     """(objective, proven gap, seconds) by siting's model."""
-    cfg = SolverConfig(time_limit_s=limit, rel_gap=0.0)
+    settings = SolverSettings(time_limit_s=limit, rel_gap=0.0)
     start = time.perf_counter()
     if name.startswith("pmed"):
-        inst = orlib.read_pmed(path_of(name))
-        n = len(inst.dist)
-        dist = _dense_to_csr(inst.dist)
-        reach = dist.copy()
-        reach.data[:] = 1
-        tier = TierData("median", cost=np.zeros(n), existing=np.zeros(n, bool), reach=reach,
-                        dist=dist, min_count=inst.p, max_count=inst.p)
-        sol = optimise(Problem(n, (tier,), objective="p_median"), cfg)
+        med = orlib.read_pmed(path_of(name))
+        sol = optimise(p_median(med.dist, med.p, name="median"), settings)  # finite pairs
         out = sol.stages[0][1]
         return float(out.objective or np.nan), out.gap, time.perf_counter() - start
-    inst = orlib.read_scp(path_of(name))
-    tier = TierData("cover", cost=inst.cost, existing=np.zeros(len(inst.cost), bool),
-                    cover=inst.cover)
-    sol = optimise(Problem(len(inst.cost), (tier,)), cfg)
+    sc = orlib.read_scp(path_of(name))
+    sol = optimise(covering(sc.cost, sc.cover, name="cover"), settings)
     return sol.cost, sol.stages[0][1].gap, time.perf_counter() - start
-
-
-def _dense_to_csr(d: np.ndarray) -> sp.csr_array:
-    """Every finite pair as an explicit entry (a zero distance stays an entry)."""
-    r, c = np.nonzero(np.isfinite(d))
-    return sp.csr_array((d[r, c], (r, c)), shape=d.shape)
 
 
 def plain(name: str, limit: float) -> tuple[float, bool]:

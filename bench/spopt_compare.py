@@ -23,8 +23,9 @@ siting builds its sparse matrices with a KD-tree and never forms a dense demand 
 matrix; spopt gets ``scipy.spatial.distance.cdist`` (its ``from_cost_matrix`` input), solved
 with ``pulp.HiGHS(msg=False, timeLimit=…, gapRel=…, threads=1)`` and ``solve(…,
 results=False)`` (spopt's result tables are not timed). spopt's objective, bound and gap
-are read from the ``highspy.Highs`` object PuLP leaves at ``problem.solverModel``
-(``getInfo().objective_function_value``, ``.mip_dual_bound``), never from PuLP's status.
+are read from the ``highspy.Highs`` object PuLP leaves at ``problem.solverModel`` by the
+function that reads siting's own (``siting.core.solve.read_highs``: ``getInfo()``'s
+``objective_function_value`` and ``mip_dual_bound``), never from PuLP's status.
 
 Every run (one instance, one model, one side) is a subprocess with a wall-clock limit
 (``--wall-limit``, default 1,200 s) and a resident-memory ceiling (``--memory-gb``,
@@ -33,7 +34,7 @@ is reported as such with the phase it was in, the seconds it had spent and its p
 Times: "data" is the distance computation (KD-tree / cdist), "build" the model
 (siting: checks, reductions and PuLP model; spopt: ``from_cost_matrix``), "solve" from
 the hand-over to PuLP to the answer (PuLP → HiGHS transfer included), "total" everything
-including siting's start (greedy; for the p-median also :mod:`siting.core.lagrange`, its
+including siting's start (greedy; for the p-median also :mod:`siting.core.heuristics.lagrange`, its
 seconds in ``start_s``) and second stage. The ratio is spopt's total over siting's.
 Objectives agree when the proven intervals [bound, objective] overlap; the gaps are
 HiGHS's. For the p-median the raw results also hold siting's Lagrangian bound
@@ -85,8 +86,7 @@ class _Progress:
 
 def _run_siting(inst: _instances.Instance, model: str, limit: float, gap: float,
                 progress: _Progress) -> dict[str, object]:
-    from siting.config.scenario import SolverConfig
-    from siting.core.model import Problem, TierData, optimise
+    from siting.core import SolverSettings, covering, max_coverage, optimise, p_median
 
     n, m = inst.shape
     t_start = time.perf_counter()
@@ -95,20 +95,15 @@ def _run_siting(inst: _instances.Instance, model: str, limit: float, gap: float,
     reach = dist.copy()
     reach.data[:] = 1.0
     progress.stop("data")
-    base = {"cost": np.ones(m), "existing": np.zeros(m, dtype=bool)}
     if model == "lscp":
-        tier = TierData("post", **base, cover=reach)
-        problem = Problem(m, (tier,))
+        problem = covering(np.ones(m), reach, name="post")
     elif model == "mclp":
-        tier = TierData("post", **base, reach=reach, weight=inst.weight,
-                        min_count=inst.p_mclp, max_count=inst.p_mclp)
-        problem = Problem(m, (tier,), objective="max_coverage")
+        problem = max_coverage(reach, inst.weight, p=inst.p_mclp, name="post")
     else:
-        tier = TierData("post", **base, reach=reach, dist=dist, weight=inst.weight,
-                        min_count=inst.p_median, max_count=inst.p_median)
-        problem = Problem(m, (tier,), objective="p_median")
+        problem = p_median(dist, inst.p_median, weight=inst.weight, cost=np.ones(m),
+                           name="post")
     progress.start("optimise")
-    sol = optimise(problem, SolverConfig(name="highs", time_limit_s=limit, rel_gap=gap))
+    sol = optimise(problem, SolverSettings(name="highs", time_limit_s=limit, rel_gap=gap))
     progress.stop("optimise")
     first = sol.stages[0][1]
     obj, bound = first.objective, first.bound   # siting.core.solve reports in the model's sense
@@ -122,11 +117,6 @@ def _run_siting(inst: _instances.Instance, model: str, limit: float, gap: float,
             "stages": len(sol.stages), "reductions": sol.reductions,
             "start_s": sol.seconds.get("start"), "n_demand": n,
             "lagrange_bound": sol.certificate.bound if sol.certificate else None}
-
-
-def _signed(x: float | None, sign: float) -> float | None:
-    """The value in the model's own sense (HiGHS minimises the negated maximisation)."""
-    return None if x is None else sign * x
 
 
 def _run_spopt(inst: _instances.Instance, model: str, limit: float, gap: float,
@@ -165,19 +155,13 @@ def _run_spopt(inst: _instances.Instance, model: str, limit: float, gap: float,
 
 def _highs_result(located: object, model: str, inst: _instances.Instance,
                   cost: np.ndarray) -> dict[str, object]:
-    import highspy
+    from siting.core.solve import read_highs
 
     h = located.problem.solverModel  # type: ignore[attr-defined]
-    info = h.getInfo()
-    status = h.getModelStatus()
-    has = info.primal_solution_status == 2
-    sign = -1.0 if model == "mclp" else 1.0
-    obj = _signed(float(info.objective_function_value), sign) if has else None
-    bound = _signed(float(info.mip_dual_bound), sign) if has else None
-    out: dict[str, object] = {
-        "objective": obj, "bound": bound, "highs_gap": float(info.mip_gap) if has else None,
-        "status": ("optimal" if status == highspy.HighsModelStatus.kOptimal
-                   else "feasible" if has else h.modelStatusToString(status))}
+    got = read_highs(h, maximise=model == "mclp", is_mip=True)   # as siting reads its own
+    has = got.has_solution
+    out: dict[str, object] = {"objective": got.objective, "bound": got.bound,
+                              "highs_gap": got.gap, "status": got.status}
     if has:
         sol = np.asarray(h.getSolution().col_value)
         fac = [v.index for v in located.fac_vars]  # type: ignore[attr-defined]

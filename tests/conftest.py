@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "models" / "demo-haidian.toml"
 ORLIB = ROOT / "bench" / "orlib"
+sys.path.append(str(ROOT / "bench"))    # bench/orlib_reader.py, the OR-Library reader
 SMALL = "shangjie"      # 上街区: 6 townships, 22 villages, 42 communities
 
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from siting.config.scenario import SolverConfig
+from siting.core import Problem, TierData, optimise
+from siting.core import SolverSettings as SolverConfig
 from siting.core.forced import avoidable_gap, forced_cost
-from siting.core.model import Problem, TierData, optimise
 
 
 def _tier(name: str, cost: list[float], **kw: object) -> TierData:

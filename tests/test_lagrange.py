@@ -6,11 +6,10 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from siting.config.scenario import SolverConfig
-from siting.core import greedy, lagrange
-from siting.core.model import Problem, TierData, optimise
+from siting.core import Problem, SolverSettings, TierData, optimise, p_median
+from siting.core.heuristics import greedy, lagrange
 
-CFG = SolverConfig(time_limit_s=30)
+CFG = SolverSettings(time_limit_s=30)
 
 
 def _random(seed: int, *, n: int = 40, m: int = 15, p: int = 5, radius: float = 50.0,
@@ -20,15 +19,11 @@ def _random(seed: int, *, n: int = 40, m: int = 15, p: int = 5, radius: float = 
     pts, sites = rng.uniform(0, 100, (n, 2)), rng.uniform(0, 100, (m, 2))
     d = np.hypot(*(pts[:, None] - sites[None]).transpose(2, 0, 1)).round(1)
     d[np.arange(n), np.argmin(d, axis=1)] = np.minimum(d.min(axis=1), radius)  # one in reach
-    r, c = np.nonzero(d <= radius)
-    dist = sp.csr_array((d[r, c], (r, c)), shape=d.shape)
-    reach = sp.csr_array((np.ones(len(r)), (r, c)), shape=d.shape)
     is_existing = np.zeros(m, bool)
     is_existing[rng.choice(m, existing, replace=False)] = True
     weight = rng.integers(0, 6, n).astype(float)   # some weightless rows
-    return TierData("t", cost=np.ones(m), existing=is_existing, reach=reach, dist=dist,
-                    weight=weight, min_count=p - 1 if free_count else p, max_count=p + 1
-                    if free_count else p)
+    return p_median(np.where(d <= radius, d, np.inf), (p - 1, p + 1) if free_count else p,
+                    weight=weight, cost=np.ones(m), existing=is_existing, name="t").tiers[0]
 
 
 def _optimum(t: TierData) -> float:
@@ -84,9 +79,7 @@ def test_bound_is_tight_on_a_line():
     # demand at x = 0, 1, 10, 11 (weights 1, 1, 1, 3); sites there; radius 2; p = 2: optimum 2
     rows, cols = [0, 0, 1, 1, 2, 2, 3, 3], [0, 1, 0, 1, 2, 3, 2, 3]
     dist = sp.csr_array(([0.0, 1, 1, 0, 0, 1, 1, 0], (rows, cols)), shape=(4, 4))
-    reach = sp.csr_array((np.ones(8), (rows, cols)), shape=(4, 4))
-    t = TierData("t", cost=np.ones(4), existing=np.zeros(4, bool), reach=reach, dist=dist,
-                 weight=np.array([1.0, 1.0, 1.0, 3.0]), min_count=2, max_count=2)
+    t = p_median(dist, 2, weight=[1.0, 1.0, 1.0, 3.0], cost=np.ones(4), name="t").tiers[0]
     dual, _ = lagrange.ascend(lagrange.relaxation(t), 3.0)
     assert dual.bound == pytest.approx(2.0, abs=1e-6)
     problem = Problem(4, (t,), objective="p_median")

@@ -8,10 +8,17 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from siting.config.scenario import SolverConfig
-from siting.core.model import Problem, TierData, optimise
+from siting.core import (
+    Problem,
+    SolverSettings,
+    TierData,
+    covering,
+    max_coverage,
+    optimise,
+    p_median,
+)
 
-CFG = SolverConfig(time_limit_s=30)
+CFG = SolverSettings(time_limit_s=30)
 
 
 def test_capacity_picks_one_large_bank_over_two_small():
@@ -48,10 +55,9 @@ def test_existing_bank_capacity_counts():
 
 def test_max_coverage_under_a_budget():
     # weights 1, 5, 2; site costs 3, 4; budget 4 affords one site: site 1 reaches 7
-    reach = sp.csr_array(np.array([[1, 0], [1, 1], [0, 1]]))
-    t = TierData("c", cost=np.array([3.0, 4.0]), existing=np.zeros(2, bool), reach=reach,
-                 weight=np.array([1.0, 5.0, 2.0]))
-    sol = optimise(Problem(2, (t,), objective="max_coverage", budget=4.0), CFG)
+    problem = max_coverage([[1, 0], [1, 1], [0, 1]], [1.0, 5.0, 2.0], cost=[3.0, 4.0],
+                           budget=4.0, name="c")
+    sol = optimise(problem, CFG)
     assert sol.open["c"].tolist() == [False, True]
     assert sol.reached_weight == pytest.approx(7.0)
 
@@ -63,11 +69,7 @@ def test_p_median_matches_brute_force():
     w = rng.integers(1, 5, 12).astype(float)
     best = min(sum(w[i] * d[i, list(c)].min() for i in range(12))
                for c in itertools.combinations(range(12), 3))
-    r, c = np.nonzero(np.ones_like(d))
-    dist = sp.csr_array((d[r, c], (r, c)), shape=d.shape)
-    t = TierData("m", cost=np.zeros(12), existing=np.zeros(12, bool), reach=dist.copy(),
-                 dist=dist, weight=w, min_count=3, max_count=3)
-    sol = optimise(Problem(12, (t,), objective="p_median"), CFG)
+    sol = optimise(p_median(d, 3, weight=w, name="m"), CFG)   # every pair, zeros included
     assert sol.stages[0][1].objective == pytest.approx(best)
 
 
@@ -75,8 +77,7 @@ def test_reductions_keep_the_optimum_on_a_random_cover():
     rng = np.random.default_rng(7)
     a = sp.csr_array((rng.uniform(size=(60, 40)) < 0.08).astype(np.int8))
     cost = rng.integers(1, 10, 40).astype(float)
-    t = TierData("x", cost=cost, existing=np.zeros(40, bool), cover=a)
-    with_r = optimise(Problem(40, (t,)), CFG, reduce=True)
-    without = optimise(Problem(40, (t,)), CFG, reduce=False)
+    with_r = optimise(covering(cost, a), CFG, reduce=True)
+    without = optimise(covering(cost, a), CFG, reduce=False)
     assert with_r.cost == pytest.approx(without.cost)
     assert with_r.reductions["sites_dropped"] + with_r.reductions["sites_forced"] > 0

@@ -5,16 +5,14 @@ from __future__ import annotations
 import csv
 
 import numpy as np
+import orlib_reader as orlib  # bench/, on the path by conftest
 import pytest
-import scipy.sparse as sp
 
-from siting.config.scenario import SolverConfig
-from siting.core import orlib
-from siting.core.model import Problem, TierData, optimise
+from siting.core import SolverSettings, covering, optimise, p_median
 
 from .conftest import ORLIB
 
-CFG = SolverConfig(time_limit_s=120)
+CFG = SolverSettings(time_limit_s=120)
 
 
 def _optima(name: str, col: str) -> dict[str, float]:
@@ -26,9 +24,7 @@ def _optima(name: str, col: str) -> dict[str, float]:
 def test_set_covering_reaches_the_proven_optimum(name):
     inst = orlib.read_scp(ORLIB / "scp" / f"{name}.txt.gz")
     optimum = _optima("scp_known_optima.csv", "optimal_or_best_known_cost")[name]
-    tier = TierData("cover", cost=inst.cost, existing=np.zeros(len(inst.cost), bool),
-                    cover=inst.cover)
-    sol = optimise(Problem(len(inst.cost), (tier,)), CFG)
+    sol = optimise(covering(inst.cost, inst.cover, name="cover"), CFG)
     out = sol.stages[0][1]
     assert sol.cost == pytest.approx(optimum)
     assert out.status == "optimal"
@@ -40,13 +36,7 @@ def test_set_covering_reaches_the_proven_optimum(name):
 def test_p_median_reaches_the_proven_optimum(name):
     inst = orlib.read_pmed(ORLIB / "pmed" / f"{name}.txt.gz")
     optimum = _optima("pmed_known_optima.csv", "optimal_objective")[name]
-    n = len(inst.dist)
-    r, c = np.nonzero(np.isfinite(inst.dist))
-    dist = sp.csr_array((inst.dist[r, c], (r, c)), shape=(n, n))
-    reach = sp.csr_array((np.ones(len(r)), (r, c)), shape=(n, n))
-    tier = TierData("m", cost=np.zeros(n), existing=np.zeros(n, bool), reach=reach, dist=dist,
-                    min_count=inst.p, max_count=inst.p)
-    sol = optimise(Problem(n, (tier,), objective="p_median"), CFG)
+    sol = optimise(p_median(inst.dist, inst.p, name="m"), CFG)
     out = sol.stages[0][1]
     assert out.objective == pytest.approx(optimum)
     assert out.bound == pytest.approx(optimum)
@@ -62,10 +52,8 @@ def test_a_node_limit_stops_the_same_way_and_keeps_the_solvers_bound():
     know the status; siting reports 'feasible' with the solver's own bound, twice alike."""
     inst = orlib.read_scp(ORLIB / "scp" / "scp61.txt.gz")
     optimum = _optima("scp_known_optima.csv", "optimal_or_best_known_cost")["scp61"]
-    tier = TierData("cover", cost=inst.cost, existing=np.zeros(len(inst.cost), bool),
-                    cover=inst.cover)
-    cfg = SolverConfig(time_limit_s=120, max_nodes=1)
-    runs = [optimise(Problem(len(inst.cost), (tier,)), cfg) for _ in range(2)]
+    cfg = SolverSettings(time_limit_s=120, max_nodes=1)
+    runs = [optimise(covering(inst.cost, inst.cover, name="cover"), cfg) for _ in range(2)]
     out = runs[0].stages[0][1]
     assert out.status == "feasible"
     assert out.bound <= optimum <= out.objective

@@ -6,9 +6,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from siting.config.scenario import SolverConfig
-from siting.core import greedy
-from siting.core.model import Problem, TierData, optimise
+from siting.core import Problem, SolverSettings, optimise, p_median
+from siting.core.heuristics import greedy
 
 
 def _line(p: int) -> Problem:
@@ -16,11 +15,7 @@ def _line(p: int) -> Problem:
     rows, cols = [0, 0, 1, 1, 2, 2, 3, 3], [0, 1, 0, 1, 2, 3, 2, 3]
     d = [0.0, 1, 1, 0, 0, 1, 1, 0]   # zero distances stay explicit entries
     dist = sp.csr_array((d, (rows, cols)), shape=(4, 4))
-    reach = sp.csr_array(dist, copy=True)
-    reach.data[:] = 1.0
-    tier = TierData("t", cost=np.ones(4), existing=np.zeros(4, bool), reach=reach, dist=dist,
-                    weight=np.array([1.0, 1.0, 1.0, 3.0]), min_count=p, max_count=p)
-    return Problem(4, (tier,), objective="p_median")
+    return p_median(dist, p, weight=[1.0, 1.0, 1.0, 3.0], cost=np.ones(4), name="t")
 
 
 def test_greedy_reaches_every_row_then_saves_the_most_weighted_distance():
@@ -32,6 +27,12 @@ def test_greedy_reaches_every_row_then_saves_the_most_weighted_distance():
 
 @pytest.mark.parametrize(("p", "best"), [(2, 2.0), (3, 1.0)])
 def test_p_median_optimum(p, best):
-    sol = optimise(_line(p), SolverConfig(time_limit_s=30))
+    sol = optimise(_line(p), SolverSettings(time_limit_s=30))
     assert sol.objective == pytest.approx(best)
     assert sol.open["t"][3]
+
+
+def test_the_constructor_keeps_explicit_zero_distances_as_pairs():
+    t = _line(2).tiers[0]
+    assert t.dist.nnz == t.reach.nnz == 8
+    assert (t.reach.data == 1.0).all() and t.min_count == t.max_count == 2

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -9,11 +11,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from scipy.sparse import csgraph
 
-from siting import InfeasibleError
-from siting.config.scenario import SolverConfig
-from siting.core.model import Problem, TierData, optimise
+from siting.core import InfeasibleError, Problem, SolverSettings, TierData, covering, optimise
 
-CFG = SolverConfig(time_limit_s=30)
+CFG = SolverSettings(time_limit_s=30)
 
 
 @st.composite
@@ -32,8 +32,8 @@ def instances(draw, capacity=False):
         kw = {"sizes": ((60.0, 10.0), (120.0, 16.0)), "demand": demand,
               "existing_capacity": np.where(existing, 60.0, 0.0)}
     count = draw(st.integers(0, int(sites)))
-    return TierData("t", cost=cost, existing=existing, cover=sp.csr_array(a),
-                    min_count=count, **kw)
+    tier = covering(cost, a, existing=existing, min_count=count, name="t").tiers[0]
+    return replace(tier, **kw)
 
 
 def feasible(t: TierData, is_open: np.ndarray, cap: np.ndarray) -> bool:
@@ -95,10 +95,9 @@ def test_adding_a_candidate_never_worsens_the_optimum(t, cost, data):
     before = _solve(t)
     rows = t.cover.shape[0]
     col = np.array(data.draw(st.lists(st.booleans(), min_size=rows, max_size=rows)), np.int8)
-    bigger = TierData("t", cost=np.append(t.cost, cost), existing=np.append(t.existing, False),
-                      cover=sp.csr_array(np.column_stack([t.cover.toarray(), col])),
-                      min_count=t.min_count)
-    after = optimise(Problem(len(bigger.cost), (bigger,)), CFG)
+    bigger = covering(np.append(t.cost, cost), np.column_stack([t.cover.toarray(), col]),
+                      existing=np.append(t.existing, False), min_count=t.min_count, name="t")
+    after = optimise(bigger, CFG)
     coverable_before = len(before.uncoverable["t"])
     if len(after.uncoverable["t"]) == coverable_before:
         assert after.cost <= before.cost + 1e-6
@@ -109,9 +108,9 @@ def test_adding_a_candidate_never_worsens_the_optimum(t, cost, data):
 def test_fixing_an_existing_site_keeps_a_feasible_instance_feasible(t, k):
     _solve(t)
     j = k % len(t.cost)
-    fixed = TierData("t", cost=t.cost, existing=t.existing | (np.arange(len(t.cost)) == j),
-                     cover=t.cover, min_count=t.min_count)
-    sol = optimise(Problem(len(t.cost), (fixed,)), CFG)     # must not raise
+    fixed = covering(t.cost, t.cover, existing=t.existing | (np.arange(len(t.cost)) == j),
+                     min_count=t.min_count, name="t")
+    sol = optimise(fixed, CFG)     # must not raise
     assert sol.open["t"][j]
 
 

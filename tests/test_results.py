@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from siting.config.scenario import SolverConfig
-from siting.core.model import Problem, TierData, capacity_short, optimise
+from siting.core import Problem, TierData, optimise
+from siting.core import SolverSettings as SolverConfig
+from siting.core.problem import capacity_short
 from siting.network import candidates
 from siting.outputs import kpi, tables
 from siting.run.results import Sites

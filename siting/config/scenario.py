@@ -197,9 +197,6 @@ class SolverConfig:
     max_pairs: int = spec(2_000_000, check=positive, need="> 0",
                           doc="most coverage pairs a tier may build (about 2.3 kB of memory "
                           "each); a radius giving more is refused before the distances")
-    # branch-and-bound nodes at most (HiGHS mip_max_nodes): a limit that, unlike a time
-    # limit, ends at the same place on a busy machine; set internally for small sub-solves
-    max_nodes: int | None = field(default=None, metadata={"internal": True})
 
 
 @dataclass(frozen=True)

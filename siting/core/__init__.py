@@ -1,1 +1,27 @@
-"""siting.core."""
+"""The optimisation core: geometry-free siting models on arrays and sparse matrices.
+
+Build a :class:`Problem` (by hand from :class:`TierData`, or with :func:`covering`,
+:func:`max_coverage` or :func:`p_median`), then :func:`optimise` it with
+:class:`SolverSettings`; it returns a :class:`Solution`. The core imports nothing else of
+siting.
+"""
+
+from __future__ import annotations
+
+from siting.core._errors import InfeasibleError, SitingError, SolverError
+from siting.core.constructors import covering, max_coverage, p_median
+from siting.core.optimise import optimise
+from siting.core.problem import (
+    OBJECTIVES,
+    Certificate,
+    Outcome,
+    Problem,
+    Solution,
+    SolverSettings,
+    TierData,
+    cost_of,
+)
+
+__all__ = ["OBJECTIVES", "Certificate", "InfeasibleError", "Outcome", "Problem", "SitingError",
+           "Solution", "SolverError", "SolverSettings", "TierData", "cost_of", "covering",
+           "max_coverage", "optimise", "p_median"]

@@ -16,17 +16,20 @@ solution of the full model (co-location savings are separate terms, not bank cos
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse import csgraph
 
-from siting.config.scenario import SolverConfig
-from siting.core.model import Problem, TierData
-from siting.core.solve import quiet
+from siting.core.problem import Problem, Solution, TierData
 
 log = logging.getLogger(__name__)
+
+PIECES_NODES = 5_000    # branch-and-bound nodes for all the pieces of a tier together
+
+Cuts = dict[str, list[tuple[np.ndarray, float]]]
 
 
 def split(m: sp.csr_array, allowed: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -50,58 +53,55 @@ def split(m: sp.csr_array, allowed: np.ndarray) -> list[tuple[np.ndarray, np.nda
     return out
 
 
-PIECE_NODES = 200      # branch-and-bound nodes per piece
-
-
-def capacity_bounds(problem: Problem, cfg: SolverConfig,
-                    ) -> tuple[dict[str, list[tuple[np.ndarray, float]]], dict[str, np.ndarray]]:
+def capacity_bounds(problem: Problem, solve: Callable[[Problem], Solution], *,
+                    nodes: int = PIECES_NODES) -> tuple[Cuts, dict[str, np.ndarray]]:
     """Component bounds and starting choices of the capacitated tiers.
 
     Per tier: (sites, lower bound on their bank cost) for each component solved, and the
     components' optimal bank sizes (-1 closed) as a starting choice when all were solved.
+    ``solve`` solves one piece (a one-tier problem); the pieces are solved smallest first
+    until they have used ``nodes`` branch-and-bound nodes together (a budget that, unlike a
+    clock, gives the same pieces on every run).
     """
-    from siting.core.model import optimise
-
-    cuts: dict[str, list[tuple[np.ndarray, float]]] = {}
+    cuts: Cuts = {}
     starts: dict[str, np.ndarray] = {}
     if problem.objective != "min_cost":
         return cuts, starts
-    import time
-
-    # each piece stops at a node limit, not a clock, so a busy machine finds the same bounds
-    # and the same start (the run stays deterministic); the clock is only a safety net
-    quick = replace(cfg, time_limit_s=min(30.0, cfg.time_limit_s), rel_gap=0.0,
-                    max_nodes=PIECE_NODES)
-    budget = time.perf_counter() + 0.5 * cfg.time_limit_s
     for t in problem.tiers:
-        if not t.capacitated or t.cover is None or t.demand is None:
+        if not t.capacitated or t.cover is None:
             continue
-        rows_all = t.demand_cover()
-        choice = np.where(t.existing, 0, -1).astype(np.int64)
-        found = []
-        pieces = split(rows_all, t.allowed)
-        pieces.sort(key=lambda p: len(p[1]))          # small pieces first: fast and many
-        for rows, sites in pieces:
-            if time.perf_counter() > budget:
-                break
-            sub = _component(t, rows_all, rows, sites)
-            with quiet():
-                sol = optimise(Problem(len(t.cost), (sub,)), quick, cut=False, warm={})
-            bound = sol.stages[0][1].bound
-            new_sites = sites[~t.existing[sites]]
-            if sol.short.get(t.name):          # cannot be served in full: no valid bound
-                continue
-            if bound is not None and bound > 0 and len(new_sites):
-                found.append((new_sites, float(bound)))
-            pick = sol.size[t.name]
-            mine = np.isin(np.arange(len(t.cost)), new_sites) & sol.open[t.name]
-            choice[mine] = pick[mine]
+        found, choice, complete = _tier_bounds(t, solve, nodes)
         cuts[t.name] = found
-        if len(found) == len(pieces):
+        if complete:
             starts[t.name] = choice    # a complete start only when every piece was solved
         log.info("components %s: %d pieces solved alone; bound %s", t.name, len(found),
                  f"{sum(b for _, b in found):,.0f}")
     return cuts, starts
+
+
+def _tier_bounds(t: TierData, solve: Callable[[Problem], Solution], nodes: int,
+                 ) -> tuple[list[tuple[np.ndarray, float]], np.ndarray, bool]:
+    """The bounds of one tier's pieces, their choice, and whether every piece gave one."""
+    rows_all = t.demand_cover()
+    choice = np.where(t.existing, 0, -1).astype(np.int64)
+    found = []
+    pieces = split(rows_all, t.allowed)
+    pieces.sort(key=lambda p: len(p[1]))          # small pieces first: fast and many
+    used = 0
+    for rows, sites in pieces:
+        if used >= nodes:
+            break
+        sol = solve(Problem(len(t.cost), (_component(t, rows_all, rows, sites),)))
+        used += sum(o.nodes or 0 for _, o in sol.stages)
+        bound = sol.stages[0][1].bound
+        new_sites = sites[~t.existing[sites]]
+        if sol.short.get(t.name):          # cannot be served in full: no valid bound
+            continue
+        if bound is not None and bound > 0 and len(new_sites):
+            found.append((new_sites, float(bound)))
+        mine = np.isin(np.arange(len(t.cost)), new_sites) & sol.open[t.name]
+        choice[mine] = sol.size[t.name][mine]
+    return found, choice, len(found) == len(pieces)
 
 
 def _component(t: TierData, rows_all: sp.csr_array, rows: np.ndarray,

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from siting.core.model import Problem, TierData
+from siting.core.problem import Problem, TierData
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from dataclasses import replace
 import numpy as np
 import scipy.sparse as sp
 
-from siting.core.model import Problem, TierData
+from siting.core.problem import Problem, TierData
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +153,7 @@ def _reduce_reach(problem: Problem, stats: dict[str, int]) -> tuple[Problem, dic
         if int(t.allowed.sum()) - len(dropped) >= t.min_count:
             cost[dropped] = np.inf
             stats["sites_dropped"] += len(dropped)
-        weight = np.ones(reach.shape[0]) if t.weight is None else np.asarray(t.weight, float)
+        weight = t.weights()
         rows, merged = _merge_rows(_restrict(reach, weight > 0, np.isfinite(cost) | t.existing),
                                    weight)
         stats["rows_dropped"] += reach.shape[0] - rows.shape[0]

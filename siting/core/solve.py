@@ -1,11 +1,14 @@
 """Run a PuLP model on HiGHS (in-process, through highspy) or CBC, and read what it proved.
 
-PuLP maps a time-limited HiGHS or CBC run that holds an incumbent to "Optimal". Here the
-status, objective, dual bound and relative gap are read from the solver itself: from
-``Highs.getInfo()`` (``mip_dual_bound``, ``mip_gap``) and ``getModelStatus()``, or from
-CBC's own log (``Objective value``, ``Lower bound``, ``Gap``). ``optimal`` is reported only
-when the solver proved the incumbent within the requested relative gap; a run stopped by its
-time limit with a solution is ``feasible``, with the gap it had reached.
+PuLP is the modelling layer; the solver seam is this module. HiGHS gets the model in bulk
+(columns in ``lp.variables()`` order, rows in ``lp.constraints()`` order) and a start by
+column index. PuLP maps a time-limited HiGHS or CBC run that holds an incumbent to
+"Optimal"; here the status, objective, dual bound and relative gap are read from the
+solver itself, in one place each: :func:`read_highs` (``Highs.getInfo()`` and
+``getModelStatus()``) and :func:`parse_cbc_log` (CBC's ``Objective value``, ``Lower
+bound``). ``optimal`` is reported only when the solver proved the incumbent within the
+requested relative gap; a run stopped by a limit with a solution is ``feasible``, with the
+gap it had reached.
 """
 
 from __future__ import annotations
@@ -18,35 +21,19 @@ import re
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 
 import highspy
 import numpy as np
 import pulp
 
-from siting.config.scenario import SolverConfig
 from siting.core._errors import SolverError
+from siting.core.problem import Outcome, SolverSettings
+
+Start = list[tuple[pulp.LpVariable, float]]     # a starting value per variable
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What the solver proved about one model."""
-
-    solver: str                 # e.g. "HiGHS 1.16.0"
-    status: str                 # optimal | feasible | infeasible | unbounded | no_solution
-    objective: float | None     # the incumbent's objective
-    bound: float | None         # the best proven bound on the optimum
-    gap: float | None           # relative gap |objective − bound| / max(|objective|, 1e-9)
-    seconds: float
-    nodes: int | None = None
-
-    @property
-    def has_solution(self) -> bool:
-        """Whether variable values are available."""
-        return self.status in ("optimal", "feasible")
 
 
 def relative_gap(objective: float, bound: float) -> float:
@@ -72,113 +59,172 @@ def _quiet_stdout() -> Iterator[None]:
         os.close(fd)
 
 
-class _HiGHS(pulp.HiGHS):
-    """PuLP's in-process HiGHS, with a bulk model transfer, a warm start and a quiet start."""
+class _Highs(pulp.LpSolver):
+    """HiGHS in-process (highspy) as a PuLP solver: bulk transfer, a start by column.
 
-    def __init__(self, *, warm: dict[str, float] | None = None, seed: int = 0,
-                 max_nodes: int | None = None, **kwargs: object) -> None:
-        super().__init__(**kwargs)
+    The columns are ``lp.variables()`` in PuLP's order and the rows ``lp.constraints()`` in
+    the order they were added (HiGHS's path depends on both).
+    """
+
+    name = "HiGHS"
+
+    def __init__(self, settings: SolverSettings, *, limit: float, warm: Start | None) -> None:
+        super().__init__(mip=True, msg=False, timeLimit=limit)
+        self.settings = settings
         self.warm = warm
-        self.seed = seed
-        self.max_nodes = max_nodes
+        self.highs: highspy.Highs | None = None
 
-    def createAndConfigureSolver(self, lp: pulp.LpProblem) -> None:  # noqa: N802 (PuLP API)
-        with _quiet_stdout():
-            super().createAndConfigureSolver(lp)
-        lp.solverModel.setOptionValue("random_seed", self.seed)
-        if self.max_nodes is not None:
-            lp.solverModel.setOptionValue("mip_max_nodes", self.max_nodes)
+    def available(self) -> bool:
+        return True
 
-    def buildSolverModel(self, lp: pulp.LpProblem) -> None:  # noqa: N802 (PuLP API)
-        h, inf = lp.solverModel, highspy.kHighsInf
-        variables = lp.variables()
-        sign = -1.0 if lp.sense == pulp.LpMaximize else 1.0
-        cost = np.array([sign * lp.objective.get(v, 0.0) for v in variables], dtype=float)
-        lower = np.array([-inf if v.lowBound is None else v.lowBound for v in variables], float)
-        upper = np.array([inf if v.upBound is None else v.upBound for v in variables], float)
-        for i, v in enumerate(variables):
-            v.index = i
-        h.addCols(len(variables), cost, lower, upper, 0, np.zeros(0, np.int32),
-                  np.zeros(0, np.int32), np.zeros(0))
-        integer = np.array([i for i, v in enumerate(variables) if v.cat == pulp.LpInteger],
-                           dtype=np.int32)
-        if self.mip and len(integer):
-            h.changeColsIntegrality(len(integer), integer,
-                                    np.full(len(integer), highspy.HighsVarType.kInteger))
-        starts, index, value, lo, up = [0], [], [], [], []
-        for i, c in enumerate(lp._constraints.values()):  # as PuLP's own HiGHS class does
-            c.index = i
-            index.extend(v.index for v in c)
-            value.extend(c.values())
-            starts.append(len(index))
-            low, high = c.getLb(), c.getUb()
-            lo.append(-inf if low is None else low)
-            up.append(inf if high is None else high)
-        h.addRows(len(lo), np.array(lo, float), np.array(up, float), len(index),
-                  np.array(starts[:-1], np.int32), np.array(index, np.int32),
-                  np.array(value, float))
-
-    def findSolutionValues(self, lp: pulp.LpProblem) -> tuple[int, int]:  # noqa: N802
-        """PuLP's, plus the node limit it does not know (our caller reads the status itself)."""
-        try:
-            return super().findSolutionValues(lp)
-        except KeyError:
-            if lp.solverModel.getModelStatus() != highspy.HighsModelStatus.kSolutionLimit:
-                raise
-            return pulp.constants.LpStatusNotSolved, pulp.constants.LpSolutionIntegerFeasible
-
-    def callSolver(self, lp: pulp.LpProblem) -> None:  # noqa: N802 (PuLP API)
+    def actualSolve(self, lp: pulp.LpProblem, **_: object) -> int:  # noqa: N802 (PuLP API)
+        """Build, start, run; write the values back to the variables."""
+        h = _configured(self.settings, float(self.timeLimit))
+        columns = lp.variables()
+        _transfer(h, lp, columns)
         if self.warm:
-            idx = [v.index for v in lp.variables() if v.name in self.warm]
-            val = [self.warm[v.name] for v in lp.variables() if v.name in self.warm]
-            lp.solverModel.setSolution(len(idx), np.array(idx, np.int32), np.array(val, float))
-        lp.solverModel.run()
+            _set_start(h, columns, self.warm)
+        h.run()
+        self.highs = lp.solverModel = h
+        values = np.asarray(h.getSolution().col_value, float)
+        if len(values) == len(columns):
+            for var, x in zip(columns, values.tolist(), strict=True):
+                var.varValue = x
+        lp.assignStatus(pulp.constants.LpStatusNotSolved)  # read_highs says what was proved
+        return int(lp.status)
 
 
-def run(lp: pulp.LpProblem, cfg: SolverConfig, *, warm: dict[str, float] | None = None,
+def _configured(settings: SolverSettings, limit: float) -> highspy.Highs:
+    with _quiet_stdout():
+        h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("mip_rel_gap", settings.rel_gap)
+    h.setOptionValue("mip_abs_gap", 1e-6)
+    h.setOptionValue("threads", settings.threads)
+    h.setOptionValue("time_limit", limit)
+    h.setOptionValue("random_seed", settings.seed)
+    if settings.max_nodes is not None:
+        h.setOptionValue("mip_max_nodes", settings.max_nodes)
+    return h
+
+
+def _transfer(h: highspy.Highs, lp: pulp.LpProblem, columns: list[pulp.LpVariable]) -> None:
+    """Columns, integrality and rows in bulk, in the order given."""
+    inf = highspy.kHighsInf
+    index = {id(v): i for i, v in enumerate(columns)}
+    sign = -1.0 if lp.sense == pulp.LpMaximize else 1.0
+    objective = lp.objective if lp.objective is not None else {}
+    cost = np.array([sign * objective.get(v, 0.0) for v in columns], dtype=float)
+    lower = np.array([-inf if v.lowBound is None else v.lowBound for v in columns], float)
+    upper = np.array([inf if v.upBound is None else v.upBound for v in columns], float)
+    h.addCols(len(columns), cost, lower, upper, 0, np.zeros(0, np.int32),
+              np.zeros(0, np.int32), np.zeros(0))
+    integer = np.array([i for i, v in enumerate(columns) if v.cat == pulp.LpInteger],
+                       dtype=np.int32)
+    if len(integer):
+        h.changeColsIntegrality(len(integer), integer,
+                                np.full(len(integer), highspy.HighsVarType.kInteger))
+    starts, entries, values, lo, up = [0], [], [], [], []
+    for c in lp.constraints():
+        for v, a in c.items():
+            entries.append(index[id(v)])
+            values.append(a)
+        starts.append(len(entries))
+        low, high = c.getLb(), c.getUb()
+        lo.append(-inf if low is None else low)
+        up.append(inf if high is None else high)
+    h.addRows(len(lo), np.array(lo, float), np.array(up, float), len(entries),
+              np.array(starts[:-1], np.int32), np.array(entries, np.int32),
+              np.array(values, float))
+
+
+def _set_start(h: highspy.Highs, columns: list[pulp.LpVariable], warm: Start) -> None:
+    """A (partial) start by column; columns it does not name are left to HiGHS."""
+    value = np.full(len(columns), np.nan)
+    index = {id(v): i for i, v in enumerate(columns)}
+    for v, x in warm:
+        if id(v) in index:     # a variable in no row and not in the objective is no column
+            value[index[id(v)]] = x
+    given = np.flatnonzero(~np.isnan(value)).astype(np.int32)
+    h.setSolution(len(given), given, value[given])
+
+
+def read_highs(h: highspy.Highs, *, maximise: bool, is_mip: bool) -> Outcome:
+    """Status, objective, bound and gap of a HiGHS run, from HiGHS itself.
+
+    The one place that reads them: ``getModelStatus()`` and ``getInfo()``
+    (``objective_function_value``, ``mip_dual_bound``), in the model's own sense (PuLP
+    hands HiGHS a maximisation as the minimisation of the negated objective). ``optimal``
+    only when HiGHS proved the incumbent within ``mip_rel_gap``; stopped by a limit with a
+    solution, ``feasible``.
+    """
+    status = h.getModelStatus()
+    info = h.getInfo()
+    name = f"HiGHS {h.version()}"
+    ms = highspy.HighsModelStatus
+    if status == ms.kInfeasible:
+        return Outcome(name, "infeasible", None, None, None, 0.0)
+    if status in (ms.kUnbounded, ms.kUnboundedOrInfeasible):
+        return Outcome(name, "unbounded", None, None, None, 0.0)
+    if info.primal_solution_status != 2:  # kSolutionStatusFeasible
+        return Outcome(name, "no_solution", None, None, None, 0.0)
+    sign = -1.0 if maximise else 1.0
+    objective = sign * float(info.objective_function_value)
+    bound: float | None = sign * float(info.mip_dual_bound) if is_mip else objective
+    if bound is not None and not math.isfinite(bound):
+        bound = None
+    gap = relative_gap(objective, bound) if bound is not None else None
+    proved = status == ms.kOptimal
+    return Outcome(name, "optimal" if proved else "feasible", objective, bound, gap, 0.0,
+                   int(info.mip_node_count) if is_mip else None)
+
+
+def run(lp: pulp.LpProblem, settings: SolverSettings, *, warm: Start | None = None,
         time_limit: float | None = None, offset: float = 0.0) -> Outcome:
     """Solve ``lp`` in place (variable values set) and return what the solver proved.
 
     Parameters
     ----------
     lp
-        A minimisation model.
-    cfg
-        Solver name, time limit, relative gap and threads.
+        The model.
+    settings
+        Solver name, time limit, relative gap, threads and node limit.
     warm
-        Optional starting solution, variable name → value; must be feasible to help.
+        Optional starting solution, (variable, value) pairs; must be feasible to help.
     time_limit
-        Overrides ``cfg.time_limit_s`` (e.g. the time left for a later stage).
+        Overrides ``settings.time_limit_s`` (e.g. the time left for a later stage).
     offset
         A constant added to the objective and the bound (a part of the objective that is no
         variable's, e.g. the p-median's nearest distances).
     """
-    limit = cfg.time_limit_s if time_limit is None else max(1.0, time_limit)
+    limit = settings.time_limit_s if time_limit is None else max(1.0, time_limit)
     start = time.perf_counter()
-    if cfg.name == "highs":
-        out = _run_highs(lp, cfg, warm, limit)
+    if settings.name == "highs":
+        out = _run_highs(lp, settings, warm, limit)
     else:
-        out = _run_cbc(lp, cfg, warm, limit)
-    shift = {"objective": None if out.objective is None else out.objective + offset,
-             "bound": None if out.bound is None else out.bound + offset}
-    if offset and out.objective is not None and out.bound is not None:
-        shift["gap"] = relative_gap(shift["objective"], shift["bound"])  # type: ignore[arg-type]
-    out = Outcome(**{**out.__dict__, **shift, "seconds": time.perf_counter() - start})
+        out = _run_cbc(lp, settings, warm, limit)
+    objective = None if out.objective is None else out.objective + offset
+    bound = None if out.bound is None else out.bound + offset
+    gap = out.gap
+    if offset and objective is not None and bound is not None:
+        gap = relative_gap(objective, bound)
+    out = replace(out, objective=objective, bound=bound, gap=gap,
+                  seconds=time.perf_counter() - start)
     log.info("solve: %s %s, objective %s, bound %s, gap %s, %.2f s", out.solver, out.status,
              _fmt(out.objective), _fmt(out.bound), _pct(out.gap), out.seconds)
     return out
 
 
-def _run_highs(lp: pulp.LpProblem, cfg: SolverConfig, warm: dict[str, float] | None,
+def _run_highs(lp: pulp.LpProblem, settings: SolverSettings, warm: Start | None,
                limit: float) -> Outcome:
-    out = _highs_once(lp, cfg, warm, limit)
+    out = _highs_once(lp, settings, warm, limit)
     if warm and out.has_solution and not consistent(lp, out):
         # HiGHS 1.16 can return a user-given start as "optimal" with another point's
         # objective when presolve solves the model (seen on small covers): do not trust it
         log.warning("solve: HiGHS returned a solution that does not match its own objective "
                     "with the warm start (%s vs %s, model satisfied: %s); solving again "
                     "without it", out.objective, pulp.value(lp.objective), lp.valid(1e-5))
-        out = _highs_once(lp, cfg, None, limit)
+        out = _highs_once(lp, settings, None, limit)
     if out.has_solution and not consistent(lp, out):
         raise SolverError("HiGHS returned a solution that violates the model or does not have "
                           "the objective it reports. Try [solver] name = \"cbc\".")
@@ -194,52 +240,30 @@ def consistent(lp: pulp.LpProblem, out: Outcome, tol: float = 1e-6) -> bool:
     return bool(lp.valid(tol * 10) and abs(float(value) - out.objective) <= tol * scale * 10)
 
 
-def _highs_once(lp: pulp.LpProblem, cfg: SolverConfig, warm: dict[str, float] | None,
+def _highs_once(lp: pulp.LpProblem, settings: SolverSettings, warm: Start | None,
                 limit: float) -> Outcome:
-    solver = _HiGHS(msg=False, timeLimit=limit, gapRel=cfg.rel_gap, gapAbs=1e-6,
-                    threads=cfg.threads, warm=warm, max_nodes=cfg.max_nodes)
+    solver = _Highs(settings, limit=limit, warm=warm)
     try:
         lp.solve(solver)
     except pulp.PulpSolverError as e:
         raise SolverError(f"HiGHS failed: {e}. Try [solver] name = \"cbc\".") from e
-    h = lp.solverModel
-    status = h.getModelStatus()
-    info = h.getInfo()
-    name = f"HiGHS {h.version()}"
-    ms = highspy.HighsModelStatus
-    if status == ms.kInfeasible:
-        return Outcome(name, "infeasible", None, None, None, 0.0)
-    if status in (ms.kUnbounded, ms.kUnboundedOrInfeasible):
-        return Outcome(name, "unbounded", None, None, None, 0.0)
-    has_primal = info.primal_solution_status == 2  # kSolutionStatusFeasible
-    if not has_primal:
-        return Outcome(name, "no_solution", None, None, None, 0.0)
-    # PuLP hands HiGHS a maximisation as the minimisation of the negated objective
-    sign = -1.0 if lp.sense == pulp.LpMaximize else 1.0
-    objective = sign * float(info.objective_function_value)
-    is_mip = any(v.cat == pulp.LpInteger for v in lp.variables())
-    bound = sign * float(info.mip_dual_bound) if is_mip else objective
-    if not math.isfinite(bound):
-        bound = None
-    gap = relative_gap(objective, bound) if bound is not None else None
-    proved = status == ms.kOptimal  # HiGHS proved the incumbent within mip_rel_gap
-    return Outcome(name, "optimal" if proved else "feasible", objective, bound, gap, 0.0,
-                   int(info.mip_node_count) if is_mip else None)
+    assert solver.highs is not None
+    return read_highs(solver.highs, maximise=lp.sense == pulp.LpMaximize,
+                      is_mip=any(v.cat == pulp.LpInteger for v in lp.variables()))
 
 
 _CBC_NUMBER = r"(-?[\d.]+(?:e[-+]?\d+)?)"
 
 
-def _run_cbc(lp: pulp.LpProblem, cfg: SolverConfig, warm: dict[str, float] | None,
+def _run_cbc(lp: pulp.LpProblem, settings: SolverSettings, warm: Start | None,
              limit: float) -> Outcome:
-    if warm:
-        for v in lp.variables():
-            if v.name in warm:
-                v.setInitialValue(warm[v.name])
+    for v, x in warm or []:
+        v.setInitialValue(x)
     with tempfile.TemporaryDirectory(prefix="siting-cbc-") as tmp:
         logfile = Path(tmp) / "cbc.log"
         solver = pulp.COIN_CMD(path=cbc_path(), msg=False, timeLimit=limit,
-                               gapRel=cfg.rel_gap, threads=cfg.threads, warmStart=bool(warm),
+                               gapRel=settings.rel_gap, threads=settings.threads,
+                               warmStart=bool(warm),
                                logPath=str(logfile), options=["randomSeed 1"])
         if not solver.available():
             raise SolverError(f"CBC is not available ({cbc_path()} is missing). Use [solver] "
@@ -301,9 +325,8 @@ def _pct(x: float | None) -> str:
 @contextlib.contextmanager
 def quiet() -> Iterator[None]:
     """Log the solves of helper sub-problems (components, trade-offs) at debug level only."""
-    names = ("siting.core.solve", "siting.core.model", "siting.core.presolve",
-             "siting.core.components")
-    loggers = [logging.getLogger(n) for n in names]
+    names = ("solve", "problem", "formulation", "presolve", "components")
+    loggers = [logging.getLogger(f"siting.core.{n}") for n in names]
     levels = [lg.level for lg in loggers]
     for lg in loggers:
         if lg.getEffectiveLevel() < logging.WARNING:

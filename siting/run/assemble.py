@@ -1,6 +1,6 @@
 """Between the run and the core: scenario and sites → ``core.Problem``, solution → targets.
 
-The core sees only arrays indexed by site (:class:`siting.core.model.TierData`); the checker
+The core sees only arrays indexed by site (:class:`siting.core.TierData`); the checker
 sees only graphs, polygons and open sites (:mod:`siting.check.checker`). This module builds
 both from the typed stage values (:mod:`siting.run.results`).
 """
@@ -12,9 +12,9 @@ import pandas as pd
 import scipy.sparse as sp
 import shapely
 
+from siting import core
 from siting.check import checker
 from siting.config.scenario import Scenario, TierConfig
-from siting.core import model
 from siting.network.snapping import AccessGraph
 from siting.readers import frame as frame_mod
 from siting.run import inputs
@@ -62,18 +62,18 @@ def compartments_needed(units: pd.DataFrame, rows: np.ndarray, cfg: TierConfig) 
     return np.ceil(np.maximum(need, cfg.min_demand))
 
 
-def problem(scenario: Scenario, sites: Sites, tiers: dict[str, TierRun]) -> model.Problem:
+def problem(scenario: Scenario, sites: Sites, tiers: dict[str, TierRun]) -> core.Problem:
     """The core's problem: every tier's costs, coverage rows and bank sizes, by site."""
     data = [_tier_data(sites, tr) for tr in tiers.values()]
     coloc = scenario.colocation
     pair = None
     if coloc and coloc.tiers[0] in tiers and coloc.tiers[1] in tiers:
         pair = (coloc.tiers[0], coloc.tiers[1], coloc.saving)
-    return model.Problem(n_sites=len(sites), tiers=tuple(data), colocation=pair,
+    return core.Problem(n_sites=len(sites), tiers=tuple(data), colocation=pair,
                          objective=scenario.objective, budget=scenario.budget)
 
 
-def _tier_data(sites: Sites, tr: TierRun) -> model.TierData:
+def _tier_data(sites: Sites, tr: TierRun) -> core.TierData:
     existing = sites.existing[tr.name]
     cost = np.where(existing, 0.0, tr.config.cost)
     if tr.config.coverage == "all":
@@ -81,7 +81,7 @@ def _tier_data(sites: Sites, tr: TierRun) -> model.TierData:
     else:
         cover, reach, weight = tr.each_cover, tr.cover, tr.weight
     if not tr.config.sizes:
-        return model.TierData(tr.name, cost=cost, existing=existing, cover=cover, reach=reach,
+        return core.TierData(tr.name, cost=cost, existing=existing, cover=cover, reach=reach,
                               weight=weight, min_count=tr.count, max_count=tr.config.max_count)
     cap = sites.capacity
     ex_cap = np.where(existing & np.isfinite(cap), cap,
@@ -89,7 +89,7 @@ def _tier_data(sites: Sites, tr: TierRun) -> model.TierData:
     sizes = tuple((float(b.compartments), float(b.cost)) for b in tr.config.sizes)
     # the tier's own rows come first in ``cover``; the one-in-each rows carry no demand
     rows = None if tr.demand is None else np.arange(len(tr.demand))
-    return model.TierData(tr.name, cost=cost, existing=existing, cover=cover, reach=reach,
+    return core.TierData(tr.name, cost=cost, existing=existing, cover=cover, reach=reach,
                           weight=weight, min_count=tr.count, max_count=tr.config.max_count,
                           sizes=sizes, demand=tr.demand, existing_capacity=ex_cap,
                           demand_rows=rows)

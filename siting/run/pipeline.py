@@ -16,10 +16,10 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
+from siting import core
 from siting._errors import ValidationError
 from siting.check import checker
-from siting.config.scenario import Scenario, TierConfig
-from siting.core import model
+from siting.config.scenario import Scenario, SolverConfig, TierConfig
 from siting.network import candidates, distances, roads
 from siting.network.snapping import AccessGraph, access_graph
 from siting.run import assemble, inputs, sizing, validate
@@ -105,7 +105,8 @@ def run(scenario: Scenario, *, progress: ProgressFactory | None = None,
     with clock.stage("model"):
         problem = assemble.problem(scenario, sites, tiers)
         left = prep.deadline.left() if prep.deadline else scenario.solver.time_limit_s
-        solution = model.optimise(problem, replace(scenario.solver, time_limit_s=left))
+        solution = core.optimise(problem, replace(solver_settings(scenario.solver),
+                                                  time_limit_s=left))
     comp = {name: _compartments(tr, solution) for name, tr in tiers.items()}
     with clock.stage("check"):
         targets = assemble.targets(scenario, units, sites, prep.graphs, tiers, comp)
@@ -125,7 +126,7 @@ def run(scenario: Scenario, *, progress: ProgressFactory | None = None,
                      phrases=assemble.target_phrases(tiers))
 
 
-def _compartments(tr: TierRun, solution: model.Solution) -> np.ndarray | None:
+def _compartments(tr: TierRun, solution: core.Solution) -> np.ndarray | None:
     """(n_sites,) compartments of each open bank of a capacitated tier (0 if closed)."""
     cap = solution.capacity.get(tr.name)
     if cap is None or tr.demand is None:
@@ -133,7 +134,7 @@ def _compartments(tr: TierRun, solution: model.Solution) -> np.ndarray | None:
     return np.where(solution.open[tr.name], cap, 0.0)
 
 
-def _outcome(sites: Sites, tr: TierRun, solution: model.Solution,
+def _outcome(sites: Sites, tr: TierRun, solution: core.Solution,
              compartments: np.ndarray | None, n_units: int, nearest: dict[str, np.ndarray],
              results: list[checker.Result]) -> TierOutcome:
     """A tier's outcome: open sites as solved, units served as the checker found them."""
@@ -162,8 +163,14 @@ def _bools(served: np.ndarray | None, n: int) -> np.ndarray:
     return np.zeros(n, dtype=bool) if served is None else np.asarray(served, dtype=bool)
 
 
-def _tradeoffs(scenario: Scenario, problem: model.Problem, tiers: dict[str, TierRun],
-               solution: model.Solution) -> dict[str, list[dict[str, float]]]:
+def solver_settings(cfg: SolverConfig) -> core.SolverSettings:
+    """The core's solver settings from the scenario's ``[solver]`` table."""
+    return core.SolverSettings(name=cfg.name, time_limit_s=cfg.time_limit_s,
+                               rel_gap=cfg.rel_gap, threads=cfg.threads)
+
+
+def _tradeoffs(scenario: Scenario, problem: core.Problem, tiers: dict[str, TierRun],
+               solution: core.Solution) -> dict[str, list[dict[str, float]]]:
     from siting.core import tradeoff
 
     points = scenario.report.tradeoff_points
@@ -175,7 +182,7 @@ def _tradeoffs(scenario: Scenario, problem: model.Problem, tiers: dict[str, Tier
         weight = tr.weight if tr.config.coverage == "maximise" else np.ones(len(tr.rows))
         chosen_new = int((solution.open[t.name] & ~t.existing).sum())
         out[t.name] = tradeoff.curve(t, len(tr.rows), weight, chosen_new, points=points,
-                                     cfg=scenario.solver)
+                                     settings=solver_settings(scenario.solver))
     log.info("trade-off: %d curves of %d points", len(out), points)
     return out
 

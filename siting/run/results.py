@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from siting import core
 from siting.check import checker
 from siting.config.scenario import Scenario, TierConfig
-from siting.core import model
 from siting.network import roads
 from siting.network.snapping import AccessGraph
 from siting.run import inputs
@@ -116,7 +116,7 @@ class RunResult:
     demand: gpd.GeoDataFrame       # demand units, as read (not changed by the run)
     tiers: dict[str, TierRun]
     outcomes: dict[str, TierOutcome]
-    solution: model.Solution
+    solution: core.Solution
     results: list[checker.Result]
     unsnapped: dict[str, list[str]]  # what could not be attached to the roads, by mode
     timings: dict[str, float]

@@ -29,7 +29,7 @@ import logging
 import numpy as np
 import scipy.sparse as sp
 
-from siting.core.model import Problem, TierData
+from siting.core.problem import Problem, TierData
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ def median_pairs(t: TierData) -> MedianPairs:
     """The pairs of a p-median tier at its allowed sites, for :func:`complete_median`."""
     assert t.dist is not None
     dist = sp.csr_array(t.dist).tocoo()
-    weight = np.ones(dist.shape[0]) if t.weight is None else np.asarray(t.weight, float)
+    weight = t.weights()
     usable = t.allowed[dist.col]
     return MedianPairs(dist.row[usable], dist.col[usable], dist.data[usable],
                        np.where(weight > 0, weight, 0.0), dist.shape[0], len(t.cost))
@@ -215,7 +215,7 @@ def _closing_loss(w: np.ndarray, near1: np.ndarray, near2: np.ndarray, owner: np
     mine = owner >= 0
     spare = mine & np.isfinite(near2)
     loss = np.bincount(owner[spare], weights=w[spare] * (near2[spare] - near1[spare]),
-                       minlength=n)
+                       minlength=n).astype(float)   # (an empty bincount is integer)
     return loss, np.bincount(owner[mine & ~spare & (w > 0)], minlength=n)
 
 
@@ -274,7 +274,7 @@ def _interchange(t: TierData, allowed: np.ndarray, is_open: np.ndarray, rounds: 
     """Swap to a local optimum; with uniform costs, iterate from perturbed copies."""
     assert t.reach is not None
     reach = sp.csr_array(t.reach, dtype=np.float64)
-    weight = np.ones(reach.shape[0]) if t.weight is None else np.asarray(t.weight, float)
+    weight = t.weights()
     _swap(t, allowed, is_open)
     movable = allowed & ~(t.fixed if t.fixed is not None else np.zeros(len(allowed), bool))
     costs = t.cost[movable]
@@ -300,7 +300,7 @@ def _swap(t: TierData, allowed: np.ndarray, is_open: np.ndarray, max_swaps: int 
     """Interchange: close an open new site, open a no dearer closed one, while reach grows."""
     assert t.reach is not None
     reach = sp.csr_array(t.reach, dtype=np.float64)
-    weight = np.ones(reach.shape[0]) if t.weight is None else np.asarray(t.weight, float)
+    weight = t.weights()
     rt = reach.T.tocsr()
     fixed = t.fixed if t.fixed is not None else np.zeros(len(is_open), dtype=bool)
     movable = is_open & allowed & ~fixed

@@ -1,4 +1,7 @@
-"""OR-Library instances (J. E. Beasley) as arrays for the model: set covering and p-median.
+"""OR-Library instances (J. E. Beasley) as arrays for the benchmarks: set covering, p-median.
+
+``siting.core.covering(inst.cost, inst.cover)`` and ``siting.core.p_median(inst.dist, inst.p)``
+turn them into problems.
 
 - Set covering (``scp*``): ``m n``, then the ``n`` column costs, then for each row its
   number of covering columns and those columns (1-based).

@@ -1,7 +1,7 @@
-r"""Lagrangian relaxation of the p-median: a bound in seconds, a better start, sites proven.
+r"""Lagrangian relaxation of the p-median: a quick bound, a better start, sites proven.
 
-The p-median tier of :mod:`siting.core.model` in its classical form, over the pairs within reach
-only: rows :math:`i` with weight :math:`w_i > 0` and at least one allowed site, pairs
+The p-median tier of :mod:`siting.core.formulation` in its classical form, over the pairs
+within reach only: rows :math:`i` with weight :math:`w_i > 0` and at least one allowed site, pairs
 :math:`(i, j)` with cost :math:`c_{ij} = w_i \delta_{ij}`,
 
 .. math::
@@ -29,7 +29,7 @@ halved after ``patience`` steps without a better bound.
 Uses:
 
 - **a start**: the sites the subproblem opens, made feasible and swapped
-  (:func:`siting.core.greedy.complete_median`), replace the greedy start when better;
+  (:func:`siting.core.heuristics.greedy.complete_median`), replace the greedy start when better;
 - **sites proven closed or open** (reduced-cost fixing): a site outside the subproblem's
   choice when it is full (:math:`M` open) whose opening would lift the bound above
   :math:`U` is closed in every solution no worse than :math:`U`; a chosen site whose
@@ -43,20 +43,20 @@ they are. The core takes arrays, never geometry.
 from __future__ import annotations
 
 import logging
-import time
 from collections import deque
 from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
 
-from siting.core import greedy
-from siting.core.model import Problem, TierData
+from siting.core.heuristics import greedy
+from siting.core.problem import Certificate, Problem, TierData
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Certificate", "Dual", "Relaxation", "ascend", "bound", "proven", "relaxation",
-           "strengthen"]
+__all__ = ["Dual", "Relaxation", "ascend", "bound", "proven", "relaxation", "strengthen"]
+
+ITERATIONS = 600       # subgradient steps per ascent, at most
 
 
 @dataclass(frozen=True)
@@ -84,26 +84,14 @@ class Dual:
     chosen: np.ndarray       # (n,) bool: the sites the subproblem opens
 
 
-@dataclass(frozen=True)
-class Certificate:
-    """A lower bound on a tier's Σ weight × distance from multipliers, not from a solver.
-
-    ``bound(relaxation(tier), multipliers)`` recomputes it from the tier's data.
-    """
-
-    tier: str
-    bound: float
-    multipliers: np.ndarray
-
-
 def relaxation(t: TierData) -> Relaxation:
     """The relaxation of a p-median tier (see the module docstring)."""
     assert t.dist is not None
     dist = sp.csr_array(t.dist).tocoo()
-    weight = np.ones(dist.shape[0]) if t.weight is None else np.asarray(t.weight, float)
+    weight = t.weights()
     keep = t.allowed[dist.col] & (weight[dist.row] > 0)
     rows, cols = dist.row[keep].astype(np.int64), dist.col[keep].astype(np.int64)
-    forced = t.existing | (t.fixed if t.fixed is not None else False)
+    forced = t.forced
     free = t.allowed & ~forced
     n_free, n_forced = int(free.sum()), int(forced.sum())
     lo = min(n_free, max(0, t.min_count - n_forced))
@@ -132,12 +120,13 @@ def _subproblem(r: Relaxation, lam: np.ndarray) -> tuple[Dual, np.ndarray]:
 
 
 def ascend(r: Relaxation, upper: float, *, start: np.ndarray | None = None,
-           iterations: int = 600, patience: int = 20, seconds: float = 30.0,
-           keep: int = 10, keep_every: int = 5) -> tuple[Dual, list[np.ndarray]]:
+           iterations: int = ITERATIONS, patience: int = 20, keep: int = 10,
+           keep_every: int = 5) -> tuple[Dual, list[np.ndarray]]:
     """Subgradient ascent from ``start`` (default: each row's cheapest pair).
 
-    Returns the best dual found and the subproblem's last ``keep`` choices, one every
-    ``keep_every`` steps (candidate starts).
+    Stops after ``iterations`` steps at most (a budget in steps, not seconds: the same
+    bound on every machine). Returns the best dual found and the subproblem's last ``keep``
+    choices, one every ``keep_every`` steps (candidate starts).
     """
     if start is not None:
         lam = np.array(start, float)
@@ -147,7 +136,7 @@ def ascend(r: Relaxation, upper: float, *, start: np.ndarray | None = None,
         lam = np.where(r.active, cheapest, 0.0)
     dual, served = _subproblem(r, lam)
     best = dual
-    theta, stale, t0 = 2.0, 0, time.perf_counter()
+    theta, stale = 2.0, 0
     choices: deque[np.ndarray] = deque(maxlen=keep)
     for it in range(iterations):
         g = np.where(r.active, 1.0 - np.bincount(r.rows[served], minlength=r.n_rows), 0.0)
@@ -164,7 +153,7 @@ def ascend(r: Relaxation, upper: float, *, start: np.ndarray | None = None,
                 theta, stale = theta / 2, 0
         if it % keep_every == 0:
             choices.append(dual.chosen)
-        if theta < 1e-4 or time.perf_counter() - t0 > seconds:
+        if theta < 1e-4:
             break
     return best, list(choices)
 
@@ -188,7 +177,7 @@ def proven(r: Relaxation, dual: Dual, upper: float, *, tol: float = 1e-7,
     return closed, opened
 
 
-def strengthen(problem: Problem, warm: dict[str, np.ndarray], *, seconds: float = 60.0,
+def strengthen(problem: Problem, warm: dict[str, np.ndarray], *, rounds: int = 3,
                ) -> tuple[Problem, dict[str, np.ndarray], Certificate | None, dict[str, int]]:
     """A better start, the sites proven closed or open, and the Lagrangian bound.
 
@@ -198,7 +187,6 @@ def strengthen(problem: Problem, warm: dict[str, np.ndarray], *, seconds: float 
     tier = _median_tier(problem)
     if tier is None or tier.name not in warm:
         return problem, warm, None, {}
-    t0 = time.perf_counter()
     r = relaxation(tier)
     pairs = greedy.median_pairs(tier)
     best = np.asarray(warm[tier.name], bool)
@@ -206,20 +194,20 @@ def strengthen(problem: Problem, warm: dict[str, np.ndarray], *, seconds: float 
     if not (np.isfinite(upper) and _fits(tier, best)):
         return problem, warm, None, {}
     first = upper
-    dual, choices = ascend(r, upper, seconds=seconds / 2)
-    for _ in range(3):
+    dual, choices = ascend(r, upper)
+    for _ in range(rounds):
         found = _best_start(tier, pairs, choices, best, upper)
         if found is None:
             break
         best, upper = found
-        dual, choices = ascend(r, upper, start=dual.multipliers, seconds=seconds / 6)
+        dual, choices = ascend(r, upper, start=dual.multipliers)
     closed, opened = proven(r, dual, upper)
     if (best & closed).any() or (opened & ~best).any():
         closed, opened = np.zeros_like(closed), np.zeros_like(opened)   # rounding: keep all
     log.info("lagrange: bound %s, start %s (given %s), gap %.3f %%; %d sites proven "
-             "closed, %d open; %.1f s", f"{dual.bound:,.6g}", f"{upper:,.6g}",
-             f"{first:,.6g}", 100 * (upper - dual.bound) / max(abs(upper), 1e-9),
-             int(closed.sum()), int(opened.sum()), time.perf_counter() - t0)
+             "closed, %d open", f"{dual.bound:,.6g}", f"{upper:,.6g}", f"{first:,.6g}",
+             100 * (upper - dual.bound) / max(abs(upper), 1e-9), int(closed.sum()),
+             int(opened.sum()))
     fixed = opened | (tier.fixed if tier.fixed is not None else False)
     smaller = replace(tier, cost=np.where(closed, np.inf, tier.cost), fixed=fixed)
     out = replace(problem, tiers=tuple(smaller if t is tier else t for t in problem.tiers))
@@ -265,6 +253,6 @@ def _best_start(t: TierData, pairs: greedy.MedianPairs, choices: list[np.ndarray
 def _fits(t: TierData, is_open: np.ndarray) -> bool:
     """Whether a choice keeps the counts, the forced sites and the allowed sites."""
     count = int(is_open.sum())
-    forced = t.existing | (t.fixed if t.fixed is not None else False)
+    forced = t.forced
     return bool(count >= t.min_count and (t.max_count is None or count <= t.max_count)
                 and is_open[forced].all() and t.allowed[is_open].all())

@@ -1,0 +1,206 @@
+r"""Reduce, start, build and solve a siting problem, lexicographically.
+
+The driver of the core, as a short pipeline: :func:`siting.core.problem.check`, the
+reductions of :mod:`siting.core.presolve`, the component bounds of
+:mod:`siting.core.components` (capacitated tiers), a start from
+:mod:`siting.core.heuristics.greedy` (improved by :mod:`siting.core.heuristics.lagrange` for
+the p-median), the model of :mod:`siting.core.formulation`, and the solver seam
+:mod:`siting.core.solve`.
+
+Stages:
+
+- ``min_cost``: (1) minimise :math:`C`; (2) if some tier maximises reach, maximise the
+  reached weight subject to :math:`C \le C^*` (a second solve, warm-started from the first;
+  skipped when the first already reaches every reachable row);
+- ``max_coverage``: (1) maximise the reached weight subject to the budget and the counts;
+  (2) the least cost reaching that weight (skipped when the counts fix :math:`C`: one cost
+  for all new sites of a tier and ``min_count = max_count``);
+- ``p_median``: one stage, the least weighted distance.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import replace
+
+import numpy as np
+import pulp
+
+from siting.core import components, formulation, presolve, variables
+from siting.core import solve as solver
+from siting.core._errors import InfeasibleError, SolverError
+from siting.core.heuristics import greedy, lagrange
+from siting.core.problem import (
+    Outcome,
+    Problem,
+    Solution,
+    SolverSettings,
+    check,
+    cost_of,
+    uncoverable_rows,
+)
+
+log = logging.getLogger(__name__)
+
+PIECE_NODES = 200      # branch-and-bound nodes per component solved alone
+STAGE_NAMES = {"min_cost": "minimum cost", "max_coverage": "most reached weight",
+               "p_median": "least weighted distance"}
+
+
+def optimise(problem: Problem, settings: SolverSettings | None = None, *,
+             warm: dict[str, np.ndarray] | None = None, reduce: bool = True,
+             cut: bool = True) -> Solution:
+    """Reduce, build and solve the model, lexicographically (see the module docstring).
+
+    Parameters
+    ----------
+    problem
+        The tiers' data.
+    settings
+        Solver, time limit (shared by the stages), relative gap, threads; the defaults of
+        :class:`SolverSettings` when None.
+    warm
+        Optional starting solution: tier -> (n,) bool of open sites. Without one, a greedy
+        solution (:mod:`siting.core.heuristics.greedy`) is used when it is feasible.
+    reduce
+        Apply :mod:`siting.core.presolve` first (the result is the same; the model is smaller).
+    cut
+        Add :mod:`siting.core.components` bounds for capacitated tiers (and start from their
+        components' solutions).
+
+    Raises
+    ------
+    InfeasibleError
+        When the targets cannot all be met (e.g. a count bound conflicts with coverage).
+    SolverError
+        When the solver finds no solution within its limits.
+    """
+    settings = settings or SolverSettings()
+    t0 = time.perf_counter()
+    check(problem)
+    small, stats = presolve.reduce(problem) if reduce else (problem, {})
+    cuts, starts = (components.capacity_bounds(small, _piece_solver(settings)) if cut
+                    else ({}, {}))
+    t_start = time.perf_counter()
+    if warm is None:
+        warm = greedy.start(small, fixed=starts)
+    certificate = None
+    if warm and reduce:
+        small, warm, certificate, proven = lagrange.strengthen(small, warm)
+        stats = {**stats, **proven}
+    t_start = time.perf_counter() - t_start
+    built = formulation.build(small)
+    formulation.add_component_bounds(built, cuts)
+    t_build = time.perf_counter() - t0 - t_start
+    stages = _solve_stages(problem, built, settings, warm)
+    chosen, size, capacity = variables.read(small, built.vars)
+    reach = built.reach
+    return Solution(
+        open=chosen, cost=cost_of(problem, chosen, size),
+        objective=float(stages[0][1].objective or 0),
+        reached_weight=(float(pulp.value(reach) or 0.0) if reach is not None else 0.0)
+        + built.already_reached,
+        status="optimal" if all(o.status == "optimal" for _, o in stages) else "feasible",
+        stages=tuple(stages), size=size, capacity=capacity, reductions=stats,
+        uncoverable={t.name: uncoverable_rows(t) for t in problem.tiers if t.cover is not None},
+        tier_cost={t.name: cost_of(replace(problem, tiers=(t,), colocation=None), chosen, size)
+                   for t in problem.tiers},
+        short=formulation.shortfall(built),
+        seconds={"build": t_build, "start": t_start,
+                 "solve": sum(o.seconds for _, o in stages)},
+        certificate=certificate)
+
+
+def _piece_solver(settings: SolverSettings) -> Callable[[Problem], Solution]:
+    """How :mod:`siting.core.components` solves one piece: to a node limit, quietly.
+
+    A node limit, unlike a clock, ends at the same place on a busy machine, so the bounds
+    and the start found from the pieces are the same on every run.
+    """
+    quick = replace(settings, rel_gap=0.0, max_nodes=PIECE_NODES)
+
+    def solve_piece(piece: Problem) -> Solution:
+        with solver.quiet():
+            return optimise(piece, quick, cut=False, warm={})
+
+    return solve_piece
+
+
+def _solve_stages(problem: Problem, built: formulation.Built, settings: SolverSettings,
+                  warm: dict[str, np.ndarray] | None) -> list[tuple[str, Outcome]]:
+    start = variables.start_values(built.vars, warm) if warm else None
+    name = STAGE_NAMES[problem.objective]
+    first = solver.run(built.lp, settings, warm=start, offset=built.median_constant)
+    _raise_unless_solved(first, name)
+    stages = [(name, first)]
+    second = _second_stage(problem, built, settings, first)
+    if second is not None:
+        stages.append(second)
+    return stages
+
+
+def _second_stage(problem: Problem, built: formulation.Built, settings: SolverSettings,
+                  first: Outcome) -> tuple[str, Outcome] | None:
+    lp, reach = built.lp, built.reach
+    if reach is None:
+        return None
+    if problem.objective == "min_cost":
+        done = _all_reached(built)
+        if done is not None:
+            return done
+    incumbent = [(v, float(v.varValue or 0.0)) for v in lp.variables()]
+    if problem.objective == "min_cost":
+        c_star = float(pulp.value(built.cost) or 0.0)
+        lp += built.cost <= c_star + 1e-7 * max(1.0, abs(c_star)), "cost_cap"
+        lp.setObjective(-1.0 * reach)
+        name = "most reached weight at that cost"
+    elif problem.objective == "max_coverage" and not _cost_is_fixed(problem):
+        r_star = float(pulp.value(reach) or 0.0)
+        lp += reach >= r_star - 1e-7 * max(1.0, abs(r_star)), "reach_floor"
+        lp.sense = pulp.LpMinimize
+        lp.setObjective(built.cost)
+        name = "least cost at that reach"
+    else:
+        return None
+    out = solver.run(lp, settings, warm=incumbent,
+                     time_limit=settings.time_limit_s - first.seconds)
+    _raise_unless_solved(out, name)
+    return name, out
+
+
+def _all_reached(built: formulation.Built) -> tuple[str, Outcome] | None:
+    """After a min-cost stage: each row's y as the chosen sites reach it; a stage if all are."""
+    for y, _, xs in built.reach_rows:    # stage 1 left y free
+        y.varValue = min(1.0, sum(float(x.varValue or 0.0) for x in xs))
+    if not all((y.varValue or 0.0) >= 1.0 for y, _, _ in built.reach_rows):
+        return None
+    total = sum(w for _, w, _ in built.reach_rows)
+    return "most reached weight at that cost", Outcome(
+        "(no solve: every reachable row is reached)", "optimal", -total, -total, 0.0, 0.0)
+
+
+def _cost_is_fixed(problem: Problem) -> bool:
+    """Whether the counts fix C: one cost for all new sites, min_count = max_count, per tier."""
+    if problem.colocation is not None:
+        return False
+    for t in problem.tiers:
+        new = np.isfinite(t.cost) & ~t.existing
+        if t.sizes or t.min_count != t.max_count or (
+                new.any() and t.cost[new].min() != t.cost[new].max()):
+            return False
+    return True
+
+
+def _raise_unless_solved(out: Outcome, stage: str) -> None:
+    if out.status == "infeasible":
+        raise InfeasibleError(
+            f"the model is infeasible at stage '{stage}': the count bounds, budget or "
+            "capacities cannot be met together with full coverage. Raise max_count or the "
+            "budget, lower count, add bank sizes, or widen radius_m.")
+    if not out.has_solution:
+        raise SolverError(
+            f"{out.solver} found no solution at stage '{stage}' within {out.seconds:.0f} s "
+            f"(status {out.status}). Raise [solver] time_limit_s or try [solver] name = "
+            "\"cbc\".")
