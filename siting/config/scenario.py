@@ -192,7 +192,9 @@ class SolverConfig:
 
     name: Literal["highs", "cbc"] = "highs"
     time_limit_s: float = spec(300.0, check=positive, need="> 0 seconds")
-    rel_gap: float = spec(0.0, check=fraction, need="in [0, 1)")
+    rel_gap: float = spec(0.0, check=fraction, need="in [0, 1)",
+                          doc="stop when the gap on the avoidable cost (objective − bound) / "
+                          "(objective − forced cost) is proven below this")
     threads: int = spec(1, check=positive, need=">= 1")
     max_pairs: int = spec(2_000_000, check=positive, need="> 0",
                           doc="most coverage pairs a tier may build (about 2.3 kB of memory "

@@ -31,31 +31,12 @@ on every feasible plan's cost, so :math:`\text{objective} - \text{bound} \le \te
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import scipy.sparse as sp
 
-from siting.core.problem import Problem, TierData
+from siting.core.problem import Forced, ForcedPart, Problem, TierData, avoidable_gap
 
-
-@dataclass(frozen=True)
-class ForcedPart:
-    """One tier's share of the forced cost, and what forces it."""
-
-    tier: str
-    cost: float
-    count_sites: int       # new sites the count forces (beyond existing and fixed ones)
-    row_sites: int         # disjoint unmet cover rows, each forcing a new site
-    fixed_sites: int       # sites the reductions forced open
-
-
-@dataclass(frozen=True)
-class Forced:
-    """The forced cost of a problem, by tier."""
-
-    total: float
-    parts: tuple[ForcedPart, ...]
+__all__ = ["Forced", "ForcedPart", "avoidable_gap", "forced_cost"]
 
 
 def forced_cost(problem: Problem) -> Forced:
@@ -70,15 +51,6 @@ def forced_cost(problem: Problem) -> Forced:
             best = got
     assert best is not None
     return best
-
-
-def avoidable_gap(objective: float, bound: float, forced: float) -> float:
-    """(objective − bound) / (objective − forced); 0 when nothing is avoidable."""
-    avoidable = objective - forced
-    diff = max(0.0, objective - bound)
-    if avoidable <= 1e-9 * max(1.0, abs(objective)):
-        return 0.0
-    return diff / avoidable
 
 
 def _charges(problem: Problem) -> list[dict[str, np.ndarray]]:

@@ -154,6 +154,18 @@ def _set_objective(built: Built, problem: Problem) -> None:
         lp.setObjective(built.cost)
 
 
+def without_forced(built: Built, forced: float) -> None:
+    """Minimise C − forced: the solver's relative gap becomes the gap on the avoidable cost.
+
+    The constant enters as a column fixed at 1 (CBC's MPS file and HiGHS both read it), so
+    HiGHS's ``mip_rel_gap`` is measured against the cost that decisions can change.
+    """
+    if forced == 0.0:
+        return
+    k = built.lp.add_variable("forced_cost", 1, 1)
+    built.lp.setObjective(expr([*built.cost_terms, (k, -float(forced))]))
+
+
 def _row_sites(m: sp.csr_array, i: int, v: TierVars) -> np.ndarray:
     """Positions (in ``v.sites``) of the allowed sites on row ``i``."""
     p = v.pos[m.indices[m.indptr[i]:m.indptr[i + 1]]]

@@ -31,6 +31,7 @@ import pulp
 from siting.core import components, formulation, presolve, variables
 from siting.core import solve as solver
 from siting.core._errors import InfeasibleError, SolverError
+from siting.core.forced import forced_cost
 from siting.core.heuristics import greedy, lagrange
 from siting.core.problem import (
     Outcome,
@@ -93,12 +94,16 @@ def optimise(problem: Problem, settings: SolverSettings | None = None, *,
     t_start = time.perf_counter() - t_start
     built = formulation.build(small)
     formulation.add_component_bounds(built, cuts)
+    forced = forced_cost(small)
+    formulation.without_forced(built, forced.total)
     t_build = time.perf_counter() - t0 - t_start
-    stages = _solve_stages(problem, built, settings, warm)
+    stages = _solve_stages(problem, built, settings, warm, forced.total)
     chosen, size, capacity = variables.read(small, built.vars)
+    cost = cost_of(problem, chosen, size)
+    stages[0] = (stages[0][0], _plan_objective(problem, stages[0][1], cost))
     reach = built.reach
     return Solution(
-        open=chosen, cost=cost_of(problem, chosen, size),
+        open=chosen, cost=cost, forced=forced,
         objective=float(stages[0][1].objective or 0),
         reached_weight=(float(pulp.value(reach) or 0.0) if reach is not None else 0.0)
         + built.already_reached,
@@ -128,11 +133,26 @@ def _piece_solver(settings: SolverSettings) -> Callable[[Problem], Solution]:
     return solve_piece
 
 
+def _plan_objective(problem: Problem, first: Outcome, cost: float) -> Outcome:
+    """The main stage's objective as the plan's cost.
+
+    The solver's incumbent can leave a co-location saving unclaimed (its w below 1 where
+    both tiers are open); the plan itself earns it, so its cost is the objective, and the
+    proven bound stays a bound below it.
+    """
+    if problem.objective != "min_cost" or first.objective is None or cost >= first.objective:
+        return first
+    gap = None if first.bound is None else solver.relative_gap(cost, first.bound)
+    return replace(first, objective=cost, gap=gap)
+
+
 def _solve_stages(problem: Problem, built: formulation.Built, settings: SolverSettings,
-                  warm: dict[str, np.ndarray] | None) -> list[tuple[str, Outcome]]:
+                  warm: dict[str, np.ndarray] | None, forced: float,
+                  ) -> list[tuple[str, Outcome]]:
     start = variables.start_values(built.vars, warm) if warm else None
     name = STAGE_NAMES[problem.objective]
-    first = solver.run(built.lp, settings, warm=start, offset=built.median_constant)
+    first = solver.run(built.lp, settings, warm=start, offset=built.median_constant + forced)
+    first = replace(first, forced=forced)
     _raise_unless_solved(first, name)
     stages = [(name, first)]
     second = _second_stage(problem, built, settings, first)
@@ -167,7 +187,13 @@ def _second_stage(problem: Problem, built: formulation.Built, settings: SolverSe
     out = solver.run(lp, settings, warm=incumbent,
                      time_limit=settings.time_limit_s - first.seconds)
     _raise_unless_solved(out, name)
+    if problem.objective == "min_cost":     # solved as min −weight: report the weight itself
+        out = replace(out, objective=_negated(out.objective), bound=_negated(out.bound))
     return name, out
+
+
+def _negated(x: float | None) -> float | None:
+    return None if x is None else -x
 
 
 def _all_reached(built: formulation.Built) -> tuple[str, Outcome] | None:
@@ -178,7 +204,7 @@ def _all_reached(built: formulation.Built) -> tuple[str, Outcome] | None:
         return None
     total = sum(w for _, w, _ in built.reach_rows)
     return "most reached weight at that cost", Outcome(
-        "(no solve: every reachable row is reached)", "optimal", -total, -total, 0.0, 0.0)
+        "(no solve: every reachable row is reached)", "optimal", total, total, 0.0, 0.0)
 
 
 def _cost_is_fixed(problem: Problem) -> bool:

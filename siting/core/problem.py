@@ -49,11 +49,47 @@ class Outcome:
     gap: float | None           # relative gap |objective − bound| / max(|objective|, 1e-9)
     seconds: float
     nodes: int | None = None
+    forced: float = 0.0         # the part of the objective no feasible plan avoids
 
     @property
     def has_solution(self) -> bool:
         """Whether variable values are available."""
         return self.status in ("optimal", "feasible")
+
+    @property
+    def avoidable_gap(self) -> float | None:
+        """(objective − bound) / (objective − forced): the gap on the cost decisions change."""
+        if self.objective is None or self.bound is None:
+            return None
+        return avoidable_gap(self.objective, self.bound, self.forced)
+
+
+def avoidable_gap(objective: float, bound: float, forced: float) -> float:
+    """(objective − bound) / (objective − forced); 0 when nothing is avoidable."""
+    avoidable = objective - forced
+    diff = max(0.0, objective - bound)
+    if diff <= 1e-9 * max(1.0, abs(objective)) or avoidable <= 0:
+        return 0.0
+    return diff / avoidable
+
+
+@dataclass(frozen=True)
+class ForcedPart:
+    """One tier's share of the forced cost, and what forces it."""
+
+    tier: str
+    cost: float
+    count_sites: int       # new sites the count forces (beyond existing and fixed ones)
+    row_sites: int         # disjoint unmet cover rows, each forcing a new site
+    fixed_sites: int       # sites the reductions forced open
+
+
+@dataclass(frozen=True)
+class Forced:
+    """The forced cost of a problem (see :mod:`siting.core.forced`), by tier."""
+
+    total: float = 0.0
+    parts: tuple[ForcedPart, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -160,6 +196,12 @@ class Solution:
     short: dict[str, dict[int, float]] = field(default_factory=dict)  # tier -> row: unserved
     # p-median: a lower bound from Lagrange multipliers, not the solver's
     certificate: Certificate | None = None
+    forced: Forced = field(default_factory=Forced)   # what every feasible plan pays
+
+    @property
+    def avoidable_gap(self) -> float | None:
+        """The main stage's proven gap on the avoidable cost (see :func:`avoidable_gap`)."""
+        return self.stages[0][1].avoidable_gap if self.stages else None
 
     @property
     def gap(self) -> float | None:

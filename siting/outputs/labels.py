@@ -86,6 +86,15 @@ _REPORT: dict[str, tuple[str, str]] = {
     "solver_html": ("求解（界与间隙读自求解器）", "Solver (bound and gap read from the solver)"),
     "solver_status": ("状态", "Status"),
     "proven_gap": ("证明的相对间隙", "proven relative gap"),
+    "avoidable_gap_line": ("可避免成本上的证明间隙 {gap}（总成本上 {raw}）；"
+                           "强制成本 {forced}：任何可行方案都必须支付",
+                           "proven gap on the avoidable cost {gap} (on the total {raw}); forced "
+                           "cost {forced}: what every feasible plan pays"),
+    "forced_part": ("{tier}：{cost}（数量目标 {count} 个新站点，互不相交的未覆盖单元 {rows} 个，"
+                    "预处理强制 {fixed} 个）",
+                    "{tier}: {cost} (count target {count} new sites, {rows} disjoint unmet units, "
+                    "{fixed} forced by the reductions)"),
+    "avoidable_gap": ("可避免间隙", "avoidable gap"),
     "size_and_time": ("规模与耗时", "Size and time"),
     "inputs": ("输入文件", "Inputs"),
     "notes": ("说明", "Notes"),

@@ -52,10 +52,16 @@ def summary(result: RunResult) -> dict[str, Any]:
         "sites": by_tier,
         "cost": {"total": round(sol.cost, 2), "colocation_saving": saving},
         "solver": {
-            "status": sol.status, "gap": sol.gap,
+            "status": sol.status, "gap": sol.avoidable_gap, "avoidable_gap": sol.avoidable_gap,
+            "raw_gap": sol.gap, "forced_cost": round(sol.forced.total, 2),
+            "forced_by": [{"tier": f.tier, "cost": round(f.cost, 2),
+                           "count_sites": f.count_sites, "row_sites": f.row_sites,
+                           "fixed_sites": f.fixed_sites}
+                          for f in sol.forced.parts if f.cost],
             "time_limit_s": s.solver.time_limit_s, "rel_gap_requested": s.solver.rel_gap,
             "stages": [{"stage": name, "solver": o.solver, "status": o.status,
                         "objective": o.objective, "bound": o.bound, "gap": o.gap,
+                        "avoidable_gap": o.avoidable_gap, "forced_cost": o.forced,
                         "seconds": round(o.seconds, 3), "nodes": o.nodes}
                        for name, o in sol.stages],
             "claims": {"cost": sol.cost, "reached_weight": sol.reached_weight}},
