@@ -1,7 +1,8 @@
 """Command line: ``siting run SCENARIO``.
 
 Exit codes: 0 success; 2 bad input (file, scenario, data); 3 a target cannot be met or the
-solver failed; 1 an unexpected internal error (rerun with ``-v`` for the traceback).
+solver failed; 5 ``siting check`` (run after every ``siting run``) found a target claimed met
+that is not; 1 an unexpected internal error (rerun with ``-v`` for the traceback).
 """
 
 from __future__ import annotations
@@ -48,6 +49,11 @@ def _parser() -> argparse.ArgumentParser:
                      help="when the scenario has no real input files, make (or reuse) the "
                           "generated stand-ins first, as `siting generate` would")
     _verbosity(run)
+    from siting.check import command as check_command
+    chk = sub.add_parser("check", help="recompute every target of a written plan",
+                         description=check_command.DESCRIPTION)
+    check_command.add_arguments(chk)
+    _verbosity(chk)
     val = sub.add_parser("validate", help="check every input of a scenario, report all problems",
                          description="Read every input the scenario names and run every check "
                                      "that can be made before solving; print one report of all "
@@ -137,6 +143,7 @@ def _say_inputs(s) -> None:  # type: ignore[no-untyped-def]
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from siting.check import command as check_command
     from siting.config import scenario
     from siting.outputs import write as outputs
     from siting.run import pipeline
@@ -155,9 +162,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     outputs.write_all(result, out)
     met = [r for r in result.results if r.met is not None]
     ok = sum(r.met is True for r in met)
+    code = check_command.after_run(s, out)
     log.info("done in %.1f s: %d of %d targets met; outputs in %s", time.perf_counter() - start,
              ok, len(met), out)
-    return 0
+    return code
 
 
 def _override_solver(s, args):  # type: ignore[no-untyped-def]
@@ -238,8 +246,14 @@ def _cmd_city(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": _cmd_run, "validate": _cmd_validate, "generate": _cmd_generate,
-            "city": _cmd_city}
+def _cmd_check(args: argparse.Namespace) -> int:
+    from siting.check import command as check_command
+
+    return check_command.main(args)
+
+
+COMMANDS = {"run": _cmd_run, "check": _cmd_check, "validate": _cmd_validate,
+            "generate": _cmd_generate, "city": _cmd_city}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -47,8 +47,18 @@ def site_table(result: RunResult) -> pd.DataFrame:
     rows["lon"] = rows["lon"].round(7)
     rows["lat"] = rows["lat"].round(7)
     rows["cost"] = rows["cost"].round(2)
+    if any(c.startswith("compartments_") for c in result.sites.columns):
+        rows["compartments"] = _compartments(result, rows)   # what `siting check` reads
     rows["generated"] = int(result.generated)
     return rows
+
+
+def _compartments(result: RunResult, rows: pd.DataFrame) -> pd.Series:
+    """Each locker bank's compartments (blank for the tiers without sizes)."""
+    by_site = result.sites.set_index("site_id")
+    got = [by_site.at[s, f"compartments_{t}"] if f"compartments_{t}" in by_site else np.nan
+           for s, t in zip(rows["site_id"], rows["tier"], strict=True)]
+    return pd.Series(np.round(np.asarray(got, float)), index=rows.index).astype("Int64")
 
 
 def write_csv(result: RunResult, path: Path) -> None:
