@@ -214,5 +214,5 @@ def test_cli_check_exit_codes(demo_outputs, tmp_path):
 def test_plan_without_sites_file_names_the_fix(tmp_path):
     from siting._errors import InputError
 
-    with pytest.raises(InputError, match="no sites.csv or sites.gpkg"):
+    with pytest.raises(InputError, match=r"no sites\.csv or sites\.gpkg"):
         check_plan.read(tmp_path)

@@ -3,10 +3,11 @@
 It reads the run's access graphs but not the model, its coverage matrices or the solver's
 claims. For a coverage target it runs one multi-source search (``csgraph.dijkstra`` with
 ``min_only``) from the open sites of the tier and measures each demand unit's distance to
-its nearest open site; for an "inside" target (a township, a community, a village in in-village mode) it
-tests which polygon holds each open site; for a count it counts open sites. The report
-shows these results, not the solver's. ``siting check`` (:mod:`siting.check.command`)
-goes further: it rebuilds the graph and the snapping itself from the input files.
+its nearest open site; for an "inside" target (a township, a community, a village in
+in-village mode) it tests which polygon holds each open site; for a count it counts open
+sites. The report shows these results, not the solver's. ``siting check``
+(:mod:`siting.check.command`) goes further: it rebuilds the graph and the snapping itself
+from the input files.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import pandas as pd
 import scipy.sparse as sp
 import shapely
 from scipy.sparse import csgraph
+
+from siting.check.verify import Finding
 
 CHUNK = 64
 """Sources per dense Dijkstra block in the capacity check."""
@@ -82,17 +85,9 @@ class CountTarget:
 
 
 @dataclass(frozen=True)
-class Result:
-    """A target as the checker found it."""
+class Result(Finding):
+    """A target as the checker found it, with each unit's verdict."""
 
-    key: str
-    tier: str
-    text: str
-    unit: str
-    required: float
-    achieved: float
-    met: bool | None                      # None: informational (no requirement)
-    failing: list[str] = field(default_factory=list)   # demand ids not served
     served: np.ndarray | None = field(default=None, repr=False)  # (d,) bool per unit
 
     def as_dict(self) -> dict[str, object]:
