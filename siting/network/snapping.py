@@ -14,7 +14,7 @@ OSM nodes; the nearest segment and the fraction ``t`` are found by orthogonal pr
 the network's metric CRS (the UTM zone of the road nodes); the foot is placed at
 ``u + t·(v − u)`` in lon/lat; and ``gap`` is the great-circle distance from the point to its
 foot. ``max_snap_m`` is compared with that great-circle gap. (Before, the gap was a UTM
-distance, off the ground distance by the UTM scale factor, 0.9996 to 1.001.)
+distance while road lengths were great-circle ones: two kinds of metre in one path.)
 """
 
 from __future__ import annotations
