@@ -216,3 +216,17 @@ def test_plan_without_sites_file_names_the_fix(tmp_path):
 
     with pytest.raises(InputError, match=r"no sites\.csv or sites\.gpkg"):
         check_plan.read(tmp_path)
+
+
+def test_run_reports_the_check(demo_scenario, demo_outputs, tmp_path, caplog):
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="siting.check"):
+        assert command.after_run(demo_scenario, demo_outputs) == 0
+    assert "every target the run claims met is met" in caplog.text
+    out = _copy(demo_outputs, tmp_path)
+    df = _sites(out)
+    _save(out, df[df["tier"] != "community"])
+    with caplog.at_level(logging.INFO, logger="siting.check"):
+        assert command.after_run(demo_scenario, out) == command.EXIT_UNMET
+    assert "community_count" in caplog.text

@@ -80,32 +80,30 @@ def place(rows: pd.DataFrame, inp: CheckInputs) -> pd.DataFrame:
     """Where each plan row stands: ``node`` (an OSM road node id or -1) and exact lon/lat."""
     lon, lat = rows["lon"].to_numpy(float).copy(), rows["lat"].to_numpy(float).copy()
     node = np.full(len(rows), -1, np.int64)
-    ids = rows["osm_id"].to_numpy(str)
-    road = dict(zip(inp.roads.node_id.astype(str), range(len(inp.roads.node_id)), strict=True))
-    units = inp.units
-    for i, (src, status, oid) in enumerate(zip(rows["source"], rows["status"], ids,
-                                               strict=True)):
-        spot = _named_spot(inp, road, units, str(src), str(status), oid)
-        if spot is None:
-            continue
-        x, y, nid = spot
-        if cgraph.haversine(lon[i], lat[i], x, y) <= SAME_PLACE_M:
-            lon[i], lat[i], node[i] = x, y, nid
+    spots = _spots(inp)
+    for i, (src, status, oid) in enumerate(zip(rows["source"], rows["status"],
+                                               rows["osm_id"].astype(str), strict=True)):
+        kind = "road" if src == "road node" else (
+            DOORS[src] if src in DOORS and status != "existing" else "existing")
+        spot = spots.get((kind, oid))
+        if spot is not None and cgraph.haversine(lon[i], lat[i], spot[0], spot[1]) \
+                <= SAME_PLACE_M:
+            lon[i], lat[i], node[i] = spot
     return rows.assign(lon=lon, lat=lat, node=node)
 
 
-def _named_spot(inp: CheckInputs, road: dict[str, int], units: pd.DataFrame, src: str,
-                status: str, oid: str) -> tuple[float, float, int] | None:
-    if src == "road node" and oid in road:
-        k = road[oid]
-        return float(inp.roads.lon[k]), float(inp.roads.lat[k]), int(inp.roads.node_id[k])
-    if src in DOORS and status != "existing":
-        hit = units[(units["layer"] == DOORS[src]) & (units["code"] == oid)]
-    else:
-        hit = inp.existing[inp.existing["osm_id"] == oid]
-    if len(hit) == 0:
-        return None
-    return float(hit["lon"].iat[0]), float(hit["lat"].iat[0]), -1
+def _spots(inp: CheckInputs) -> dict[tuple[str, str], tuple[float, float, int]]:
+    """(kind, id) -> (lon, lat, road node or -1) of every road node, door and facility."""
+    r = inp.roads
+    out = {("road", str(n)): (float(x), float(y), int(n))
+           for n, x, y in zip(r.node_id, r.lon, r.lat, strict=True)}
+    u = inp.units
+    for layer, code, x, y in zip(u["layer"], u["code"], u["lon"], u["lat"], strict=True):
+        out.setdefault((str(layer), str(code)), (float(x), float(y), -1))
+    ex = inp.existing
+    for oid, x, y in zip(ex["osm_id"], ex["lon"], ex["lat"], strict=True):
+        out.setdefault(("existing", str(oid)), (float(x), float(y), -1))
+    return out
 
 
 def _attach(scenario: Scenario, inp: CheckInputs, places: dict[str, pd.DataFrame],
