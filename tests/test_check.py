@@ -230,3 +230,14 @@ def test_run_reports_the_check(demo_scenario, demo_outputs, tmp_path, caplog):
     with caplog.at_level(logging.INFO, logger="siting.check"):
         assert command.after_run(demo_scenario, out) == command.EXIT_UNMET
     assert "community_count" in caplog.text
+
+
+def test_unknown_tier_in_the_plan_is_named(demo_scenario, demo_outputs, tmp_path):
+    from siting._errors import InputError
+
+    out = _copy(demo_outputs, tmp_path)
+    df = _sites(out)
+    df.loc[df.index[0], "tier"] = "lockr"
+    _save(out, df)
+    with pytest.raises(InputError, match=r"tier 'lockr' is not a tier of .*locker"):
+        command.check(demo_scenario, out)

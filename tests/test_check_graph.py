@@ -186,3 +186,18 @@ def test_inside_counts_the_boundary_and_nothing_outside():
     assert got.tolist() == [True, True, False]
     assert measure.holds_a_site(np.array([square], dtype=object), np.array([2.0]),
                                 np.array([2.0])).tolist() == [False]
+
+
+def test_in_run_checker_pairs_match_the_model_in_chunks(grid_points, monkeypatch):
+    from siting.check import checker
+
+    ways, lon, lat = grid_points
+    net = roads.from_ways(ways, Path("grid.osm"))
+    x, y = coords.project(lon, lat, net.crs)
+    g = snapping.access_graph(net, "walk", x, y, max_snap_m=250)
+    monkeypatch.setattr(checker, "CHUNK", 3)
+    ours = checker._within(g.graph, g.node[:16], g.node[16:], 260.0).toarray() > 0
+    theirs = distances.within(g.graph, g.node[:16], g.node[16:], 260.0).dist.tocoo()
+    want = np.zeros_like(ours)
+    want[theirs.row, theirs.col] = True
+    assert (ours == want).all() and want.sum() > 5

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from siting._errors import InputError
 from siting.check import graph as cgraph
 from siting.check import measure
 from siting.check.inputs import CheckInputs
@@ -60,6 +61,11 @@ class Finding:
 
 def verify(scenario: Scenario, inp: CheckInputs, plan: Plan) -> list[Finding]:
     """Every target of ``scenario`` recomputed for ``plan``."""
+    unknown = sorted(set(plan.sites["tier"]) - set(scenario.tiers))
+    if unknown:
+        raise InputError(f"{plan.path}: tier {', '.join(map(repr, unknown))} is not a tier of "
+                         f"{scenario.path.name} ({', '.join(scenario.tiers)}). Fix the 'tier' "
+                         "cells, or check with the scenario the plan was made from.")
     out: list[Finding] = []
     places = {t: place(plan.of_tier(t), inp) for t in scenario.tiers}
     modes = sorted({c.network for c in scenario.tiers.values() if c.reach == "road"})
