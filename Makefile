@@ -17,10 +17,11 @@ help:
 	@echo "make <county>      one county: $(COUNTIES)"
 	@echo "make city          all 15 counties and the citywide report, maps/city/"
 	@echo "make bench         run the benchmarks in bench/"
+	@echo "generated inputs are cached in \$$SITING_CACHE, else ~/.cache/siting: make demo SITING_CACHE=DIR"
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --upgrade pip "setuptools>=77"
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $@
 
@@ -33,7 +34,9 @@ demo-haidian: $(STAMP)
 	@echo "outputs: maps/demo-haidian/"
 
 # one target per county: the real files in data/zhengzhou/<county>/ when present,
-# else generated stand-ins in data/generated/<county>/ (made on demand, cached by seed)
+# else generated stand-ins in the cache folder, <cache>/<county>/ (made on demand, cached by
+# seed; the same seed gives the same files wherever the cache is): $SITING_CACHE
+# (`make zhongmu SITING_CACHE=DIR`), else $XDG_CACHE_HOME/siting, else ~/.cache/siting
 $(COUNTIES): $(STAMP)
 	$(BIN)/siting run models/$@.toml --generate
 	@echo "outputs: maps/$@/"

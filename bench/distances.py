@@ -42,6 +42,7 @@ from siting.run import (
     inputs,
     pipeline,
 )
+from siting.run.results import Sites
 from siting.synth import generate
 
 
@@ -75,8 +76,9 @@ def bench_county(county: str) -> list[dict[str, object]]:
     nodes = candidates.road_nodes(net, ["walk", "drive"],
                                   junctions_only=s.candidates.junctions_only,
                                   min_spacing_m=s.candidates.min_spacing_m)
-    sites = candidates.combine(inp.existing, nodes, candidates.doors(units),
-                               first_point=len(units), tiers=list(s.tiers))
+    sites = Sites.from_frame(candidates.combine(inp.existing, nodes, candidates.doors(units),
+                                                first_point=len(units), tiers=list(s.tiers)),
+                             list(s.tiers))
     x, y = inputs.points(units, inp.existing)
     lines = []
     for name, cfg in s.tiers.items():

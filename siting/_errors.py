@@ -6,8 +6,8 @@ from collections.abc import Iterable
 
 from siting.core._errors import InfeasibleError, SitingError, SolverError
 
-__all__ = ["InfeasibleError", "InputError", "ScenarioError", "SitingError", "SolverError",
-           "ValidationError"]
+__all__ = ["EnvironmentFailure", "InfeasibleError", "InputError", "OutputFolderError",
+           "ScenarioError", "SitingError", "SolverError", "ValidationError"]
 
 
 class InputError(SitingError, ValueError):
@@ -26,3 +26,24 @@ class ValidationError(InputError):
         count = len(self.problems)
         head = f"{count} input problem{'s' if count != 1 else ''} found:"
         super().__init__("\n".join([head, *(f"  - {p}" for p in self.problems)]))
+
+
+class OutputFolderError(InputError):
+    """An output folder siting may not replace: a file, or a folder of the user's."""
+
+
+class EnvironmentFailure(SitingError, OSError):  # noqa: N818 (a failure, not a bug)
+    """The machine refuses a write: disk full, read-only file system, no permission.
+
+    ``errno`` and ``filename`` are those of the failed call; the message names the folder
+    and the fix. The CLI exits with its own code (4) for it.
+    """
+
+    def __init__(self, message: str, *, errno: int | None = None,
+                 filename: str | None = None) -> None:
+        super().__init__(message)
+        self.errno = errno
+        self.filename = filename
+
+    def __str__(self) -> str:
+        return str(self.args[0])

@@ -13,6 +13,15 @@ ORLIB = ROOT / "bench" / "orlib"
 SMALL = "shangjie"      # 上街区: 6 townships, 22 villages, 42 communities
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cache(tmp_path_factory):
+    """The cache folder of generated inputs: a scratch folder, never the user's."""
+    folder = tmp_path_factory.mktemp("cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SITING_CACHE", str(folder))
+        yield folder
+
+
 @pytest.fixture(scope="session")
 def demo_scenario():
     from siting.config import scenario
@@ -53,7 +62,7 @@ def fr():
 
 
 @pytest.fixture(scope="session")
-def small(tmp_path_factory, fr):
+def small(tmp_path_factory, fr, cache):
     """models/shangjie.toml and its generated inputs, copied into a scratch project."""
     from siting.synth import generate
 
@@ -65,7 +74,7 @@ def small(tmp_path_factory, fr):
         "rel_gap = 0.005", "rel_gap = 0.02") + "\n[report]\ntradeoff_points = 3\n"
     assert "time_limit_s = 20" in text and "rel_gap = 0.02" in text
     (root / "models" / f"{SMALL}.toml").write_text(text, encoding="utf-8")
-    folder = generate.generate(SMALL, root / "data" / "generated", frame=fr)
+    folder = generate.generate(SMALL, cache, frame=fr)
     return root, folder
 
 
@@ -90,17 +99,11 @@ def small_outputs(small_run, tmp_path_factory):
 @pytest.fixture(scope="session")
 def city_outputs(small, small_run, tmp_path_factory):
     """The city report over one county (the small run), written to maps/city/."""
-    from siting.outputs import kpi, report
-    from siting.outputs import write as outputs
+    from siting.outputs import city as city_outputs
     from siting.run import city
 
     root, _ = small
     cfg = city.CityConfig(counties=(f"{SMALL}.toml",), path=root / "models" / "city.toml")
-    s = small_run.scenario
-    outcome = city.CountyOutcome(
-        name=s.name, title=s.title or s.name, generated=small_run.generated,
-        summary=report.summary(small_run),
-        sites=outputs.site_table(small_run).assign(county=s.name),
-        townships=kpi.townships(small_run).assign(county=s.name), seconds=1.0)
+    outcome = city_outputs.outcome(small_run, seconds=1.0)
     out = tmp_path_factory.mktemp("city") / "city"
-    return city.write(cfg, [outcome], out), out, outcome
+    return city_outputs.write(cfg, [outcome], out), out, outcome

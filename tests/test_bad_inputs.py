@@ -7,13 +7,17 @@ name and the strings the message must contain (the feature, row or key, and the 
 
 from __future__ import annotations
 
+import csv
 import importlib.util
+import json
 import re
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from siting import cli
@@ -57,6 +61,28 @@ def check(name: str, code: int, text: str, out: Path) -> None:
         assert [p.name for p in out.parent.iterdir() if re.match(r"\..*tmp-", p.name)] == []
     for raw in exp.get("map_escaped", []):
         assert_escaped_only((out / "map.html").read_text(encoding="utf-8"), raw)
+    if exp["command"] == "run" and exp["exit"] == 0:
+        check_outputs(exp, out)
+
+
+def strict_json(text: str) -> object:
+    """``json.loads`` refusing NaN, Infinity and -Infinity (which Python accepts)."""
+    def refuse(name: str) -> object:
+        raise ValueError(f"report.json holds {name}, which is not JSON")
+    return json.loads(text, parse_constant=refuse)
+
+
+def check_outputs(exp: dict, out: Path) -> None:
+    """report.json is strict JSON; sites.csv holds no live formula; existing counted once."""
+    report = strict_json((out / "report.json").read_text(encoding="utf-8"))
+    assert isinstance(report, dict)
+    for tier, n in exp.get("existing", {}).items():
+        assert report["sites"][tier]["existing"] == n, tier
+    with (out / "sites.csv").open(encoding="utf-8-sig", newline="") as f:
+        cells = [c for row in csv.reader(f) for c in row]
+    assert [c for c in cells if re.match(r"[=+@\t\r]|-\D", c)] == []
+    for cell in exp.get("csv_neutral", []):
+        assert cell in cells, f"{cell!r} is not a cell of sites.csv"
 
 
 def assert_escaped_only(page: str, raw: str) -> None:
@@ -91,8 +117,8 @@ def test_case_in_a_fresh_process(name, tmp_path):
     check(name, proc.returncode, proc.stdout + proc.stderr, out)
 
 
-def test_corpus_has_the_cases_of_issue_4():
-    assert len(CASES) >= 25
+def test_corpus_has_the_cases_of_issue_4_and_11():
+    assert len(CASES) >= 80
     commands = {expect(n)["command"] for n in CASES}
     assert commands == {"validate", "run"}
 
@@ -111,3 +137,90 @@ def test_make_bad_rebuilds_the_committed_corpus(tmp_path, monkeypatch):
     for rel in built:
         if (BAD / rel).is_file():
             assert (tmp_path / "bad" / rel).read_bytes() == (BAD / rel).read_bytes(), rel
+
+
+# --- the checks of issue 11, one by one --------------------------------------------------------
+
+def test_strict_json_refuses_what_python_writes():
+    with pytest.raises(ValueError, match="NaN"):
+        strict_json('{"gap": NaN}')
+    with pytest.raises(ValueError, match="Infinity"):
+        strict_json('{"bound": -Infinity}')
+
+
+def test_report_numbers_are_made_finite_first():
+    from siting.outputs import report
+
+    data = {"a": float("inf"), "b": [np.float64("nan"), 1.5], "c": np.array([np.inf, 2.0]),
+            "d": {"e": -np.inf, "f": "inf"}}
+    text = json.dumps(report._finite(data), allow_nan=False)
+    assert strict_json(text) == {"a": None, "b": [None, 1.5], "c": [None, 2.0],
+                                 "d": {"e": None, "f": "inf"}}
+
+
+@pytest.mark.parametrize(("cell", "written"), [
+    ("=1+2", "'=1+2"), ("+86 371", "'+86 371"), ("-1+2", "'-1+2"), ("@SUM(A1)", "'@SUM(A1)"),
+    ("\t=x", "'\t=x"), ("-12", "-12"), ("+3.5", "+3.5"), ("上街区", "上街区"), (-3.5, -3.5)])
+def test_formula_cells_are_neutralised(cell, written):
+    from siting.outputs.write import neutralised
+
+    assert neutralised(cell) == written
+
+
+def _facilities(ids, kinds, xs, rows=True):
+    df = pd.DataFrame({"osm_id": ids, "name": [f"n{i}" for i in range(len(ids))],
+                       "source": kinds, "x": xs, "y": 0.0,
+                       "existing_township": [True, False, False][: len(ids)],
+                       "existing_community": [False, True, True][: len(ids)]})
+    if rows:
+        df["row"] = np.arange(len(ids)) + 2.0
+    return df
+
+
+def test_copies_of_a_facility_count_once_with_every_tier_of_any_copy():
+    from siting.readers.facilities import counted_once
+
+    ex, warnings = counted_once(_facilities(["F1", "F1", "F2"], ["a", "a", "a"],
+                                            [0.0, 500.0, 0.6]), "f.csv")
+    assert ex["osm_id"].tolist() == ["F1"]          # F2 lies 0.6 m from F1: one type, one place
+    assert ex["existing_township"].tolist() == [True]
+    assert ex["existing_community"].tolist() == [True]
+    assert len(warnings) == 1 and "row 2, row 3, row 4" in warnings[0]
+
+
+def test_different_types_blank_ids_and_distant_sites_stay_apart():
+    from siting.readers.facilities import counted_once
+
+    same_spot = _facilities(["F1", "F2"], ["post office", "courier"], [0.0, 0.0])
+    assert counted_once(same_spot, "f.csv")[1] == []
+    blank = _facilities(["", ""], ["a", "a"], [0.0, 10.0])
+    assert len(counted_once(blank, "f.csv")[0]) == 2
+    osm = _facilities(["1", "1"], ["OSM post office"] * 2, [0.0, 50.0], rows=False)
+    assert len(counted_once(osm, "osm")[0]) == 2     # an id repeats only in the CSV
+
+
+def test_pair_estimate_is_the_crow_flies_count():
+    from siting.run.sizing import estimate
+
+    rng = np.random.default_rng(7)
+    units = pd.DataFrame({"x": rng.uniform(0, 1000, 40), "y": rng.uniform(0, 1000, 40)})
+    sites = pd.DataFrame({"x": rng.uniform(0, 1000, 30), "y": rng.uniform(0, 1000, 30)})
+    rows = np.arange(0, 40, 2)
+    d = np.hypot(units["x"].to_numpy()[rows, None] - sites["x"].to_numpy()[None],
+                 units["y"].to_numpy()[rows, None] - sites["y"].to_numpy()[None])
+    assert estimate(units, sites, rows, 250.0) == int((d <= 250.0).sum())
+    assert estimate(units, sites, rows, 1e9) == len(rows) * len(sites)
+    assert estimate(units, sites, rows[:0], 250.0) == 0
+
+
+def test_a_spent_time_limit_stops_a_long_stage():
+    from siting._errors import SitingError
+    from siting.run.sizing import Deadline
+
+    seen = []
+    stop = Deadline(0.0, scenario="s.toml").progress("distances locker",
+                                                     lambda d, t: seen.append(d))
+    with pytest.raises(SitingError, match=r"s\.toml: the time limit of 0 s .*'distances locker'"):
+        stop(1, 10)
+    assert seen == [1]
+    assert Deadline(3600.0).left() == pytest.approx(3600.0, abs=5.0)

@@ -21,7 +21,7 @@ from siting.config import scenario
 from siting.outputs import kpi, labels, webmap
 from siting.outputs import write as outputs
 from siting.run import pipeline
-from siting.run.pipeline import RunResult
+from siting.run.results import RunResult
 
 from . import cdp
 

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from siting.network.snapping import access_graph
+from siting.outputs import tables
 from siting.outputs import write as outputs
 from siting.run import pipeline
 
@@ -23,7 +24,7 @@ def test_every_output_is_written(demo_outputs):
 def test_targets_called_met_hold_by_an_independent_networkx_check(demo_run, demo_outputs):
     report = json.loads((demo_outputs / "report.json").read_text(encoding="utf-8"))
     sites = pd.read_csv(demo_outputs / "sites.csv", encoding="utf-8-sig", dtype={"site_id": str})
-    table = demo_run.sites.set_index("site_id")
+    index = {sid: j for j, sid in enumerate(demo_run.sites.site_id)}
     checked = 0
     for target in report["targets"]:
         if not target["met"] or not target["key"].endswith("_cover"):
@@ -33,7 +34,7 @@ def test_targets_called_met_hold_by_an_independent_networkx_check(demo_run, demo
         graph = _access_graph(demo_run, cfg.network)
         g = nx.from_scipy_sparse_array(graph.graph, edge_attribute="length")
         open_ids = sites.loc[sites["tier"] == tier, "site_id"]
-        nodes = pipeline.site_nodes(table.loc[open_ids].reset_index(), graph)
+        nodes = pipeline.site_nodes(demo_run.sites, graph)[[index[i] for i in open_ids]]
         dist = nx.multi_source_dijkstra_path_length(g, set(nodes.tolist()),
                                                     cutoff=cfg.radius_m, weight="length")
         rows = demo_run.tiers[tier].rows
@@ -44,10 +45,9 @@ def test_targets_called_met_hold_by_an_independent_networkx_check(demo_run, demo
 
 
 def _access_graph(run, mode):
-    n = len(run.demand)
-    ex = run.sites[run.sites["point"] >= n].sort_values("point")
-    x = np.concatenate([run.demand["x"].to_numpy(), ex["x"].to_numpy()])
-    y = np.concatenate([run.demand["y"].to_numpy(), ex["y"].to_numpy()])
+    ex = run.sites.existing_sites()
+    x = np.concatenate([run.demand["x"].to_numpy(), run.sites.x[ex]])
+    y = np.concatenate([run.demand["y"].to_numpy(), run.sites.y[ex]])
     return access_graph(run.network, mode, x, y, max_snap_m=run.scenario.network.max_snap_m)
 
 
@@ -71,7 +71,7 @@ def test_model_claims_match_the_checker(demo_run):
 
 
 def test_existing_post_offices_are_open_and_free(demo_run):
-    rows = demo_run.open_rows()
+    rows = tables.open_sites(demo_run)
     existing = rows[rows["status"] == "existing"]
     assert len(existing) == 2 * 4            # 4 post offices, counted for two tiers
     assert (existing["cost"] == 0).all()

@@ -12,10 +12,9 @@ from the input files.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 import shapely
 from scipy.sparse import csgraph
@@ -98,15 +97,6 @@ class Result(Finding):
 
 
 Target = CoverTarget | InsideTarget | CountTarget | CapacityTarget
-
-
-def with_capacity(t: Target, sites: pd.DataFrame) -> Target:
-    """A capacity target given the open banks' compartments from the sites table."""
-    if not isinstance(t, CapacityTarget):
-        return t
-    col = f"compartments_{t.tier}"
-    cap = sites[col].to_numpy(dtype=float) if col in sites else t.capacity
-    return replace(t, capacity=cap)
 
 
 def verify(targets: list[Target], is_open: dict[str, np.ndarray],

@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import dataclasses
 import difflib
+import math
 import os
 import types
 import typing
@@ -146,6 +147,11 @@ def _convert(hint: Any, value: Any, key: str, problems: list[str], base: Path) -
 
 
 def _scalar(hint: Any, value: Any, key: str, problems: list[str], base: Path) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        problems.append(f"'{key}' = {_show(value)} is not a finite number: give an ordinary "
+                        "number (TOML's inf and nan mean no limit and no value, which no "
+                        "setting takes)")
+        return _BAD
     if hint is float and isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
     if hint is int and isinstance(value, int) and not isinstance(value, bool):

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 from siting._errors import ScenarioError
-from siting.config import _schema
+from siting.config import _schema, discovery
 from siting.config._schema import fraction, non_negative, positive, spec
 
 TIERS = ("township", "village", "community", "locker")
@@ -39,7 +39,6 @@ class NetworkConfig:
 class CandidateConfig:
     """Where new sites may go."""
 
-    source: Literal["graph_nodes"] = "graph_nodes"
     junctions_only: bool = spec(True, doc="only nodes where roads branch or end; false: "
                                 "every road node (then thin them with min_spacing_m)")
     min_spacing_m: float = spec(0.0, check=non_negative, need=">= 0 metres",
@@ -171,8 +170,9 @@ class InputsConfig:
 
     real: str | None = spec(None, doc="folder of the user's real files (relative to the "
                             "scenario file)")
-    generated: str | None = spec(None, doc="folder written by `siting generate`, used when "
-                                 "the real folder holds none of the files")
+    generated: str | None = spec(None, doc="name of the folder `siting generate` writes in "
+                                 "the cache (the county slug, e.g. 'zhongmu'), used when the "
+                                 "real folder holds none of the files")
     seed: int = spec(2021, doc="the generator's seed for the generated folder")
 
 
@@ -194,6 +194,9 @@ class SolverConfig:
     time_limit_s: float = spec(300.0, check=positive, need="> 0 seconds")
     rel_gap: float = spec(0.0, check=fraction, need="in [0, 1)")
     threads: int = spec(1, check=positive, need=">= 1")
+    max_pairs: int = spec(2_000_000, check=positive, need="> 0",
+                          doc="most coverage pairs a tier may build (about 2.3 kB of memory "
+                          "each); a radius giving more is refused before the distances")
     # branch-and-bound nodes at most (HiGHS mip_max_nodes): a limit that, unlike a time
     # limit, ends at the same place on a busy machine; set internally for small sub-solves
     max_nodes: int | None = field(default=None, metadata={"internal": True})
@@ -261,19 +264,23 @@ class Scenario:
         return (self.layers or {})[key]
 
 
-def load(path: str | Path) -> Scenario:
+def load(path: str | Path, *, cache: str | Path | None = None) -> Scenario:
     """Read and validate a scenario file.
 
     Parameters
     ----------
     path
         The scenario's TOML file.
+    cache
+        The cache folder holding generated inputs (``--cache``); None: $SITING_CACHE, else
+        the default (see :func:`siting.config.discovery.cache_dir`).
 
     Returns
     -------
     Scenario
         The validated scenario. Input paths are resolved against the inputs folder in use
-        (see :func:`choose_inputs`), or the scenario's folder when there is no [inputs].
+        (see :func:`siting.config.discovery.choose_inputs`), or the scenario's folder when
+        there is no [inputs].
 
     Raises
     ------
@@ -283,8 +290,7 @@ def load(path: str | Path) -> Scenario:
     """
     path = Path(path)
     table = _read_toml(path)
-    here = path.resolve().parent
-    data_dir, generated = choose_inputs(table.get("inputs"), here, path, table)
+    data_dir, generated = discovery.choose_inputs(table, path, cache=cache)
     problems: list[str] = []
     built = _schema.build(Scenario, table, "", problems, base=data_dir)
     if built is not None:
@@ -298,87 +304,14 @@ def load(path: str | Path) -> Scenario:
     return replace(built, network=replace(built.network, osm=_glob(built.network.osm, path)))
 
 
-def _named_files(table: dict[str, object]) -> list[str]:
-    """The input file names a scenario table gives (before validation)."""
-    names = []
-    net = table.get("network")
-    if isinstance(net, dict) and isinstance(net.get("osm"), str):
-        names.append(net["osm"])
-    layers = table.get("layers")
-    if isinstance(layers, dict):
-        names += [v["path"] for v in layers.values()
-                  if isinstance(v, dict) and isinstance(v.get("path"), str)]
-    fac = table.get("facilities")
-    if isinstance(fac, dict) and isinstance(fac.get("path"), str):
-        names.append(fac["path"])
-    return names
+def generated_fallback(path: str | Path, *,
+                       cache: str | Path | None = None) -> tuple[str, Path, int] | None:
+    """(county slug, folder, seed) when the scenario runs on generated data (no real files).
 
-
-def _present(folder: Path, name: str) -> bool:
-    if any(ch in name for ch in "*?["):
-        return any(folder.glob(name))
-    return (folder / name).exists()
-
-
-def choose_inputs(inputs: object, here: Path, path: Path,
-                  table: dict[str, object]) -> tuple[Path, bool]:
-    """The folder input paths are relative to, and whether it holds generated data.
-
-    With ``[inputs] real = …, generated = …``: the real folder when it holds the files the
-    scenario names; the generated folder when the real one holds none of them. A real
-    folder holding only some of them is an error (listing the missing ones), never silently
-    replaced by generated data. Without [inputs], the scenario's own folder.
+    The folder is in the cache (see :func:`siting.config.discovery.cache_dir`).
     """
-    if not isinstance(inputs, dict):
-        return here, (here / "GENERATED.json").is_file()
-    real, gen = input_folders(inputs, here)
-    names = _named_files(table)
-    have = [n for n in names if real is not None and real.is_dir() and _present(real, n)]
-    if real is not None and have and len(have) == len(names):
-        return real, False
-    if have:
-        missing = ", ".join(n for n in names if n not in have)
-        raise ScenarioError(
-            f"{path}: the real inputs folder {real} holds {', '.join(have)} but not {missing}. "
-            "Add the missing files (see the README, 'A real county run'), or move the folder "
-            "away to run on generated data.")
-    if gen is not None:
-        if (gen / "GENERATED.json").is_file():
-            return gen, True
-        where = f"{real} holds none of {', '.join(names)}, and " if real is not None else ""
-        raise ScenarioError(
-            f"{path}: no input files: {where}no generated data is in {gen}. "
-            + (f"Put the real files in {real}, or generate " if real is not None else
-               "Generate ")
-            + f"stand-ins with `siting generate {gen.name}` (or `make {gen.name}`, or "
-            "`siting run --generate`).")
-    raise ScenarioError(f"{path}: no input files in {real} (expected {', '.join(names)}). "
-                        "Put the files there, or fix [inputs] real.")
-
-
-def input_folders(inputs: dict[str, object], here: Path) -> tuple[Path | None, Path | None]:
-    """The [inputs] real and generated folders, resolved against the scenario's folder."""
-    real = inputs.get("real")
-    gen = inputs.get("generated")
-    return ((here / real).resolve() if isinstance(real, str) else None,
-            (here / gen).resolve() if isinstance(gen, str) else None)
-
-
-def generated_fallback(path: str | Path) -> tuple[str, Path, int] | None:
-    """(county slug, folder, seed) when the scenario runs on generated data (no real files)."""
     path = Path(path)
-    table = _read_toml(path)
-    inputs = table.get("inputs")
-    if not isinstance(inputs, dict):
-        return None
-    real, gen = input_folders(inputs, path.resolve().parent)
-    if gen is None:
-        return None
-    names = _named_files(table)
-    if real is not None and real.is_dir() and any(_present(real, n) for n in names):
-        return None
-    seed = inputs.get("seed", 2021)
-    return gen.name, gen, seed if isinstance(seed, int) else 2021
+    return discovery.fallback(_read_toml(path), path, cache=cache)
 
 
 def _glob(p: Path, scenario: Path) -> Path:

@@ -76,7 +76,7 @@ def capacity_bounds(problem: Problem, cfg: SolverConfig,
     for t in problem.tiers:
         if not t.capacitated or t.cover is None or t.demand is None:
             continue
-        rows_all = sp.csr_array(t.cover)[: len(t.demand)]
+        rows_all = t.demand_cover()
         choice = np.where(t.existing, 0, -1).astype(np.int64)
         found = []
         pieces = split(rows_all, t.allowed)
@@ -110,6 +110,7 @@ def _component(t: TierData, rows_all: sp.csr_array, rows: np.ndarray,
     mask[sites] = True
     assert t.demand is not None
     return replace(t, cost=np.where(mask, t.cost, np.inf), existing=t.existing & mask,
-                   cover=rows_all[rows], demand=t.demand[rows], reach=None, weight=None,
+                   cover=rows_all[rows], demand=t.demand[rows], demand_rows=None, reach=None,
+                   weight=None,
                    min_count=0, max_count=None, fixed=None if t.fixed is None else
                    t.fixed & mask)

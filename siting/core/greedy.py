@@ -341,7 +341,7 @@ def _swap_once(rt: sp.csr_array, cost: np.ndarray, gain: np.ndarray, loss: np.nd
 def _capacity(t: TierData, allowed: np.ndarray, is_open: np.ndarray, n: int,
               ) -> np.ndarray | None:
     assert t.demand is not None and t.cover is not None
-    rows = sp.csr_array(t.cover)[: len(t.demand)]
+    rows = t.demand_cover()
     biggest = max(c for c, _ in t.sizes)
     ex_cap = t.existing_capacity if t.existing_capacity is not None else np.zeros(n)
     cap = np.where(t.existing, ex_cap, np.where(is_open, biggest, 0.0)).astype(float)

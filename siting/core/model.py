@@ -12,8 +12,8 @@ Sites :math:`j = 1..n` are shared by all tiers :math:`t`. For each tier:
   :math:`s` with capacity :math:`C_s` and cost :math:`c_s` (a new bank costs
   :math:`c_{tj} + c_s`), and the capacity :math:`C^0_j` of each existing site;
 - :math:`A_t` a 0/1 *cover* matrix: each of its rows (a demand unit, or a township's set of
-  sites) must hold at least one open site; for a capacitated tier the first rows carry a
-  demand :math:`d_i` (compartments);
+  sites) must hold at least one open site; for a capacitated tier the rows ``demand_rows``
+  carry a demand :math:`d_i` (compartments);
 - :math:`B_t` a 0/1 *reach* matrix with weights :math:`p_{ti}` (and distances
   :math:`\delta_{ij}` for the p-median);
 - :math:`N_t \le \sum_j o_{tj} \le M_t` count bounds, existing sites included.
@@ -103,10 +103,26 @@ class TierData:
     min_count: int = 0
     max_count: int | None = None
     sizes: tuple[tuple[float, float], ...] = ()   # (capacity, cost) per bank size
-    demand: np.ndarray | None = None       # (first rows of cover,) capacity demand
+    demand: np.ndarray | None = None       # (d,) capacity demand of the rows ``demand_rows``
     existing_capacity: np.ndarray | None = None   # (n,) capacity of existing sites
     dist: sp.csr_array | None = None       # (w, n) distances of the reach pairs (p-median)
     fixed: np.ndarray | None = None        # (n,) bool: new sites forced open (reductions)
+    demand_rows: np.ndarray | None = None  # (d,) the rows of ``cover`` that carry ``demand``
+    #                                        (default: the first d rows)
+
+    def __post_init__(self) -> None:
+        if self.demand is None:
+            return
+        if self.demand_rows is None:
+            object.__setattr__(self, "demand_rows", np.arange(len(self.demand)))
+        elif len(self.demand_rows) != len(self.demand):
+            raise ValueError(f"tier '{self.name}': {len(self.demand_rows)} demand_rows for "
+                             f"{len(self.demand)} demand values; give one row per value")
+
+    def demand_cover(self) -> sp.csr_array:
+        """(d, n) the ``cover`` rows that carry ``demand``: the sites that may hold each."""
+        assert self.demand is not None and self.cover is not None
+        return sp.csr_array(self.cover)[self.demand_rows]
 
     @property
     def allowed(self) -> np.ndarray:
@@ -227,7 +243,7 @@ def capacity_short(t: TierData) -> np.ndarray:
     biggest = max(c for c, _ in t.sizes)
     cap = np.where(t.existing, t.existing_capacity if t.existing_capacity is not None else 0.0,
                    np.where(np.isfinite(t.cost), biggest, 0.0))
-    rows = sp.csr_array(t.cover)[: len(t.demand)]
+    rows = t.demand_cover()
     reachable = rows @ cap
     return np.flatnonzero((reachable + 1e-9 < t.demand) & (np.diff(rows.indptr) > 0))
 
@@ -362,14 +378,14 @@ def _add_capacity(lp: pulp.LpProblem, t: TierData, cover: sp.csr_array, v: _Tier
     row that cannot be served in full by every bank within reach gets a shortfall variable
     priced above any bank, so the rest is still solved and the shortfall reported.
     """
-    assert t.demand is not None
+    assert t.demand is not None and t.demand_rows is not None
     load: dict[int, Pairs] = {}
     short_rows = set(capacity_short(t).tolist())
     penalty = 2.0 * (float(np.nanmax(np.where(np.isfinite(t.cost), t.cost, 0.0)))
                      + max(c for _, c in t.sizes) + 1.0)
     shorts: dict[int, pulp.LpVariable] = {}
-    for i, d in enumerate(t.demand):
-        p = _row_sites(cover, i, v)
+    for i, (row, d) in enumerate(zip(t.demand_rows, t.demand, strict=True)):
+        p = _row_sites(cover, int(row), v)
         if d <= 0 or len(p) == 0:
             continue
         zs = [lp.add_variable(f"z_{t.name}_{i}_{v.sites[k]}", 0) for k in p]
@@ -378,7 +394,7 @@ def _add_capacity(lp: pulp.LpProblem, t: TierData, cover: sp.csr_array, v: _Tier
             if not t.existing[v.sites[k]]:   # strong linking: nothing goes to a closed site
                 lp += expr([(z, 1.0)] + [(x, -float(d)) for x, _ in v.open[k]]) <= 0, \
                     f"link_{t.name}_{i}_{v.sites[k]}"
-        y = ys.get(i) if ys is not None else None
+        y = ys.get(int(row)) if ys is not None else None
         if ys is not None and y is None:
             continue      # reached by an existing site, or weightless: nothing is due
         extra: Pairs = []

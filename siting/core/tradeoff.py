@@ -35,7 +35,7 @@ def curve(tier: model.TierData, rows: int, weight: np.ndarray, chosen_new: int, 
     ks = sorted({round(chosen_new * f) for f in np.linspace(0, 1, max(2, points))})
     quick = replace(cfg, time_limit_s=min(10.0, cfg.time_limit_s), rel_gap=0.01)
     base = replace(tier, cover=None, reach=m, weight=w, min_count=0, sizes=(), demand=None,
-                   existing_capacity=None, dist=None)
+                   demand_rows=None, existing_capacity=None, dist=None)
     out = []
     for k in ks:
         t = replace(base, max_count=existing + k)

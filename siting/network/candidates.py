@@ -16,7 +16,9 @@ Existing facilities are candidates too: fixed open for the tiers they already se
 eligible for the others at the usual cost.
 
 Every site has ``road_node`` (its road node, or -1) and ``point`` (its row in the list of
-points attached to the access graphs, or -1): exactly one of the two is set.
+points attached to the access graphs, or -1): exactly one of the two is set; ``is_existing``
+marks the existing facilities. :class:`siting.run.results.Sites` is the typed form the run
+passes on.
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ from siting.network.roads import RoadNetwork
 
 log = logging.getLogger(__name__)
 
-COLUMNS = ["site_id", "source", "osm_id", "name", "lon", "lat", "x", "y", "road_node", "point"]
+COLUMNS = ["site_id", "source", "osm_id", "name", "lon", "lat", "x", "y", "road_node", "point",
+           "is_existing"]
 
 
 def road_nodes(net: RoadNetwork, modes: list[str], *, min_spacing_m: float,
@@ -80,14 +83,15 @@ def combine(existing: pd.DataFrame, nodes: pd.DataFrame, door: pd.DataFrame, *,
 
     ``existing`` has ``source``, ``osm_id``, ``name``, ``lon``, ``lat``, ``x``, ``y`` and a
     bool ``existing_<tier>`` column per tier it serves; its points are attached after the
-    demand points, from ``first_point`` on. The result gets ``site_id`` (S00001…) and an
-    ``existing_<tier>`` column for every tier.
+    demand points, from ``first_point`` on. The result gets ``site_id`` (S00001…),
+    ``is_existing`` and an ``existing_<tier>`` column for every tier.
     """
     ex = existing.copy()
     ex["road_node"] = -1
     ex["point"] = first_point + np.arange(len(ex))
-    nodes = nodes.assign(point=-1)
-    sites = pd.concat([ex, nodes, door], ignore_index=True)
+    ex["is_existing"] = True
+    nodes = nodes.assign(point=-1, is_existing=False)
+    sites = pd.concat([ex, nodes, door.assign(is_existing=False)], ignore_index=True)
     for t in tiers:
         col = f"existing_{t}"
         sites[col] = sites[col].fillna(False).astype(bool) if col in sites else False

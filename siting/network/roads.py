@@ -12,7 +12,6 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-import networkx as nx
 import numpy as np
 import osmnx as ox
 import scipy.sparse as sp
@@ -65,17 +64,6 @@ class RoadNetwork:
         g = self.csr(mode)
         return np.diff(g.indptr)
 
-    def to_networkx(self, mode: str) -> nx.Graph:
-        """An undirected networkx graph of ``mode`` with ``length`` weights (for baselines)."""
-        g = self.csr(mode).tocoo()
-        graph = nx.Graph()
-        graph.add_nodes_from(range(self.n_nodes))
-        upper = g.row < g.col
-        graph.add_weighted_edges_from(
-            zip(g.row[upper].tolist(), g.col[upper].tolist(), g.data[upper].tolist(),
-                strict=True), weight="length")
-        return graph
-
 
 def symmetric_csr(u: np.ndarray, v: np.ndarray, w: np.ndarray, n: int) -> sp.csr_array:
     """Build an n × n symmetric CSR matrix, keeping the least weight of parallel edges."""
@@ -95,9 +83,9 @@ def symmetric_csr(u: np.ndarray, v: np.ndarray, w: np.ndarray, n: int) -> sp.csr
     return sp.csr_array((data, (rows, cols)), shape=(n, n))
 
 
-def from_ways(ways: osm.RoadWays, source: Path, *, crs: str | None = None) -> RoadNetwork:
+def from_ways(ways: osm.RoadWays, source: Path) -> RoadNetwork:
     """Build the network from road segments read by :func:`siting.readers.osm.read`."""
-    crs = crs or metric_crs(ways.lon, ways.lat)
+    crs = metric_crs(ways.lon, ways.lat)
     x, y = project(ways.lon, ways.lat, crs)
     length = ox.distance.great_circle(ways.lat[ways.a], ways.lon[ways.a],
                                       ways.lat[ways.b], ways.lon[ways.b])
@@ -111,8 +99,7 @@ def from_ways(ways: osm.RoadWays, source: Path, *, crs: str | None = None) -> Ro
     return net
 
 
-def from_graphml(path: Path, *, crs: str | None = None,
-                 clip: object | None = None) -> RoadNetwork:
+def from_graphml(path: Path, *, clip: object | None = None) -> RoadNetwork:
     """Load a graph saved by ``osmnx.save_graphml`` (unprojected, with ``length`` on edges)."""
     try:
         g = ox.load_graphml(path)
@@ -144,7 +131,7 @@ def from_graphml(path: Path, *, crs: str | None = None,
         ways = osm.clip_roads(ways, clip)
         stored = stored[keep]
     # simplified OSMnx edges are curved: take their stored length, not the chord
-    net = from_ways(ways, path, crs=crs)
+    net = from_ways(ways, path)
     length = np.where(np.isfinite(stored), stored, net.length)
     return RoadNetwork(**{**net.__dict__, "length": length})
 

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from siting.run.pipeline import RunResult
+from siting.run.results import RunResult
 
 
 def townships(result: RunResult) -> gpd.GeoDataFrame:
@@ -30,21 +30,18 @@ def townships(result: RunResult) -> gpd.GeoDataFrame:
     polys = town.geometry.to_numpy()
     out = pd.DataFrame({"code": town["code"].to_numpy(), "name": town["name"].to_numpy(),
                         "population": town["population"].to_numpy()})
-    site_pts = shapely.points(result.sites["lon"].to_numpy(), result.sites["lat"].to_numpy())
+    site_pts = shapely.points(result.sites.lon, result.sites.lat)
     site_in = _containing(polys, site_pts)
     unit_pts = shapely.points(units["lon"].to_numpy(), units["lat"].to_numpy())
     unit_in = _containing(polys, unit_pts)
     for name, tier in result.tiers.items():
-        is_open = result.sites[f"open_{name}"].to_numpy()
-        new = is_open & ~result.sites[f"existing_{name}"].to_numpy()
-        out[f"{name}_sites"] = _count(site_in, is_open, len(polys))
-        out[f"{name}_new"] = _count(site_in, new, len(polys))
+        outcome = result.outcomes[name]
+        out[f"{name}_sites"] = _count(site_in, outcome.open, len(polys))
+        out[f"{name}_new"] = _count(site_in, outcome.new, len(polys))
         rows = np.zeros(len(units), dtype=bool)
         rows[tier.rows] = True
-        served = units[f"{name}_served"].to_numpy()
-        ok = rows & np.array([v is True or v is np.True_ for v in served])
         out[f"{name}_units"] = _count(unit_in, rows, len(polys))
-        out[f"{name}_served"] = _count(unit_in, ok, len(polys))
+        out[f"{name}_served"] = _count(unit_in, rows & outcome.served, len(polys))
     return gpd.GeoDataFrame(out, geometry=polys, crs="EPSG:4326")
 
 

@@ -1,8 +1,24 @@
-"""Words shown to people, in Chinese (default) and English."""
+"""Words shown to people, in Chinese (default) and English: the one place that knows both.
+
+Every string a reader sees (map, reports, tables) is looked up here by key, as
+``t(key, lang)`` or through a :class:`Words` for one language; sentences with values are
+templates in :data:`TEXT` filled by :meth:`Words.fill`. No other module compares a language.
+A target's sentence is worded from its :class:`~siting.run.phrases.Phrase` (the run's data,
+no words) by :func:`phrase`.
+"""
 
 from __future__ import annotations
 
-_TEXT: dict[str, tuple[str, str]] = {
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from siting.run.phrases import Phrase
+
+LANGS = ("zh", "en")
+"""The languages, in the order of each :data:`TEXT` pair."""
+
+_WORDS: dict[str, tuple[str, str]] = {
     "township": ("乡镇网点", "township outlet"),
     "village": ("村级网点", "village outlet"),
     "community": ("社区综合服务网点", "community service point"),
@@ -40,117 +56,221 @@ _TEXT: dict[str, tuple[str, str]] = {
     "townships": ("乡镇（街道）", "township"),
     "osm_buildings": ("建筑", "building"),
     "service_area": ("服务范围", "service area"),
+    "sep": ("、", ", "),
+    "walk": ("步行", "walking"),
+    "road": ("道路", "by road"),
+    "what_building": ("建筑", "building"),
+    "what_area": ("区", "area"),
 }
+
+_REPORT: dict[str, tuple[str, str]] = {
+    "generated_banner": ("本报告基于生成数据（非真实数据）。",
+                         "This report is made from GENERATED data, not real data."),
+    "data": ("数据：", "Data: "),
+    "col_target": ("目标", "target"),
+    "col_required": ("要求", "required"),
+    "col_achieved": ("实际", "achieved"),
+    "col_result": ("结果", "result"),
+    "col_tier": ("类型", "tier"),
+    "col_unit_cost": ("单价", "unit cost"),
+    "targets_md": ("规划目标（独立核验）", "Targets (independent check)"),
+    "targets_html": ("规划目标（独立核验）", "Targets (checked independently of the solver)"),
+    "not_served": ("未覆盖", "not served"),
+    "sites_and_cost": ("站点与费用", "Sites and cost"),
+    "colocation_saving": ("合址节省", "Co-location saving"),
+    "total_cost": ("总费用", "Total cost"),
+    "compartments": ("智能快件箱格口", "Locker compartments"),
+    "needed": ("需求", "needed"),
+    "plan_compartments": ("全市规划目标 250 万组", "plan: 2.5 million citywide"),
+    "solver_md": ("求解", "Solver"),
+    "solver_html": ("求解（界与间隙读自求解器）", "Solver (bound and gap read from the solver)"),
+    "solver_status": ("状态", "Status"),
+    "proven_gap": ("证明的相对间隙", "proven relative gap"),
+    "size_and_time": ("规模与耗时", "Size and time"),
+    "inputs": ("输入文件", "Inputs"),
+    "notes": ("说明", "Notes"),
+    "tradeoff_title": ("覆盖与站点数", "Coverage against sites"),
+    "tradeoff_axis": ("新建站点数（各自比例）", "new sites (own scale)"),
+    "per_township": ("各乡镇（街道）站点数", "Sites per township"),
+    # not translated yet: the same words in both languages, as the reports always had them
+    "stage": ("stage", "stage"),
+    "stage_status": ("status", "status"),
+    "solver": ("solver", "solver"),
+    "objective": ("objective", "objective"),
+    "bound": ("bound", "bound"),
+    "gap": ("gap", "gap"),
+    "seconds": ("s", "s"),
+    "role": ("role", "role"),
+    "file": ("file", "file"),
+    "sha256": ("SHA-256", "SHA-256"),
+    "proven_gap_short": ("proven gap", "proven gap"),
+    "time_limit": ("time limit", "time limit"),
+    "size_network": ("network: {nodes:,} nodes, {segments:,} segments",
+                     "network: {nodes:,} nodes, {segments:,} segments"),
+    "size_units": ("demand units: {units:,}; candidate sites: {sites:,}",
+                   "demand units: {units:,}; candidate sites: {sites:,}"),
+    "unsnapped": ("not attached to the {mode} network: ", "not attached to the {mode} network: "),
+    "attribution_generated": (
+        "generated data (siting generate) over the real frame: township polygons © Azavea "
+        "(Apache-2.0), NBS 2023 codes (WTFPL), 2020 census (MIT)",) * 2,
+    "attribution_osm": ("© OpenStreetMap contributors (ODbL 1.0)",) * 2,
+    "tiles_osm": ("© OpenStreetMap contributors (ODbL)",) * 2,
+}
+
+_CITY_REPORT: dict[str, tuple[str, str]] = {
+    "generated_counties": ("以下县区基于生成数据（非真实数据）：",
+                           "Counties run on GENERATED data (not real): "),
+    "per_county": ("各县区站点数", "Sites per county"),
+    "units_not_served": ("未达标的单元", "Units not served"),
+    "counties": ("各县区", "Counties"),
+    "col_county": ("县区", "county"),
+    "col_generated": ("生成数据", "generated"),
+    "col_villages": ("行政村", "villages"),
+    "col_communities": ("社区", "communities"),
+    "col_nodes": ("路网节点", "nodes"),
+    "col_segments": ("路段", "segments"),
+    "col_targets_met": ("达标", "targets met"),
+    "col_solver": ("求解", "solver"),
+    "col_gap": ("间隙", "gap"),
+    "col_solve_s": ("求解秒", "solve s"),
+    # the county table of city/report.md has always been in English
+    "md_county": ("county", "county"),
+    "md_generated": ("generated", "generated"),
+    "md_villages": ("villages", "villages"),
+    "md_communities": ("communities", "communities"),
+    "md_nodes": ("nodes", "nodes"),
+    "md_segments": ("segments", "segments"),
+    "md_sites": ("sites: {tier}", "sites: {tier}"),
+    "md_targets_met": ("targets met", "targets met"),
+    "md_solve_s": ("solve s", "solve s"),
+    "md_cost": ("cost", "cost"),
+    "yes": ("yes", "yes"),
+    "no": ("no", "no"),
+}
+
+_MAP: dict[str, tuple[str, str]] = {
+    "generated_suffix": ("（生成数据）", " (generated data)"),
+    "units_served": ("已服务/需求单元", "units served"),
+    "county_boundary": ("区县边界", "county boundary"),
+    "search": ("搜索", "search"),
+    "search_hint": ("名称或代码…", "name or code…"),
+    "grey_markers": ("（灰色标记）", " (grey markers)"),
+    "targets_met": ("规划目标达标 {met}/{total}", "targets met {met}/{total}"),
+    "lonlat": ("lon, lat", "lon, lat"),
+    "county": ("区县", "county"),
+    "villages_reached": ("行政村通达", "villages reached"),
+    "includes_generated": ("（含生成数据）", " (includes generated data)"),
+    "every_village": ("行政村全部通达", "every village reached"),
+    "villages_not_reached": ("有行政村未通达", "villages not reached"),
+    "cluster_note": ("圆圈数字：该处站点数", "numbered circles: sites clustered there"),
+}
+
+_SENTENCES: dict[str, tuple[str, str]] = {
+    "cover": ("所有{names}{what}{how}{radius:g} 米内有{tier}",
+              "every {names} {what} within {radius:g} m {how} of a {tier}"),
+    "every": ("所有{what}{how}{radius:g} 米内有{tier}",
+              "every {what} within {radius:g} m {how} of a {tier}"),
+    "reach": ("{tier}{how}{radius:g} 米内的{what}", "{what} within {radius:g} m {how} of a {tier}"),
+    "reach_floor_area": ("{names}建筑面积", "{names} floor area"),
+    "reach_population": ("{names}人口", "{names} population"),
+    "reach_count": ("{names}数量", "{names} units"),
+    "inside": ("每个{what}内有{tier}", "every {what} holds a {tier}"),
+    "count": ("{tier}不少于 {n:,} 个", "at least {n:,} {tier}s"),
+    "each": ("每个{what}至少有 1 个{tier}", "every {what} holds at least one {tier}"),
+    "capacity": ("各区域快件格口需求均可由服务范围内的{tier}容纳",
+                 "every area's compartment demand fits the {tier}s within reach"),
+    "city_township_cover": ("每个乡镇（街道）有乡镇网点（乡乡有网点）",
+                            "every township holds a township outlet"),
+    "city_village_cover": ("建制村快递通达：行政村道路范围内有村级网点",
+                           "administrative villages reached by a village outlet"),
+    "city_community_plan": ("城市社区末端综合服务网点累计不少于 {n:,} 个",
+                            "at least {n:,} community service points citywide"),
+    "city_community_each": ("每个社区有社区综合服务网点",
+                            "every community holds a community service point"),
+    "city_locker_cover": ("智能快件箱居民区、商业区、政务区全覆盖",
+                          "smart lockers cover every residential, commercial and government area"),
+    "city_compartments": ("智能收投终端超过 {n:,} 组（智能快件箱格口）",
+                          "more than {n:,} smart terminal units (locker compartments) citywide"),
+}
+
+TEXT: dict[str, tuple[str, ...]] = {
+    **_WORDS, **_REPORT, **_CITY_REPORT, **_MAP,
+    **{f"sentence_{k}": v for k, v in _SENTENCES.items()}}
+"""Every key and its words, one per language of :data:`LANGS`."""
 
 
 def t(key: str, lang: str = "zh") -> str:
     """The word for ``key`` in ``lang`` ('zh' or 'en'); the key itself when unknown."""
-    pair = _TEXT.get(key)
-    if pair is None:
+    words = TEXT.get(key)
+    if words is None:
         return key
-    return pair[0] if lang == "zh" else pair[1]
+    return words[LANGS.index(lang)]
 
 
 def unit(key: str, lang: str = "zh") -> str:
     """The word for a demand class or layer ('village' → 行政村, 'residential' → 居住)."""
-    return t(f"{key}_unit", lang) if f"{key}_unit" in _TEXT else t(key, lang)
+    return t(f"{key}_unit", lang) if f"{key}_unit" in TEXT else t(key, lang)
 
 
-def cover_text(tier: str, radius: float, classes: tuple[str, ...], mode: str,
-               lang: str = "zh", *, building: bool = True) -> str:
-    """'Every residential, commercial building within 300 m walking of a smart locker bank'."""
-    names = "、".join(t(c, lang) for c in classes) if lang == "zh" else \
-        ", ".join(t(c, lang) for c in classes)
-    if lang == "zh":
-        how = "步行" if mode == "walk" else "道路"
-        what = "建筑" if building else "区"
-        return f"所有{names}{what}{how}{radius:g} 米内有{t(tier, lang)}"
-    how = "walking" if mode == "walk" else "by road"
-    what = "building" if building else "area"
-    return f"every {names} {what} within {radius:g} m {how} of a {t(tier, lang)}"
+def says_generated(text: str) -> bool:
+    """Whether ``text`` already says, in either language, that its data are generated."""
+    return any(word in text.lower() for word in ("生成数据", "generated"))
 
 
-def reach_text(tier: str, radius: float, classes: tuple[str, ...], weight: str, mode: str,
-               lang: str = "zh") -> str:
-    """'Residential floor area within 500 m walking of a community service point'."""
-    if lang == "zh":
-        names = "、".join(unit(c, lang) for c in classes)
-        what = {"floor_area": f"{names}建筑面积", "population": f"{names}人口"}.get(
-            weight, f"{names}数量")
-        how = "步行" if mode == "walk" else "道路"
-        return f"{t(tier, lang)}{how}{radius:g} 米内的{what}"
-    names = ", ".join(unit(c, lang) for c in classes)
-    what = {"floor_area": f"{names} floor area", "population": f"{names} population"}.get(
-        weight, f"{names} units")
-    how = "walking" if mode == "walk" else "by road"
-    return f"{what} within {radius:g} m {how} of a {t(tier, lang)}"
+@dataclass(frozen=True)
+class Words:
+    """The words of one language: ``w('legend')``, ``w.fill('targets_met', met=3, total=4)``."""
+
+    lang: str = "zh"
+
+    def __call__(self, key: str) -> str:
+        """The word for ``key``."""
+        return t(key, self.lang)
+
+    def fill(self, key: str, **values: Any) -> str:
+        """The template of ``key`` with ``values`` filled in (``str.format`` fields)."""
+        return t(key, self.lang).format(**values)
+
+    def unit(self, key: str) -> str:
+        """The word for a demand class or layer."""
+        return unit(key, self.lang)
+
+    def join(self, items: Iterable[str]) -> str:
+        """Items joined as a list is written in the language (、 or , )."""
+        return self("sep").join(items)
 
 
-def count_text(tier: str, n: int, lang: str = "zh") -> str:
-    """'At least 8 community service points'."""
-    if lang == "zh":
-        return f"{t(tier, lang)}不少于 {n:,} 个"
-    return f"at least {n:,} {t(tier, lang)}s"
+def phrase(p: Phrase, lang: str = "zh") -> str:
+    """The sentence of a target, from what it asks."""
+    w = Words(lang)
+    tier = w(p.tier)
+    if p.kind == "count":
+        return w.fill("sentence_count", tier=tier, n=p.n)
+    if p.kind == "each":
+        return w.fill("sentence_each", tier=tier, what=w.unit(p.classes[0]))
+    if p.kind == "capacity":
+        return w.fill("sentence_capacity", tier=tier)
+    if p.kind.startswith("city_"):
+        return w.fill(f"sentence_{p.kind}", n=p.n)
+    return _cover(p, w)
 
 
-def target_text(tier: str, cfg: object, lang: str = "zh") -> str:
-    """What a tier's main target says, from its configuration."""
-    c = cfg  # a TierConfig (not imported here, to keep this module free of the scenario)
-    classes = tuple(getattr(c, "classes", ()) or ())
-    demand = getattr(c, "demand", "")
-    radius = getattr(c, "radius_m", None) or 0.0
-    mode = getattr(c, "network", "walk")
-    if getattr(c, "reach", "road") == "inside":
-        what = unit(classes[0], lang) if classes else unit(demand, lang)
-        if lang == "zh":
-            return f"每个{what}内有{t(tier, lang)}"
-        return f"every {what} holds a {t(tier, lang)}"
-    if getattr(c, "coverage", "all") == "maximise":
-        return reach_text(tier, radius, classes or (demand,), getattr(c, "weight", "count"),
-                          mode, lang)
-    if demand == "osm_buildings" or (
-            classes and set(classes) <= {"residential", "commercial", "government"}):
-        return cover_text(tier, radius, classes or ("residential", "commercial", "government"),
-                          mode, lang, building=demand == "osm_buildings")
-    what = "、".join(unit(x, lang) for x in classes) if classes else unit(demand, lang)
-    if lang == "zh":
-        how = "步行" if mode == "walk" else "道路"
-        return f"所有{what}{how}{radius:g} 米内有{t(tier, lang)}"
-    how = "walking" if mode == "walk" else "by road"
-    return f"every {what} within {radius:g} m {how} of a {t(tier, lang)}"
-
-
-def each_text(tier: str, cls: str, lang: str = "zh") -> str:
-    """'Every community holds at least one community service point'."""
-    if lang == "zh":
-        return f"每个{unit(cls, lang)}至少有 1 个{t(tier, lang)}"
-    return f"every {unit(cls, lang)} holds at least one {t(tier, lang)}"
-
-
-_CITY = {
-    "township": ("每个乡镇（街道）有乡镇网点（乡乡有网点）",
-                 "every township holds a township outlet"),
-    "village": ("建制村快递通达：行政村道路范围内有村级网点",
-                "administrative villages reached by a village outlet"),
-    "community_plan": ("城市社区末端综合服务网点累计不少于 {n:,} 个",
-                       "at least {n:,} community service points citywide"),
-    "community_each": ("每个社区有社区综合服务网点",
-                       "every community holds a community service point"),
-    "locker": ("智能快件箱居民区、商业区、政务区全覆盖",
-               "smart lockers cover every residential, commercial and government area"),
-    "compartments": ("智能收投终端超过 {n:,} 组（智能快件箱格口）",
-                     "more than {n:,} smart terminal units (locker compartments) citywide"),
-}
-
-
-def city_text(kind: str, lang: str = "zh", *, n: int = 0) -> str:
-    """A citywide target's wording."""
-    zh, en = _CITY[kind]
-    return (zh if lang == "zh" else en).format(n=n)
-
-
-def capacity_text(tier: str, lang: str = "zh") -> str:
-    """'Every area's parcels fit into the lockers within reach'."""
-    if lang == "zh":
-        return f"各区域快件格口需求均可由服务范围内的{t(tier, lang)}容纳"
-    return f"every area's compartment demand fits the {t(tier, lang)}s within reach"
+def _cover(p: Phrase, w: Words) -> str:
+    """A tier's main target: inside a unit, reach maximised, or every unit within reach."""
+    tier, how = w(p.tier), w("walk" if p.network == "walk" else "road")
+    if p.reach == "inside":
+        what = w.unit(p.classes[0]) if p.classes else w.unit(p.demand)
+        return w.fill("sentence_inside", what=what, tier=tier)
+    if p.coverage == "maximise":
+        names = w.join(w.unit(c) for c in p.classes or (p.demand,))
+        key = {"floor_area": "floor_area", "population": "population"}.get(p.weight, "count")
+        what = w.fill(f"sentence_reach_{key}", names=names)
+        return w.fill("sentence_reach", tier=tier, how=how, radius=p.radius_m, what=what)
+    if p.demand == "osm_buildings" or (
+            p.classes and set(p.classes) <= {"residential", "commercial", "government"}):
+        classes = p.classes or ("residential", "commercial", "government")
+        building = "what_building" if p.demand == "osm_buildings" else "what_area"
+        return w.fill("sentence_cover", names=w.join(w(c) for c in classes), what=w(building),
+                      how=how, radius=p.radius_m, tier=tier)
+    what = w.join(w.unit(x) for x in p.classes) if p.classes else w.unit(p.demand)
+    return w.fill("sentence_every", what=what, how=how, radius=p.radius_m, tier=tier)

@@ -17,20 +17,12 @@ import numpy as np
 import offlinefolium as folium
 import pandas as pd
 import shapely
-from branca.element import Element
+from branca.element import Element, Figure
 from offlinefolium import plugins
 
-from siting.outputs import labels, report
-from siting.run.pipeline import RunResult
-
-TIER_STYLE = {  # marker colour (new), icon (Font Awesome 4 names)
-    "township": ("darkblue", "building"),
-    "village": ("green", "home"),
-    "community": ("purple", "users"),
-    "locker": ("orange", "archive"),
-}
-EXISTING_COLOR = "gray"
-COVERED, UNCOVERED, NEUTRAL = "#2b8a3e", "#e03131", "#868e96"
+from siting.outputs import labels, render, report, style, tables
+from siting.outputs.style import COVERED, UNCOVERED
+from siting.run.results import RunResult
 
 
 def esc(value: object) -> str:
@@ -44,8 +36,8 @@ def title_of(result: RunResult) -> str:
     """The map's title, saying "generated data" when it applies."""
     s = result.scenario
     text = s.title or s.name
-    if result.generated and "生成数据" not in text and "generated" not in text.lower():
-        text += "（生成数据）" if s.lang == "zh" else " (generated data)"
+    if result.generated and not labels.says_generated(text):
+        text += labels.t("generated_suffix", s.lang)
     return text
 
 
@@ -90,16 +82,20 @@ def write(result: RunResult, path: Path) -> None:
     build(result).save(str(path))
 
 
+def add_html(m: folium.Map, html: str) -> None:
+    """Add ``html`` (already escaped where it holds data) to the page's body."""
+    root = m.get_root()
+    assert isinstance(root, Figure)
+    root.html.add_child(Element(html))
+
+
 def _base(m: folium.Map, result: RunResult) -> None:
     tiles = result.scenario.map.tiles
-    osm = "© OpenStreetMap contributors (ODbL)"
+    osm = labels.t("tiles_osm", result.scenario.lang)
     if tiles == "osm":
         folium.TileLayer("OpenStreetMap", attr=osm, name="OSM").add_to(m)
     elif tiles != "none":
         folium.TileLayer(tiles, attr=osm, name="tiles").add_to(m)
-    # the drawn data's own source: OSM for a real extract, the generator and frame otherwise
-    m.get_root().html.add_child(Element(
-        f'<div class="siting-attr">{esc(report.attribution(result))}</div>'))
 
 
 def _roads(m: folium.Map, result: RunResult) -> None:
@@ -118,8 +114,8 @@ def _roads(m: folium.Map, result: RunResult) -> None:
     layer = folium.GeoJson(
         {"type": "FeatureCollection", "features": features},
         name=labels.t("roads", result.scenario.lang), control=True,
-        style_function=lambda f: {"color": "#495057" if f["properties"]["cls"] == "major"
-                                  else "#adb5bd",
+        style_function=lambda f: {"color": style.ROAD_MAJOR if f["properties"]["cls"] == "major"
+                                  else style.ROAD_MINOR,
                                   "weight": 2.5 if f["properties"]["cls"] == "major" else 1,
                                   "opacity": 0.9},
         interactive=False)
@@ -131,8 +127,8 @@ def _demand_layer(m: folium.Map, result: RunResult, tier: str, *, show: bool) ->
     tr = result.tiers[tier]
     rows = np.concatenate([tr.rows, tr.each_rows])
     units = result.demand.iloc[rows]
-    served = units[f"{tier}_served"].to_numpy()
-    dist = units[f"{tier}_dist_m"].to_numpy()
+    served = result.outcomes[tier].served[rows]
+    dist = result.outcomes[tier].dist_m[rows]
     features = []
     for geom, code, name, cls, pop, floor, ok, d in zip(
             units.geometry, units["code"], units["name"], units["class"], units["population"],
@@ -169,11 +165,12 @@ def _lean(geom: shapely.Geometry, tolerance: float = 0.0) -> dict[str, Any]:
 
 def _site_layer(m: folium.Map, result: RunResult, tier: str) -> None:
     lang = result.scenario.lang
-    rows = result.open_rows()
+    rows = tables.open_sites(result)
     rows = rows[rows["tier"] == tier]
-    color, icon = TIER_STYLE[tier]
+    color, icon = style.TIER_MARKER[tier]
     name = f"{labels.t(tier, lang)} ({len(rows):,})"
     show = len(rows) <= HIDE_ABOVE
+    group: folium.FeatureGroup | plugins.MarkerCluster
     if len(rows) > CLUSTER_ABOVE:
         group = plugins.MarkerCluster(name=name, show=show, disableClusteringAtZoom=17)
     else:
@@ -183,7 +180,7 @@ def _site_layer(m: folium.Map, result: RunResult, tier: str) -> None:
         popup = _popup(r, tier, lang)
         folium.Marker(
             [float(r.lat), float(r.lon)],
-            icon=folium.Icon(color=EXISTING_COLOR if existing else color, icon=icon,
+            icon=folium.Icon(color=style.EXISTING_MARKER if existing else color, icon=icon,
                              prefix="fa"),
             tooltip=esc(f"{labels.t(tier, lang)} · {labels.t(r.status, lang)} · {r.site_id}"),
             popup=folium.Popup(popup, max_width=320),
@@ -226,21 +223,20 @@ def _townships(m: folium.Map, result: RunResult) -> None:
                          "geometry": _lean(row.geometry, 1e-5)})
     fields = ["name", "code", "served", *tiers]
     aliases = [labels.t("township_unit", lang), labels.t("site", lang),
-               "已服务/需求单元" if lang == "zh" else "units served", *(labels.t(t, lang)
-                                                                   for t in tiers)]
+               labels.t("units_served", lang), *(labels.t(t, lang) for t in tiers)]
     folium.GeoJson(
         {"type": "FeatureCollection", "features": features},
         name=labels.t("townships", lang), show=True,
         style_function=lambda f: {
             "fillColor": COVERED if f["properties"]["share"] >= 1 else UNCOVERED,
             "fillOpacity": 0.05 + 0.3 * (1 - f["properties"]["share"]),
-            "color": "#343a40", "weight": 1.5},
+            "color": style.OUTLINE, "weight": 1.5},
         highlight_function=lambda f: {"weight": 3, "fillOpacity": 0.35},
         tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True),
     ).add_to(m)
     outline = shapely.union_all(towns.geometry.to_numpy())
-    folium.GeoJson(_lean(outline, 1e-5), name="区县边界" if lang == "zh" else "county boundary",
-                   style_function=lambda f: {"color": "#212529", "weight": 3,
+    folium.GeoJson(_lean(outline, 1e-5), name=labels.t("county_boundary", lang),
+                   style_function=lambda f: {"color": style.BOUNDARY, "weight": 3,
                                              "fill": False},
                    interactive=False).add_to(m)
 
@@ -255,7 +251,7 @@ def _service_areas(m: folium.Map, result: RunResult, tier: str) -> None:
         return
     features = [{"type": "Feature", "properties": {"site": esc(site)},
                  "geometry": _lean(geom)} for site, geom in lines]
-    css = _css(TIER_STYLE[tier][0])
+    css = style.tier_color(tier)
     folium.GeoJson({"type": "FeatureCollection", "features": features},
                    name=f"{labels.t(tier, lang)} · {labels.t('service_area', lang)}",
                    show=False,
@@ -269,7 +265,7 @@ def _search(m: folium.Map, result: RunResult) -> None:
     """A search box over demand units and sites, by name or code (small circle markers)."""
     lang = result.scenario.lang
     u = result.demand
-    rows = result.open_rows()
+    rows = tables.open_sites(result)
     features = []
     for name, code, lon, lat in zip(u["name"], u["code"], u["lon"], u["lat"], strict=True):
         features.append(_point(f"{name} {code}".strip(), lon, lat))
@@ -278,15 +274,15 @@ def _search(m: folium.Map, result: RunResult) -> None:
         features.append(_point(f"{name or ''} {sid}".strip(), lon, lat))
     layer = folium.GeoJson(
         {"type": "FeatureCollection", "features": features},
-        name="搜索" if lang == "zh" else "search", show=True, control=False,
+        name=labels.t("search", lang), show=True, control=False,
         marker=folium.CircleMarker(radius=1, opacity=0, fill_opacity=0),
     ).add_to(m)
     plugins.Search(layer=layer, search_label="label", position="topright", collapsed=False,
-                   placeholder="名称或代码…" if lang == "zh" else "name or code…",
+                   placeholder=labels.t("search_hint", lang),
                    search_zoom=16).add_to(m)
     # the plugin's CSS shows ../images/loader.gif while searching, a file not inlined: the
     # browser asks for it beside map.html and logs an error (tests/test_browser.py)
-    m.get_root().html.add_child(Element(
+    add_html(m, (
         "<style>.leaflet-control-search.search-load .search-input"
         "{background-image:none}</style>"))
 
@@ -298,145 +294,18 @@ def _point(label: str, lon: float, lat: float) -> dict[str, Any]:
 
 
 def _popup(r: Any, tier: str, lang: str) -> str:
-    rows = [(labels.t("site", lang), r.site_id), (labels.t("tier", lang), labels.t(tier, lang)),
-            (labels.t("status", lang), labels.t(r.status, lang)),
-            (labels.t("name", lang), r.name or "—"),
-            (labels.t("cost", lang), f"{r.cost:,.0f}"),
-            (labels.t("reach", lang), f"{r.reach_units:,}"),
-            ("lon, lat", f"{r.lon:.6f}, {r.lat:.6f}")]
-    cells = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows)
-    return f'<table class="siting-popup">{cells}</table>'
+    w = labels.Words(lang)
+    rows = [("site", r.site_id), ("tier", w(tier)), ("status", w(r.status)),
+            ("name", r.name or "—"), ("cost", f"{r.cost:,.0f}"), ("reach", f"{r.reach_units:,}"),
+            ("lonlat", f"{r.lon:.6f}, {r.lat:.6f}")]
+    return render.render("popup.html.j2", lang=lang, rows=rows).rstrip("\n")
 
 
 def _title_and_legend(m: folium.Map, result: RunResult, lang: str) -> None:
-    items = [f'<div><span class="sw" style="background:{COVERED}"></span>'
-             f'{esc(labels.t("covered", lang))}</div>',
-             f'<div><span class="sw" style="background:{UNCOVERED}"></span>'
-             f'{esc(labels.t("uncovered", lang))}</div>']
-    for tier in result.tiers:
-        color, icon = TIER_STYLE[tier]
-        items.append(f'<div><i class="fa fa-{icon}" style="color:{_css(color)}"></i> '
-                     f'{esc(labels.t(tier, lang))} ({esc(labels.t("new", lang))})</div>')
-    items.append(f'<div><span class="sw" style="background:#575757"></span>'
-                 f'{esc(labels.t("existing", lang))}'
-                 f'{esc("（灰色标记）" if lang == "zh" else " (grey markers)")}</div>')
+    """The title box (targets met), the legend, and the drawn data's own credit."""
     counts = pd.Series([r.met for r in result.results])
-    met = int((counts == True).sum())  # noqa: E712 (None means informational)
-    total = int(counts.notna().sum())
-    summary = (f"规划目标达标 {met}/{total}" if lang == "zh" else f"targets met {met}/{total}")
-    m.get_root().html.add_child(Element(f"""
-<div id="siting-title" class="siting-box">{esc(title_of(result))}
-  <div class="sub">{esc(summary)}</div></div>
-<div id="siting-legend" class="siting-box"><b>{esc(labels.t("legend", lang))}</b>
-  {''.join(items)}</div>
-<style>
-.siting-box {{position:fixed; z-index:9999; background:rgba(255,255,255,.93); padding:6px 10px;
-  border-radius:6px; box-shadow:0 1px 4px rgba(0,0,0,.3); font:13px/1.5 sans-serif;}}
-#siting-title {{top:10px; left:60px; font-size:16px; font-weight:600; max-width:60%;}}
-#siting-title .sub {{font-size:12px; font-weight:400; color:#495057;}}
-#siting-legend {{bottom:44px; left:10px;}}
-.leaflet-control-search .search-input {{width:200px;}}
-#siting-legend .sw {{display:inline-block; width:12px; height:12px; margin-right:6px;
-  border-radius:2px; vertical-align:-1px;}}
-#siting-legend i {{width:16px; text-align:center;}}
-.siting-attr {{position:fixed; bottom:2px; right:6px; z-index:9999; font:11px sans-serif;
-  color:#495057; background:rgba(255,255,255,.7); padding:0 4px;}}
-table.siting-popup th {{text-align:left; padding-right:8px; color:#495057;}}
-</style>"""))
-
-
-def _css(color: str) -> str:
-    return {"darkblue": "#0b3d91", "green": "#2b8a3e", "purple": "#7048e8",
-            "orange": "#f08c00"}.get(color, color)
-
-
-def write_city(cfg: Any, summary: dict[str, Any], sites: pd.DataFrame,
-               towns: Any, path: Path) -> None:
-    """The citywide map: townships shaded by village reach, sites clustered per tier."""
-    lang = cfg.lang
-    m = folium.Map(location=[34.72, 113.62], zoom_start=9, tiles=None, control_scale=False,
-                   prefer_canvas=True)
-    m.options["maxZoom"] = 19
-    if len(towns):                                     # open on the counties run, not a fixed view
-        west, south, east, north = (float(v) for v in towns.total_bounds)
-        m.fit_bounds([[south, west], [north, east]])
-    _metric_scale(m)
-    features = []
-    for row in towns.itertuples(index=False):
-        units = getattr(row, "village_units", 0) or 0
-        served = getattr(row, "village_served", 0) or 0
-        share = served / units if units else 1.0
-        props = {"name": esc(row.name), "code": esc(row.code), "county": esc(row.county),
-                 "villages": f"{served}/{units}" if units else "—",
-                 "outlets": int(getattr(row, "township_sites", 0) or 0),
-                 "community": int(getattr(row, "community_sites", 0) or 0),
-                 "lockers": int(getattr(row, "locker_sites", 0) or 0), "share": share}
-        features.append({"type": "Feature", "properties": props,
-                         "geometry": _lean(row.geometry, 2e-4)})
-    aliases = {"name": labels.t("name", lang), "code": labels.t("site", lang),
-               "county": "区县" if lang == "zh" else "county",
-               "villages": "行政村通达" if lang == "zh" else "villages reached",
-               "outlets": labels.t("township", lang), "community": labels.t("community", lang),
-               "lockers": labels.t("locker", lang)}
-    folium.GeoJson(
-        {"type": "FeatureCollection", "features": features},
-        name=labels.t("townships", lang),
-        style_function=lambda f: {"fillColor": COVERED if f["properties"]["share"] >= 1
-                                  else UNCOVERED, "color": "#343a40", "weight": 1,
-                                  "fillOpacity": 0.15 + 0.35 * (1 - f["properties"]["share"])},
-        tooltip=folium.GeoJsonTooltip(fields=list(aliases), aliases=list(aliases.values())),
-    ).add_to(m)
-    for tier in ("township", "village", "community", "locker"):
-        sel = sites[sites["tier"] == tier]
-        if len(sel) == 0:
-            continue
-        data = [[round(float(a), 6), round(float(b), 6), esc(n), st] for a, b, n, st in
-                zip(sel["lat"], sel["lon"], sel["name"].fillna(""), sel["status"], strict=True)]
-        plugins.FastMarkerCluster(
-            data, name=f"{labels.t(tier, lang)} ({len(sel):,})",
-            callback=_CLUSTER_CALLBACK).add_to(m)
-    folium.LayerControl(collapsed=False).add_to(m)
-    met = sum(1 for t in summary["targets"] if t["met"])
-    note = ("（含生成数据）" if lang == "zh" else " (includes generated data)") \
-        if summary["generated_counties"] else ""
-    m.get_root().html.add_child(Element(
-        f'<div id="siting-title" class="siting-box">{esc(cfg.title)}{esc(note)}'
-        f'<div class="sub">{esc("规划目标达标" if lang == "zh" else "targets met")} '
-        f'{met}/{len(summary["targets"])}</div></div>' + _city_legend(lang) + _STYLE))
-    m.save(str(path))
-
-
-def _city_legend(lang: str) -> str:
-    """Township fill by village reach; site dots existing or new; clusters count sites."""
-    zh = lang == "zh"
-    rows = [(f"background:{COVERED}", "行政村全部通达" if zh else "every village reached"),
-            (f"background:{UNCOVERED}", "有行政村未通达" if zh else "villages not reached"),
-            ("background:#e8590c; border-radius:50%", labels.t("new", lang)),
-            ("background:#495057; border-radius:50%", labels.t("existing", lang))]
-    items = "".join(f'<div><span class="sw" style="{style}"></span>{esc(text)}</div>'
-                    for style, text in rows)
-    note = "圆圈数字：该处站点数" if zh else "numbered circles: sites clustered there"
-    return (f'<div id="siting-legend" class="siting-box"><b>{esc(labels.t("legend", lang))}</b>'
-            f'{items}<div class="sub">{esc(note)}</div></div>')
-
-
-_CLUSTER_CALLBACK = """function (row) {
-    var marker = L.circleMarker(new L.LatLng(row[0], row[1]),
-        {radius: 5, weight: 1, color: row[3] === 'existing' ? '#495057' : '#e8590c',
-         fillOpacity: 0.8});
-    var label = document.createElement('span');
-    label.innerHTML = row[2];  // HTML-escaped by siting.outputs.webmap.esc: shows as text
-    marker.bindTooltip(label);
-    return marker;
-}"""
-
-_STYLE = """<style>
-.siting-box {position:fixed; z-index:9999; background:rgba(255,255,255,.93); padding:6px 10px;
-  border-radius:6px; box-shadow:0 1px 4px rgba(0,0,0,.3); font:13px/1.5 sans-serif;}
-#siting-title {top:10px; left:60px; font-size:16px; font-weight:600; max-width:60%;}
-#siting-title .sub {font-size:12px; font-weight:400; color:#495057;}
-#siting-legend {bottom:44px; left:10px;}
-#siting-legend .sw {display:inline-block; width:12px; height:12px; margin-right:6px;
-  border-radius:2px; vertical-align:-1px;}
-#siting-legend .sub {font-size:11px; color:#495057;}
-</style>"""
+    # the credit: OSM for a real extract, the generator and frame otherwise
+    add_html(m, render.render(
+        "map_boxes.html.j2", lang=lang, title=title_of(result), tiers=list(result.tiers),
+        met=int((counts == True).sum()),  # noqa: E712 (None means informational)
+        total=int(counts.notna().sum()), credit=report.attribution(result)))

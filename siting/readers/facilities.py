@@ -78,11 +78,12 @@ def from_csv(cfg: FacilitiesConfig, tiers: list[str], crs: str) -> tuple[pd.Data
                              f"are {', '.join(map(str, df.columns))}. Fix [facilities] "
                              "capacity.")
         cap = pd.to_numeric(df[cfg.capacity].replace("", np.nan), errors="coerce")
-        bad = np.flatnonzero(cap.notna().to_numpy() & (cap.to_numpy() < 0)) if len(cap) else []
+        value = cap.to_numpy(dtype=float)
+        bad = np.flatnonzero(cap.notna().to_numpy() & ((value < 0) | np.isinf(value)))
         if len(bad):
             raise ValidationError([f"{path}: row {i + 2}: capacity '{df[cfg.capacity].iat[i]}' "
-                                   "is negative. Give the compartments (格口数) as a number."
-                                   for i in bad[:20]])
+                                   "is negative or infinite. Give the compartments (格口数) as "
+                                   "a number, or leave the cell blank." for i in bad[:20]])
         out["capacity"] = cap.to_numpy(dtype=float)
     out["x"], out["y"] = project(lon, lat, crs)
     for t in tiers:
@@ -144,3 +145,63 @@ def _check_coordinates(path: Path, lon: np.ndarray, lat: np.ndarray,
     for i in np.flatnonzero(outside)[:20]:
         problems.append(f"{path}: row {i + 2}: ({lon[i]:g}, {lat[i]:g}) is not in China. Check "
                         "the coordinates (decimal degrees, not projected metres).")
+
+
+def counted_once(ex: pd.DataFrame, file: str) -> tuple[pd.DataFrame, list[str]]:
+    """Existing facilities listed more than once, merged into one; a warning per group.
+
+    Two rows are one facility when they share an id (rows of the CSV) or when they are of
+    one type and lie within :data:`SAME_PLACE_M` of each other (``x``/``y`` in metres). The
+    first row is kept and counts, once, for every tier any of its copies counts for; the
+    warning names the rows so that the user can delete the copies.
+    """
+    if len(ex) < 2:
+        return ex, []
+    group = _groups(ex)
+    dup = pd.Series(group).duplicated(keep=False).to_numpy()
+    if not dup.any():
+        return ex, []
+    ex = ex.copy()
+    tiers = [c for c in ex.columns if c.startswith("existing_")]
+    warnings = []
+    for g in sorted(set(group[dup])):
+        idx = np.flatnonzero(group == g)
+        ex.loc[ex.index[idx[0]], tiers] = ex.iloc[idx][tiers].astype(bool).any().to_numpy()
+        warnings.append(_duplicate_text(ex.iloc[idx], file))
+    keep = ~pd.Series(group).duplicated(keep="first").to_numpy()
+    log.warning("existing: %d duplicate facility rows merged", int((~keep).sum()))
+    return ex[keep].reset_index(drop=True), warnings
+
+
+SAME_PLACE_M = 1.0
+"""Two facilities of one type closer than this (metres) are one facility listed twice."""
+
+
+def _groups(ex: pd.DataFrame) -> np.ndarray:
+    """A group number per row: rows of one group are copies of one facility."""
+    from scipy.cluster.hierarchy import DisjointSet
+    from scipy.spatial import cKDTree
+
+    n = len(ex)
+    sets = DisjointSet(range(n))
+    csv = ex["row"].notna().to_numpy() if "row" in ex else np.zeros(n, bool)
+    ids = ex["osm_id"].astype(str).to_numpy()
+    first: dict[str, int] = {}
+    for i in np.flatnonzero(csv & ~np.isin(np.char.strip(ids.astype(str)), ("", "nan"))):
+        sets.merge(first.setdefault(ids[i], int(i)), int(i))
+    xy = np.column_stack([ex["x"].to_numpy(float), ex["y"].to_numpy(float)])
+    kind = ex["source"].astype(str).to_numpy()
+    for i, j in cKDTree(xy).query_pairs(SAME_PLACE_M):
+        if kind[i] == kind[j]:
+            sets.merge(int(i), int(j))
+    return np.array([min(sets.subset(i)) for i in range(n)])
+
+
+def _duplicate_text(rows: pd.DataFrame, file: str) -> str:
+    first = rows.iloc[0]
+    where = [f"row {int(r.row)}" if pd.notna(getattr(r, "row", np.nan)) else f"OSM {r.osm_id}"
+             for r in rows.itertuples()]
+    return (f"{file}: {', '.join(where)} list one facility ({first['name']}, id "
+            f"{first['osm_id']}, {first['source']}) {len(rows)} times (the same id, or the "
+            f"same type within {SAME_PLACE_M:g} m); it is counted once per tier. Delete the "
+            "extra rows.")

@@ -1,4 +1,7 @@
-"""Zhengzhou's administrative frame from the real public layers shipped in ``data/zhengzhou/``.
+"""Zhengzhou's administrative frame from the real public layers shipped with siting.
+
+The layers are package data in ``siting/readers/_frame/`` (read with :mod:`importlib.resources`,
+so an installed wheel finds them wherever it runs), each folder with its licence file:
 
 - 15 county-level units, 208 townships/streets and 3,306 village/community committees:
   NBS 统计用区划代码 2023 (``admin_codes_2023/``). A committee is a community (社区) when its
@@ -31,7 +34,8 @@ import logging
 import re
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
+from importlib import resources
+from importlib.resources.abc import Traversable
 
 import geopandas as gpd
 import numpy as np
@@ -41,7 +45,8 @@ from siting._errors import InputError
 
 log = logging.getLogger(__name__)
 
-DATA = Path(__file__).resolve().parents[2] / "data" / "zhengzhou"
+DATA = resources.files("siting.readers") / "_frame"
+"""The shipped frame: package data, with the licence and attribution files of each layer."""
 
 COUNTIES = {  # NBS code -> (slug for make targets and file names, short Chinese name)
     "410102": ("zhongyuan", "中原区"), "410103": ("erqi", "二七区"),
@@ -107,7 +112,7 @@ class Frame:
         return self.counties[self.counties["code"] == code].iloc[0]
 
 
-def load(data: Path = DATA) -> Frame:
+def load(data: Traversable = DATA) -> Frame:
     """Read the shipped layers and place the 2023 townships on the 2000 polygons."""
     counties = _counties(data)
     townships = _read_csv(data / "admin_codes_2023" / "zhengzhou_townships_streets_4101.csv")
@@ -127,14 +132,20 @@ def load(data: Path = DATA) -> Frame:
     return Frame(counties, townships.reset_index(drop=True), committees, polygons)
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
-    if not path.is_file():
-        raise InputError(f"{path}: missing. It is shipped with siting in data/zhengzhou/; "
-                         "restore it from the repository.")
-    return pd.read_csv(path, dtype=str, encoding="utf-8")
+def _read_csv(item: Traversable) -> pd.DataFrame:
+    _shipped(item)
+    with resources.as_file(item) as path:
+        return pd.read_csv(path, dtype=str, encoding="utf-8")
 
 
-def _counties(data: Path) -> pd.DataFrame:
+def _shipped(item: Traversable) -> None:
+    if not item.is_file():
+        raise InputError(f"{item}: missing. It is shipped with siting as package data "
+                         "(siting/readers/_frame/); reinstall siting, or restore the file from "
+                         "the repository.")
+
+
+def _counties(data: Traversable) -> pd.DataFrame:
     names = _read_csv(data / "admin_codes_2023" / "zhengzhou_counties_4101.csv")
     census = _read_csv(data / "census" / "zhengzhou_county_census2020_7th.csv")
     census = census.rename(columns={"区划代码": "code", "人口数_合计": "pop2020",
@@ -148,11 +159,11 @@ def _counties(data: Path) -> pd.DataFrame:
     return out
 
 
-def _polygons(data: Path) -> gpd.GeoDataFrame:
-    path = data / "townships_2000" / "zhengzhou_townships_2000_wgs84.geojson"
-    if not path.is_file():
-        raise InputError(f"{path}: missing. It is shipped with siting in data/zhengzhou/.")
-    gdf = gpd.read_file(path, engine="pyogrio")
+def _polygons(data: Traversable) -> gpd.GeoDataFrame:
+    item = data / "townships_2000" / "zhengzhou_townships_2000_wgs84.geojson"
+    _shipped(item)
+    with resources.as_file(item) as path:
+        gdf = gpd.read_file(path, engine="pyogrio")
     gdf = gdf.rename(columns={"gbcode_2000": "gbcode", "name_zh_geotrellis": "name_zh",
                               "TotalPop": "pop2000"})
     gdf["name_zh"] = gdf["name_zh"].fillna("")
@@ -231,7 +242,7 @@ def _poly_keys(name_zh: str, name_pinyin: str) -> set[str]:
 
 
 
-def plan_share(total: int, county: str, data: Path = DATA) -> int:
+def plan_share(total: int, county: str, data: Traversable = DATA) -> int:
     """A county's share of a citywide plan total, by 2020 urban population (largest remainder).
 
     The 20,000 community service points of the plan (专栏4) are apportioned this way unless a

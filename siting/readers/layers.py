@@ -56,12 +56,12 @@ class LayerRead:
 
 def detect_encoding(path: Path) -> str:
     """The text encoding of a shapefile's DBF: its .cpg, else UTF-8 if it decodes, else GBK."""
-    cpg = path.with_suffix(".cpg")
+    cpg = sibling(path, ".cpg")
     if cpg.is_file():
         text = cpg.read_text(encoding="ascii", errors="replace").strip().upper()
         return {"936": "GBK", "CP936": "GBK", "GB2312": "GBK", "GB18030": "GB18030",
                 "UTF8": "UTF-8", "65001": "UTF-8"}.get(text.replace("-", ""), text or "UTF-8")
-    dbf = path.with_suffix(".dbf")
+    dbf = sibling(path, ".dbf")
     raw = dbf.read_bytes() if dbf.is_file() else b""
     header = int.from_bytes(raw[8:10], "little") if len(raw) > 10 else 0
     body = raw[header:]
@@ -102,6 +102,9 @@ def read(cfg: LayerConfig, role: str, classes: dict[str, tuple[str, ...]] | None
     if crs and not problems:
         units = units.set_crs(crs, allow_override=True).to_crs("EPSG:4326")
         _check_in_china(units, path, role, crs, problems)
+        units, again = _repair(units, np.ones(len(units), bool), path, role, problems,
+                               where=" once converted to lon/lat")
+        repaired += again
     if problems:
         raise ValidationError(problems)
     if cfg.datum in ("gcj02", "bd09"):
@@ -125,6 +128,23 @@ def inner_point(geoms: np.ndarray) -> np.ndarray:
     return np.where(inside_, cen, rep)
 
 
+def sibling(path: Path, suffix: str) -> Path:
+    """A shapefile's companion file in whatever case it is spelt (.dbf, .DBF, .Dbf).
+
+    The one spelt like ``path``'s own suffix first (``.SHP`` → ``.DBF``); the lower-case name
+    when there is none, so that a message names the file the user should add.
+    """
+    same = path.with_suffix(suffix.upper() if path.suffix.isupper() else suffix)
+    if same.is_file():
+        return same
+    folder = path.parent
+    if folder.is_dir():
+        for p in sorted(folder.iterdir()):
+            if p.stem == path.stem and p.suffix.lower() == suffix and p.is_file():
+                return p
+    return path.with_suffix(suffix)
+
+
 def _check_file(path: Path, role: str) -> None:
     if not path.exists():
         raise InputError(f"{path}: the {role} layer file is missing. Put it there or fix "
@@ -133,7 +153,7 @@ def _check_file(path: Path, role: str) -> None:
         raise InputError(f"{path}: not a layer file the {role} layer can be read from. Use a "
                          "shapefile (.shp with .shx/.dbf/.prj), a GeoPackage or a GeoJSON.")
     if path.suffix.lower() == ".shp":
-        missing = [s for s in (".shx", ".dbf") if not path.with_suffix(s).is_file()]
+        missing = [s for s in (".shx", ".dbf") if not sibling(path, s).is_file()]
         if missing:
             raise InputError(f"{path}: the shapefile has no {' or '.join(missing)} beside it. "
                              "Copy all the shapefile's files (.shp, .shx, .dbf, .prj, .cpg).")
@@ -149,15 +169,16 @@ def _cut_off(path: Path) -> list[str]:
         with p.open("rb") as f:
             return f.read(n)
 
+    files = {s: sibling(path, s) for s in (".shp", ".shx", ".dbf")}
     want = {}
     for suffix in (".shp", ".shx"):     # file length in 16-bit words, big-endian, at byte 24
-        h = head(path.with_suffix(suffix), 28)
+        h = head(files[suffix], 28)
         want[suffix] = int.from_bytes(h[24:28], "big") * 2 if len(h) == 28 else 100
-    h = head(path.with_suffix(".dbf"), 12)  # header size + records × record size
+    h = head(files[".dbf"], 12)  # header size + records × record size
     want[".dbf"] = (int.from_bytes(h[8:10], "little") + int.from_bytes(h[4:8], "little")
                     * int.from_bytes(h[10:12], "little")) if len(h) == 12 else 32
-    sizes = {s: path.with_suffix(s).stat().st_size for s in want}
-    return [f"{path.with_suffix(s).name} has {sizes[s]:,} of {want[s]:,} bytes"
+    sizes = {s: f.stat().st_size for s, f in files.items()}
+    return [f"{files[s].name} has {sizes[s]:,} of {want[s]:,} bytes"
             for s in want if sizes[s] < want[s]]
 
 
@@ -168,7 +189,7 @@ def _read_frame(path: Path, cfg: LayerConfig, role: str, encoding: str) -> gpd.G
         return pyogrio.read_dataframe(path, layer=cfg.layer, encoding=encoding,
                                       on_invalid="ignore")
     except UnicodeDecodeError as e:
-        from_cpg = cfg.encoding == "auto" and path.with_suffix(".cpg").is_file()
+        from_cpg = cfg.encoding == "auto" and sibling(path, ".cpg").is_file()
         named = " (the encoding its .cpg names)" if from_cpg else ""
         raise InputError(f"{path}: the {role} layer's text is not {encoding}{named} ({e}). Set "
                          f"[layers.{role}] encoding to the file's encoding (\"gbk\" for most "
@@ -274,11 +295,12 @@ def _population(gdf: gpd.GeoDataFrame, cfg: LayerConfig, path: Path, role: str,
     if cfg.population is None:
         return np.zeros(len(gdf))
     values = pd.to_numeric(gdf[cfg.population], errors="coerce")
-    bad = np.flatnonzero(values.isna().to_numpy() | (values.to_numpy() < 0))
+    raw = values.to_numpy(dtype=float)
+    bad = np.flatnonzero(~np.isfinite(raw) | (raw < 0))
     for i in bad[:20]:
         problems.append(f"{path}: feature {out['code'].iat[i]} ({out['name'].iat[i]}) of the "
                         f"{role} layer has population '{gdf[cfg.population].iat[i]}' in field "
-                        f"'{cfg.population}', not a number >= 0. Correct it (0 if unknown).")
+                        f"'{cfg.population}', not a finite number >= 0. Correct it (0 if unknown).")
     if len(bad) > 20:
         problems.append(f"{path}: … and {len(bad) - 20} more features with a bad population.")
     return values.fillna(0).to_numpy(dtype=float)
@@ -316,14 +338,29 @@ def _geometry(units: gpd.GeoDataFrame, path: Path, role: str,
         problems.append(f"{path}: feature {units['code'].iat[i]} ({units['name'].iat[i]}) of "
                         f"the {role} layer is a {geom[i].geom_type}, not a polygon. Export the "
                         "layer as polygons.")
-    invalid = ~missing & ~wrong & ~shapely.is_valid(geom)
-    if invalid.any():
-        fixed = shapely.make_valid(geom[invalid])
-        fixed = np.array([_polygon_part(g) for g in fixed], dtype=object)
-        geom = geom.copy()
-        geom[invalid] = fixed
-        units = units.set_geometry(geom, crs=units.crs)
-    return units, int(invalid.sum())
+    units, repaired = _repair(units, ~missing & ~wrong, path, role, problems)
+    return units, repaired
+
+
+def _repair(units: gpd.GeoDataFrame, check: np.ndarray, path: Path, role: str,
+            problems: list[str], *, where: str = "") -> tuple[gpd.GeoDataFrame, int]:
+    """Repair the invalid polygons among ``check`` (make_valid); count them.
+
+    A polygon that repair turns into nothing (no area: its points on a line, or all one
+    point) is a problem naming the feature. ``where`` says in which CRS it was invalid.
+    """
+    geom = units.geometry.to_numpy()
+    invalid = check & ~shapely.is_valid(geom)
+    if not invalid.any():
+        return units, 0
+    geom = geom.copy()
+    geom[invalid] = [_polygon_part(g) for g in shapely.make_valid(geom[invalid])]
+    for i in np.flatnonzero(invalid & shapely.is_empty(geom))[:20]:
+        problems.append(f"{path}: feature {units['code'].iat[i]} ({units['name'].iat[i]}) of "
+                        f"the {role} layer has no area{where}: its polygon is a line or a "
+                        "point, and repairing it leaves nothing. Redraw the polygon or delete "
+                        "the feature.")
+    return units.set_geometry(geom, crs=units.crs), int(invalid.sum())
 
 
 def _polygon_part(g: shapely.Geometry) -> shapely.Geometry:

@@ -41,6 +41,7 @@ class Inputs:
     files: list[dict[str, object]]
     notes: list[str] = field(default_factory=list)
     layer_info: dict[str, dict[str, object]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)   # for `siting validate` and the report
 
 
 def sha256(path: Path) -> str:
@@ -69,8 +70,12 @@ def load(scenario: Scenario) -> Inputs:
         net, data = _network(scenario, clip)
     except InputError as e:
         problems.append(str(e))
+    if net is None and clip is not None and "townships" in got:
+        problems[-1] = _layer_off(scenario, got["townships"], problems[-1])
     crs = net.crs if net is not None else _fallback_crs(got)
-    existing, notes = _existing(scenario, data, crs, problems)
+    existing, notes, warnings = _existing(scenario, data, crs, problems)
+    if net is not None:
+        problems += [p for role, g in got.items() for p in _far_from_roads(g, role, net)]
     if problems or net is None:
         raise ValidationError(problems)
     frames = [_layer_units(g, role, net.crs) for role, g in got.items()]
@@ -91,7 +96,7 @@ def load(scenario: Scenario) -> Inputs:
         raise ValidationError(missing)
     files = [{"role": role, "path": str(p), "bytes": p.stat().st_size, "sha256": sha256(p)}
              for role, p in scenario.input_files().items() if p.is_file()]
-    return Inputs(net, units, existing, files, notes, info)
+    return Inputs(net, units, existing, files, notes, info, warnings)
 
 
 def _missing_demand(scenario: Scenario, units: pd.DataFrame) -> list[str]:
@@ -146,6 +151,63 @@ def _network(scenario: Scenario, clip: shapely.Geometry | None,
     return roads.from_ways(data.roads, data.path), data
 
 
+FAR_M = 5000.0
+"""A feature farther than this from every road is outside the study area (an error)."""
+
+
+def _far_from_roads(got: layers.LayerRead, role: str, net: roads.RoadNetwork) -> list[str]:
+    """Features of a layer outside the road network's area, by code and name.
+
+    Such a feature (a township polygon moved to another city, a village in the wrong CRS)
+    would silently get a site of its own far from the county, and its target would read
+    met; it is refused. When no feature of the layer is near a road, one problem names the
+    layer's extent instead.
+    """
+    polys = got.units.geometry.to_numpy()
+    if len(polys) == 0:
+        return []
+    metric = shapely.transform(polys, lambda xy: np.column_stack(
+        coords.project(xy[:, 0], xy[:, 1], net.crs)))
+    tree = shapely.STRtree(shapely.points(net.x, net.y))
+    near = np.zeros(len(polys), bool)
+    near[tree.query_nearest(metric, max_distance=FAR_M, all_matches=False)[0]] = True
+    if near.all():
+        return []
+    where = f"more than {FAR_M / 1000:g} km from every road of {net.source.name}"
+    if not near.any():
+        return [f"{got.path}: the whole {role} layer lies {where}: the layer's extent "
+                f"({_extent(got.units.total_bounds)}) misses the road network's "
+                f"({_extent((net.lon.min(), net.lat.min(), net.lon.max(), net.lat.max()))}). "
+                f"Check the layer's coordinate system (its .prj or [layers.{role}] crs), or "
+                "that the road file covers the county."]
+    u = got.units
+    return [f"{got.path}: feature {u['code'].iat[i]} ({u['name'].iat[i]}) of the {role} layer "
+            f"lies {where}, outside the study area (at {_extent(polys[i].bounds)}); it would "
+            "get a site of its own there. Fix its coordinates, or delete the feature if it is "
+            "not part of the county." for i in np.flatnonzero(~near)[:20]]
+
+
+def _extent(bounds: tuple[float, ...] | np.ndarray) -> str:
+    w, s, e, n = (float(b) for b in bounds)
+    return f"lon {w:.4f} to {e:.4f}, lat {s:.4f} to {n:.4f}"
+
+
+def _layer_off(scenario: Scenario, towns: layers.LayerRead, problem: str) -> str:
+    """The network's problem, naming the townships layer when its extent misses the roads."""
+    if not problem.startswith(f"{scenario.network.osm}: no road"):
+        return problem
+    try:
+        whole, _ = _network(scenario, None)
+    except InputError:
+        return problem                  # the file has no road anywhere: its own message
+    return (f"{towns.path}: the townships layer ({_extent(towns.units.total_bounds)}) lies "
+            f"outside the road network of {scenario.network.osm.name} "
+            f"({_extent((whole.lon.min(), whole.lat.min(), whole.lon.max(), whole.lat.max()))})"
+            f": no road is within {scenario.network.clip_buffer_m:g} m of it. Check the "
+            "layer's coordinate system (its .prj or [layers.townships] crs), or that the road "
+            "file covers the county.")
+
+
 def _layer_units(got: layers.LayerRead, role: str, crs: str) -> pd.DataFrame:
     u = got.units
     lonlat = shapely.get_coordinates(layers.inner_point(u.geometry.to_numpy()))
@@ -170,9 +232,11 @@ def _building_units(b: gpd.GeoDataFrame | None) -> pd.DataFrame:
 
 
 def _existing(scenario: Scenario, data: osm.OsmData | None, crs: str,
-              problems: list[str]) -> tuple[pd.DataFrame, list[str]]:
+              problems: list[str]) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """Existing facilities, notes for the report, and warnings (facilities listed twice)."""
     tiers = list(scenario.tiers)
-    parts, notes = [], []
+    parts: list[pd.DataFrame] = []
+    notes: list[str] = []
     if scenario.existing.osm_post_offices and data is not None:
         parts.append(facilities.from_osm_post_offices(data, scenario.existing.osm_post_offices,
                                                       crs))
@@ -183,14 +247,17 @@ def _existing(scenario: Scenario, data: osm.OsmData | None, crs: str,
         except ValidationError as e:
             problems.extend(e.problems)
     if not parts:
-        return pd.DataFrame(columns=["osm_id", "name", "source", "lon", "lat", "x", "y"]), notes
+        return (pd.DataFrame(columns=["osm_id", "name", "source", "lon", "lat", "x", "y"]),
+                notes, [])
     out = pd.concat(parts, ignore_index=True)
     for t in tiers:
         col = f"existing_{t}"
         out[col] = out[col].astype("boolean").fillna(False).astype(bool) if col in out \
             else False
     out["osm_id"] = out["osm_id"].astype(str)
-    return out, notes
+    file = scenario.facilities.path.name if scenario.facilities else scenario.network.osm.name
+    out, twice = facilities.counted_once(out, file)
+    return out, notes, twice
 
 
 def unit_label(units: pd.DataFrame, i: int) -> str:

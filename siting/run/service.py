@@ -12,7 +12,8 @@ import shapely
 from scipy.sparse import csgraph
 
 from siting.network.snapping import access_graph
-from siting.run.pipeline import RunResult, site_nodes
+from siting.run.assemble import site_nodes
+from siting.run.results import RunResult
 
 MAX_SITES = 400
 """At most this many sites get a service area drawn (the first, in site order)."""
@@ -22,13 +23,13 @@ def reached_roads(result: RunResult, tier: str) -> list[tuple[str, shapely.Geome
     """(site id, reached road segments as one MultiLineString) per open site of ``tier``."""
     cfg = result.tiers[tier].config
     net = result.network
-    n = len(result.demand)
-    ex = result.sites[result.sites["point"] >= n].sort_values("point")
-    x = np.concatenate([result.demand["x"].to_numpy(), ex["x"].to_numpy()])
-    y = np.concatenate([result.demand["y"].to_numpy(), ex["y"].to_numpy()])
+    sites = result.sites
+    ex = sites.existing_sites()
+    x = np.concatenate([result.demand["x"].to_numpy(), sites.x[ex]])
+    y = np.concatenate([result.demand["y"].to_numpy(), sites.y[ex]])
     g = access_graph(net, cfg.network, x, y, max_snap_m=result.scenario.network.max_snap_m)
-    nodes = site_nodes(result.sites, g)
-    opened = np.flatnonzero(result.sites[f"open_{tier}"].to_numpy())[:MAX_SITES]
+    nodes = site_nodes(sites, g)
+    opened = np.flatnonzero(result.outcomes[tier].open)[:MAX_SITES]
     opened = opened[nodes[opened] >= 0]
     if len(opened) == 0:
         return []
@@ -43,5 +44,5 @@ def reached_roads(result: RunResult, tier: str) -> list[tuple[str, shapely.Geome
             continue
         segs = [((net.lon[a], net.lat[a]), (net.lon[b], net.lat[b]))
                 for a, b in zip(u[near], v[near], strict=True)]
-        out.append((str(result.sites["site_id"].iat[j]), shapely.MultiLineString(segs)))
+        out.append((str(sites.site_id[j]), shapely.MultiLineString(segs)))
     return out

@@ -19,13 +19,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 import shapely
 from scipy.sparse import csgraph
 
 from siting.run import inputs
-from siting.run.pipeline import Prepared, demand_rows, required_count
+from siting.run.assemble import demand_rows, required_count
+from siting.run.results import Prepared
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +53,7 @@ class Findings:
 
 def diagnose(prep: Prepared) -> Findings:
     """Run every cross-input check on prepared inputs."""
-    f = Findings()
+    f = Findings(warnings=list(prep.inputs.warnings))
     _counts(prep, f)
     _unattached(prep, f)
     _fragments(prep, f)
@@ -70,7 +72,7 @@ def _counts(prep: Prepared, f: Findings) -> None:
     s, sites = prep.scenario, prep.sites
     for name, cfg in s.tiers.items():
         need = required_count(s, cfg)
-        existing = int(sites[f"existing_{name}"].sum())
+        existing = int(sites.existing[name].sum())
         if need > len(sites):
             f.errors.append(
                 f"tier '{name}': at least {need:,} sites are required but only {len(sites):,} "
@@ -85,7 +87,7 @@ def _counts(prep: Prepared, f: Findings) -> None:
 
 def _unattached(prep: Prepared, f: Findings) -> None:
     s, units, sites = prep.scenario, prep.inputs.units, prep.sites
-    n = len(units)
+    ex = sites.existing_sites()
     for mode, g in prep.graphs.items():
         rows = _road_rows(prep, mode)
         bad = [inputs.unit_label(units, i) for i in rows if g.node[i] < 0]
@@ -94,13 +96,12 @@ def _unattached(prep: Prepared, f: Findings) -> None:
                 f"{len(bad)} demand unit(s) farther than {s.network.max_snap_m:g} m from any "
                 f"{mode} road, so no site can reach them (check that {s.network.osm.name} "
                 f"covers them, or raise [network] max_snap_m): {_listed(bad)}")
-        ex = sites[sites["point"] >= n]
-        far = ex[g.node[ex["point"].to_numpy()] < 0]
+        far = ex[g.node[sites.point[ex]] < 0]
         if len(far):
             f.warnings.append(
                 f"{len(far)} existing site(s) farther than {s.network.max_snap_m:g} m from any "
                 f"{mode} road serve no one by road: "
-                f"{_listed([f'{r.name} ({r.osm_id})' for r in far.itertuples()])}")
+                f"{_listed([f'{sites.name[j]} ({sites.osm_id[j]})' for j in far])}")
 
 
 def _road_rows(prep: Prepared, mode: str) -> np.ndarray:
@@ -177,7 +178,8 @@ def _unclassed(prep: Prepared, f: Findings) -> None:
         layer = units[units["layer"] == role]
         blank = layer[layer["class"] == ""]
         if len(blank):
-            values = prep.inputs.layer_info.get(role, {}).get("unclassed_values") or []
+            values = cast("list[str]",
+                          prep.inputs.layer_info.get(role, {}).get("unclassed_values") or [])
             f.warnings.append(
                 f"{cfg.path.name}: {len(blank)} feature(s) have a '{cfg.class_field}' value that "
                 f"no class in [layers.{role}] classes takes ({_listed(list(values))}); they are "

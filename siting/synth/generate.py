@@ -1,7 +1,9 @@
 """The seeded generator: the inputs no public data has, in the formats users supply.
 
-For a county it writes into ``data/generated/<county>/``, over the real frame
-(:mod:`siting.readers.frame`):
+For a county it writes into ``<cache>/<county>/``, over the real frame
+(:mod:`siting.readers.frame`); the cache folder is ``--cache DIR``, else $SITING_CACHE, else
+``$XDG_CACHE_HOME/siting`` or ``~/.cache/siting`` (:func:`siting.config.discovery.cache_dir`),
+never the installed package:
 
 - ``townships.shp`` — the 2023 townships: a 2000 polygon holding one of them is that
   township; one holding several is divided among them (seeded k-means Voronoi cells);
@@ -46,6 +48,7 @@ import shapely
 from scipy.spatial import cKDTree
 
 from siting._atomic import staging
+from siting.config import discovery
 from siting.readers import coords, layers
 from siting.readers import frame as frame_mod
 from siting.synth import _roadgen
@@ -56,7 +59,6 @@ log = logging.getLogger(__name__)
 VERSION = 5
 SEED = 2021
 CRS = "EPSG:4547"
-OUT = Path(__file__).resolve().parents[2] / "data" / "generated"
 DENSITY = {"street": 12_000.0, "town": 6_000.0, "township": 4_000.0, "other": 6_000.0}
 PEOPLE_PER_AREA = 3_000
 BLOCK_M = 200.0
@@ -178,7 +180,7 @@ class Generated:
     seed: int
 
 
-def generate(county: str, out_root: Path = OUT, *, seed: int = SEED,
+def generate(county: str, cache: str | Path | None = None, *, seed: int = SEED,
              frame: frame_mod.Frame | None = None, force: bool = False) -> Path:
     """Write (or reuse) the generated inputs of ``county`` and return their folder.
 
@@ -186,8 +188,9 @@ def generate(county: str, out_root: Path = OUT, *, seed: int = SEED,
     ----------
     county
         Slug ('zhongmu'), NBS code ('410122') or Chinese name.
-    out_root
-        Parent folder; files go to ``out_root/<slug>/``.
+    cache
+        The cache folder; files go to ``cache/<slug>/``. None: $SITING_CACHE, else the
+        default (:func:`siting.config.discovery.cache_dir`).
     seed
         The generator's seed; the same seed gives byte-identical files.
     frame
@@ -197,13 +200,13 @@ def generate(county: str, out_root: Path = OUT, *, seed: int = SEED,
     """
     code = frame_mod.slug_to_code(county)
     slug = frame_mod.COUNTIES[code][0]
-    target = Path(out_root) / slug
+    target = discovery.cache_dir(cache) / slug
     if not force and _cached(target, seed):
         log.info("generate %s: reusing %s (seed %d)", slug, target, seed)
         return target
     fr = frame or frame_mod.load()
     gen = build(fr, code, seed)
-    with staging(target) as tmp:
+    with staging(target, kind="generated", label=slug) as tmp:
         write(gen, tmp)
     log.info("generate %s: %d townships, %d villages, %d communities, %d areas, "
              "%s road nodes, %d facilities -> %s", slug, len(gen.townships),
@@ -598,7 +601,8 @@ def write(gen: Generated, folder: Path) -> None:
         f"GENERATED DATA — NOT REAL. 生成数据，非真实数据。\n\n"
         f"{county['name']} ({county['code']}), made by `siting generate {county['slug']}` "
         f"(generator version {VERSION}, seed {gen.seed}) over the real administrative frame "
-        "in data/zhengzhou/ (see siting/generate.py for the rules).\n"
+        "shipped with siting (siting/readers/_frame/; see siting/synth/generate.py for the "
+        "rules).\n"
         f"Villages left without a road (OSM gap simulation): {', '.join(gen.gaps) or 'none'}\n",
         encoding="utf-8")
     meta = {"generated": True, "version": VERSION, "seed": gen.seed, "county": county["code"],

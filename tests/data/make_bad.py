@@ -3,8 +3,10 @@
 Every case folder holds a complete small scenario (``scenario.toml`` and its inputs) with one
 thing wrong, and ``expect.toml``: the command to run (``validate`` or ``run``), the exit code,
 the offending file's name and the strings the message must contain; ``map_escaped``: input
-text the written map.html must hold only HTML-escaped; ``xfail``: a known bug outside the
-readers that the case shows (the test is a strict xfail until it is fixed).
+text the written map.html must hold only HTML-escaped; ``csv_neutral``: cells sites.csv must
+hold (text a spreadsheet would run as a formula, neutralised); ``existing``: the existing
+sites report.json must count per tier; ``xfail``: a known bug outside the readers that the
+case shows (the test is a strict xfail until it is fixed).
 ``tests/test_bad_inputs.py`` runs them all.
 
 The base is tiny and built here, not copied: a 3 km × 2 km county in 上街区 (two townships,
@@ -323,6 +325,8 @@ class Case:
     edit: Callable[[Inputs], None] | None = None       # change the inputs before writing
     after: Callable[[Path], None] | None = None        # change the files after writing
     map_escaped: tuple[str, ...] = ()   # input text map.html must hold, only HTML-escaped
+    csv_neutral: tuple[str, ...] = ()   # cells sites.csv must hold (formulas neutralised)
+    existing: dict[str, int] = field(default_factory=dict)  # report.json's existing sites
     xfail: str = ""                     # a known bug outside the readers: why it fails
 
 
@@ -679,6 +683,257 @@ def _(inp: Inputs) -> None:
     inp.facilities.loc[3, "经度"] = "113.600000"
 
 
+# --- numbers: inf and nan (issue 11) -------------------------------------------------------
+
+NUMBERS = [  # case, the key, its value, the text it goes after (None: replaces the key's)
+    ("number_inf_cost", "tiers.locker.cost", "inf", None),
+    ("number_neg_inf_cost", "tiers.village.cost", "-inf", None),
+    ("number_nan_radius", "tiers.community.radius_m", "nan", None),
+    ("number_inf_radius", "tiers.village.radius_m", "inf", None),
+    ("number_overflow_radius", "tiers.locker.radius_m", "1e400", None),
+    ("number_inf_count", "tiers.community.count", "inf", None),
+    ("number_nan_snap", "network.max_snap_m", "nan", None),
+    ("number_inf_clip", "network.clip_buffer_m", "inf", "max_snap_m = 250"),
+    ("number_nan_spacing", "candidates.min_spacing_m", "nan", None),
+    ("number_inf_saving", "colocation.saving", "inf", None),
+    ("number_nan_time_limit", "solver.time_limit_s", "nan", None),
+    ("number_nan_rel_gap", "solver.rel_gap", "nan", None),
+    ("number_inf_budget", "budget", "inf", ""),
+    ("number_nan_locker_share", "tiers.locker.locker_share", "nan", "cost = 30000\n"),
+    ("number_inf_parcels", "tiers.locker.parcels_per_person_day", "inf", "cost = 30000\n"),
+    ("number_inf_dwell", "tiers.locker.dwell_days", "inf", "cost = 30000\n"),
+    ("number_nan_min_demand", "tiers.locker.min_demand", "nan", "cost = 30000\n"),
+    ("number_nan_bank_cost", "tiers.locker.sizes[0].cost", "nan", "cost = 30000\n"),
+    ("number_inf_default_levels", "buildings.default_levels", "inf", ""),
+]
+CURRENT = {"tiers.locker.cost": "cost = 30000\n", "tiers.village.cost": "cost = 50000",
+           "tiers.community.radius_m": "radius_m = 500", "tiers.village.radius_m":
+           "radius_m = 2000", "tiers.locker.radius_m": "radius_m = 300",
+           "tiers.community.count": "count = 2", "network.max_snap_m": "max_snap_m = 250",
+           "candidates.min_spacing_m": "min_spacing_m = 0", "colocation.saving":
+           "saving = 10000", "solver.time_limit_s": "time_limit_s = 60",
+           "solver.rel_gap": "rel_gap = 0.0"}
+
+
+def _number_case(name: str, key: str, value: str, after: str | None) -> None:
+    field_ = key.rpartition(".")[2]
+    line = ("sizes = [{ compartments = 60, cost = " + value + " }]" if "sizes" in key
+            else f"{field_} = {value}")
+
+    def edit(inp: Inputs) -> None:
+        end = "\n" if (after or CURRENT.get(key, "")).endswith("\n") else ""
+        if after is None:                   # replace the key's value
+            inp.edit(CURRENT[key], line + end)
+        elif after:                         # a new key in a section
+            inp.edit(after, f"{after}{line}\n" if end else f"{after}\n{line}")
+        elif key == "budget":               # a top-level key, above the first section
+            inp.scenario = f"{line}\n\n{inp.scenario}"
+        else:                               # a new section
+            inp.scenario += f"\n[{key.partition('.')[0]}]\n{line}\n"
+    shown = {"1e400": "inf"}.get(value, value)
+    case(name, f"{key} = {value} in the scenario", "validate", 2, "scenario.toml", f"'{key}'",
+         f"= {shown}", "not a finite number", "give an ordinary number")(edit)
+
+
+for _args in NUMBERS:
+    _number_case(*_args)
+
+
+@case("population_inf", "a village's population is 'inf' (text a DBF can hold)", "validate",
+      2, "villages.shp", "410106001202", "李湾村", "'inf'", "not a finite number")
+def _(inp: Inputs) -> None:
+    inp.villages["POP"] = inp.villages["POP"].astype(str)
+    inp.villages.loc[2, "POP"] = "inf"
+
+
+@case("population_nan", "a village's population is 'nan'", "validate", 2, "villages.shp",
+      "410106002201", "马固村", "'nan'", "Correct it")
+def _(inp: Inputs) -> None:
+    inp.villages["POP"] = inp.villages["POP"].astype(str)
+    inp.villages.loc[4, "POP"] = "nan"
+
+
+@case("facilities_capacity_inf", "an existing bank's compartments are 'inf'", "validate", 2,
+      "facilities.csv", "row 3", "'inf'", "negative or infinite", "leave the cell blank")
+def _(inp: Inputs) -> None:
+    inp.edit('datum_field = "坐标系"', 'datum_field = "坐标系"\ncapacity = "格口数"')
+    inp.facilities["格口数"] = ["", "inf", "", ""]
+
+
+@case("facilities_coordinate_inf", "a longitude of 'inf'", "validate", 2, "facilities.csv",
+      "row 4", "not a number", "Fill in decimal degrees")
+def _(inp: Inputs) -> None:
+    inp.facilities.loc[2, "经度"] = "inf"
+
+
+# --- facilities listed twice (issue 11) ----------------------------------------------------
+
+def _copies(inp: Inputs, row: int, n: int, **change: str) -> None:
+    copies = pd.concat([inp.facilities.iloc[[row]]] * n, ignore_index=True)
+    for col, value in change.items():
+        copies[col] = [f"{value}{k}" for k in range(n)] if value else copies[col]
+    inp.facilities = pd.concat([inp.facilities, copies], ignore_index=True)
+
+
+@case("facilities_same_id", "the district post office listed four times under one id",
+      "validate", 0, "facilities.csv", "row 2, row 6, row 7, row 8", "F001",
+      "4 times", "counted once per tier", "Delete the extra rows")
+def _(inp: Inputs) -> None:
+    _copies(inp, 0, 3)
+
+
+@case("facilities_same_place", "one courier station twice, under two ids, at one spot",
+      "validate", 0, "facilities.csv", "row 3, row 6", "峡窝镇快递服务站", "2 times",
+      "within 1 m", "Delete the extra rows")
+def _(inp: Inputs) -> None:
+    _copies(inp, 1, 1, 编号="F10")
+
+
+@case("facilities_copies_run", "four copies of a post office counted as one (run)", "run", 0,
+      "facilities.csv", "row 2, row 6, row 7, row 8", "counted once per tier",
+      existing={"township": 1, "village": 3, "community": 3})
+def _(inp: Inputs) -> None:
+    _copies(inp, 0, 3)
+
+
+# --- outside the study area (issue 11) -----------------------------------------------------
+
+BEIJING = (-8000.0, 605000.0)    # metres north, to Beijing's latitude (40.2 N)
+
+
+def _moved(gdf: gpd.GeoDataFrame, rows: list[int], dx: float, dy: float) -> gpd.GeoDataFrame:
+    gdf = gdf.copy()
+    gdf.loc[rows, "geometry"] = gdf.geometry[rows].translate(dx, dy)
+    return gdf
+
+
+@case("township_in_beijing", "a township polygon moved 600 km north, to Beijing's latitude",
+      "validate", 2, "townships.shp", "410106002", "峡窝镇", "outside the study area",
+      "Fix its coordinates, or delete the feature")
+def _(inp: Inputs) -> None:
+    inp.townships = _moved(inp.townships, [1], *BEIJING)
+
+
+@case("township_in_beijing_run", "the same, with `siting run`: no site planned in Beijing",
+      "run", 2, "townships.shp", "410106002", "峡窝镇", "outside the study area")
+def _(inp: Inputs) -> None:
+    inp.townships = _moved(inp.townships, [1], *BEIJING)
+
+
+@case("village_far_away", "a village moved 80 km east", "validate", 2, "villages.shp",
+      "410106002202", "王庄村", "outside the study area", "more than 5 km from every road")
+def _(inp: Inputs) -> None:
+    inp.villages = _moved(inp.villages, [5], 80000, 0)
+
+
+@case("area_far_away", "an area moved 40 km south", "validate", 2, "areas.shp", "A05",
+      "马固新村", "outside the study area")
+def _(inp: Inputs) -> None:
+    inp.areas = _moved(inp.areas, [4], 0, -40000)
+
+
+@case("areas_layer_off", "the whole areas layer shifted 200 km (a wrong false easting)",
+      "validate", 2, "areas.shp", "the whole areas layer", "misses the road network",
+      "[layers.areas] crs")
+def _(inp: Inputs) -> None:
+    inp.areas = _moved(inp.areas, list(range(6)), 200000, 0)
+
+
+@case("townships_layer_off", "the whole townships layer 200 km away: no road near it",
+      "validate", 2, "townships.shp", "the townships layer", "outside the road network of "
+      "roads.osm", "[layers.townships] crs")
+def _(inp: Inputs) -> None:
+    inp.townships = _moved(inp.townships, [0, 1], 0, 200000)
+
+
+# --- geometry (issue 11) -------------------------------------------------------------------
+
+@case("village_zero_area", "a village polygon whose corners lie on one line", "validate", 2,
+      "villages.shp", "410106001201", "张庄村", "has no area", "Redraw the polygon")
+def _(inp: Inputs) -> None:
+    x = X0 + 500
+    inp.villages.loc[1, "geometry"] = shapely.Polygon(
+        [(x, Y0), (x + 250, Y0 + 1000), (x + 500, Y0 + 2000), (x, Y0)])
+
+
+@case("area_zero_area", "an area drawn as one point four times", "run", 2, "areas.shp", "A04",
+      "峡窝家园", "has no area", "Redraw the polygon")
+def _(inp: Inputs) -> None:
+    x, y = X0 + 1600, Y0 + 1060
+    inp.areas.loc[3, "geometry"] = shapely.Polygon([(x, y), (x, y), (x, y), (x, y)])
+
+
+@case("invalid_after_reprojection", "a village valid in EPSG:4547 but not in lon/lat: a "
+      "sliver ring whose two corners 1 ulp apart become one point (as 民主街村委会 in make "
+      "demo)", "validate", 0, "villages.shp", "1 repaired")
+def _(inp: Inputs) -> None:
+    x, y = X0 + 1059, Y0 + HEIGHT            # found by search: the two corners meet in lon/lat
+    strip = shapely.Polygon([(X0 + 1500, Y0), (X0 + 1500, y), (x, y), (X0 + 1000, y),
+                             (X0 + 1000, Y0)])
+    sliver = shapely.Polygon([(x, y), (x - 200, y + 300), (x, float(np.nextafter(y, 4e6)))])
+    inp.villages.loc[2, "geometry"] = shapely.MultiPolygon([strip, sliver])
+
+
+# --- shapefile extensions in any case (issue 11) -------------------------------------------
+
+def _upper(folder: Path, name: str, suffixes: tuple[str, ...]) -> None:
+    for s in suffixes:
+        (folder / f"{name}.{s}").rename(folder / f"{name}.{s.upper()}")
+
+
+@case("shapefile_upper_case", "villages.SHP, .SHX, .DBF, .PRJ, .CPG (a Windows export)",
+      "validate", 0, "villages.SHP", "no problems found", after=True)
+def _(folder: Path) -> None:
+    _upper(folder, "villages", ("shp", "shx", "dbf", "prj", "cpg"))
+    retarget(folder, 'path = "villages.shp"', 'path = "villages.SHP"')
+
+
+@case("shapefile_mixed_case", "areas.shp with areas.SHX and areas.DBF", "run", 0, "areas.shp",
+      after=True)
+def _(folder: Path) -> None:
+    _upper(folder, "areas", ("shx", "dbf"))
+
+
+@case("shapefile_upper_without_dbf", "townships.SHP whose .DBF was not copied", "validate", 2,
+      "townships.SHP", "no .dbf", "Copy all the shapefile's files", after=True)
+def _(folder: Path) -> None:
+    _upper(folder, "townships", ("shp", "shx", "prj", "cpg"))
+    drop(folder, "townships.dbf")
+    retarget(folder, 'path = "townships.shp"', 'path = "townships.SHP"')
+
+
+# --- size before cost (issue 11) -----------------------------------------------------------
+
+@case("radius_huge", "radius_m = 1e9: every unit would reach every site", "validate", 2,
+      "scenario.toml", "tier 'locker'", "radius_m = 1e+09", "coverage pairs", "MB of memory",
+      "above [solver] max_pairs = 100", "Lower [tiers.locker] radius_m")
+def _(inp: Inputs) -> None:
+    inp.edit("radius_m = 300", "radius_m = 1e9")
+    inp.edit("rel_gap = 0.0", "rel_gap = 0.0\nmax_pairs = 100")
+
+
+@case("radius_large_warning", "a radius giving more than a third of max_pairs (a warning)",
+      "validate", 0, "scenario.toml", "tier 'village'", "coverage pairs", "Expect a long run")
+def _(inp: Inputs) -> None:
+    inp.edit("rel_gap = 0.0", "rel_gap = 0.0\nmax_pairs = 500")
+
+
+@case("time_limit_spent", "a time limit that reading the inputs alone uses up: the limit "
+      "bounds the whole run, not only the solver", "run", 2, "scenario.toml",
+      "time limit of 0.001 s was spent before the solve", "'read'", "Raise --time-limit")
+def _(inp: Inputs) -> None:
+    inp.edit("time_limit_s = 60", "time_limit_s = 0.001")
+
+
+# --- spreadsheet formulas (issue 11) -------------------------------------------------------
+
+@case("formula_in_names", "facility names that a spreadsheet would run as formulas", "run", 0,
+      "facilities.csv", csv_neutral=("'=HYPERLINK(\"http://x\",\"点我\")", "'@SUM(1+1)",
+                                     "'-1+2"))
+def _(inp: Inputs) -> None:        # the fourth, a depot, counts for no tier: not in sites.csv
+    inp.facilities["名称"] = ['=HYPERLINK("http://x","点我")', "@SUM(1+1)", "-1+2", "+86 371"]
+
+
 # ---------------------------------------------------------------------------------------------
 # Writing
 # ---------------------------------------------------------------------------------------------
@@ -729,6 +984,11 @@ def expect_text(c: Case) -> str:
              f"file = {s(c.file)}", f"contains = {lst(c.contains)}"]
     if c.map_escaped:
         lines.append(f"map_escaped = {lst(c.map_escaped)}")
+    if c.csv_neutral:
+        lines.append(f"csv_neutral = {lst(c.csv_neutral)}")
+    if c.existing:
+        table = ", ".join(f"{k} = {v}" for k, v in c.existing.items())
+        lines.append(f"existing = {{ {table} }}")
     if c.xfail:
         lines.append(f"xfail = {s(c.xfail)}")
     return "\n".join(lines) + "\n"

@@ -1,0 +1,157 @@
+"""Command line: ``siting run SCENARIO``.
+
+The parser and the exit codes live here, the drivers in :mod:`siting.cli.commands`.
+Exit codes: 0 success; 2 bad input (file, scenario, data, or an output folder siting may not
+replace); 3 a target cannot be met or the solver failed; 4 the machine refuses to write the
+outputs (disk full, read-only, no permission); 5 ``siting check`` (also run after every
+``siting run``) found a target claimed met that is not; 1 an unexpected internal error (rerun
+with ``-v`` for the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from siting import __version__
+from siting._errors import (
+    EnvironmentFailure,
+    InfeasibleError,
+    SitingError,
+    SolverError,
+)
+from siting.check import command as check_command
+from siting.cli import commands
+
+log = logging.getLogger("siting")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="siting",
+        description="Last-mile postal facility siting for the Zhengzhou 14th Five-Year "
+                    "postal plan: reads roads and boundaries, solves one MIP over all "
+                    "facility tiers, writes a map, a GeoPackage, a CSV and a report.",
+        epilog="Exit codes: 0 done; 2 bad input, or an output folder siting did not make "
+               "(it replaces only folders carrying its .siting-output.json marker, or empty "
+               "ones); 3 a target cannot be met or the solver failed; 4 the outputs cannot be "
+               "written (disk full, read-only, no permission), found before the solve; 5 "
+               "`siting check` found a target claimed met that is not; 1 an internal error.")
+    p.add_argument("--version", action="version", version=f"siting {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    run = sub.add_parser("run", help="run a scenario and write its outputs",
+                         description="Run a scenario: read inputs, compute network "
+                                     "distances, solve, check every target independently, "
+                                     "and write map.html, sites.gpkg, sites.csv, report.json "
+                                     "and report.md into maps/<scenario name>/.")
+    run.add_argument("scenario", type=Path, help="scenario file (TOML), e.g. models/demo.toml")
+    run.add_argument("--out", type=Path, default=None,
+                     help="output folder (default: maps/<scenario name>)")
+    run.add_argument("--time-limit", type=float, default=None, metavar="S",
+                     help="solver time limit in seconds (overrides [solver] time_limit_s)")
+    run.add_argument("--gap", type=float, default=None, metavar="G",
+                     help="relative MIP gap at which to stop, e.g. 0.001 (overrides "
+                          "[solver] rel_gap)")
+    run.add_argument("--lang", choices=["zh", "en"], default=None,
+                     help="language of the map and the report (default: the scenario's, zh)")
+    run.add_argument("--generate", action="store_true",
+                     help="when the scenario has no real input files, make (or reuse) the "
+                          "generated stand-ins first, as `siting generate` would")
+    _cache(run)
+    _verbosity(run)
+    chk = sub.add_parser("check", help="recompute every target of a written plan",
+                         description=check_command.DESCRIPTION)
+    check_command.add_arguments(chk)
+    _verbosity(chk)
+    val = sub.add_parser("validate", help="check every input of a scenario, report all problems",
+                         description="Read every input the scenario names and run every check "
+                                     "that can be made before solving; print one report of all "
+                                     "the problems found. Exit 0 when there is no error, 2 "
+                                     "otherwise. `siting run` makes the same checks first.")
+    val.add_argument("scenario", type=Path, help="scenario file (TOML)")
+    _cache(val)
+    _verbosity(val)
+    gen = sub.add_parser("generate", help="write generated stand-in inputs for counties",
+                         description="Write seeded, generated stand-ins for the inputs no public "
+                                     "data has (village/community and area polygons, roads, "
+                                     "existing outlets) into <cache>/<county>/, over the real "
+                                     "Zhengzhou frame. Every feature says generated.")
+    gen.add_argument("counties", nargs="+", metavar="COUNTY",
+                     help="county slugs (zhongmu, jinshui, …), NBS codes, or 'all'")
+    gen.add_argument("--seed", type=int, default=2021, help="the seed (default 2021)")
+    gen.add_argument("--force", action="store_true", help="regenerate even if cached")
+    _cache(gen)
+    _verbosity(gen)
+    city = sub.add_parser("city", help="run every county scenario and write the city report",
+                          description="Run every county scenario listed in the city file "
+                                      "(each writing maps/<county>/), then write maps/<city>/ "
+                                      "with the plan's citywide targets summed.")
+    city.add_argument("config", type=Path, help="city file, e.g. models/city.toml")
+    city.add_argument("--lang", choices=["zh", "en"], default=None,
+                      help="language of the maps and the reports")
+    city.add_argument("--generate", action="store_true",
+                      help="generate stand-ins for counties without real input files")
+    _cache(city)
+    _verbosity(city)
+    return p
+
+
+def _cache(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--cache", type=Path, default=None, metavar="DIR",
+                   help="folder of the generated inputs, <DIR>/<county>/ (default: "
+                        "$SITING_CACHE, else $XDG_CACHE_HOME/siting, else ~/.cache/siting)")
+
+
+def _verbosity(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("-v", "--verbose", action="store_true", help="more detail, and tracebacks")
+    g.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
+
+
+def _configure_logging(verbose: bool, quiet: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.WARNING)
+    logging.getLogger("siting").setLevel(
+        logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO)
+
+
+COMMANDS = {"run": commands.run, "check": check_command.main, "validate": commands.validate,
+            "generate": commands.generate, "city": commands.city}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``siting`` command."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    _configure_logging(getattr(args, "verbose", False), getattr(args, "quiet", False))
+    try:
+        return COMMANDS[args.command](args)
+    except (InfeasibleError, SolverError) as e:
+        print(f"siting: cannot meet the targets: {e}", file=sys.stderr)
+        return 3
+    except EnvironmentFailure as e:
+        print(f"siting: {e}", file=sys.stderr)
+        return 4
+    except SitingError as e:
+        print(f"siting: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("siting: interrupted; the previous outputs are unchanged.", file=sys.stderr)
+        return 130
+    except Exception as e:  # the last resort: one paragraph, traceback only with -v
+        if getattr(args, "verbose", False):
+            traceback.print_exc()
+        print(f"siting: internal error: {type(e).__name__}: {e}. The previous outputs are "
+              "unchanged. Rerun with -v for the traceback and report it with the scenario "
+              "file.", file=sys.stderr)
+        return 1

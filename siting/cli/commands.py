@@ -1,0 +1,198 @@
+"""The drivers behind each command: ``run``, ``validate``, ``generate`` and ``city``.
+
+Each takes the parsed arguments and returns the exit code; :func:`siting.cli.main` maps the
+errors they raise to exit codes. This is the top layer: it runs the stages (``siting.run``)
+and hands their results to the writers (``siting.outputs``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from siting._errors import InputError
+
+if TYPE_CHECKING:
+    from siting.run.city import CountyOutcome
+    from siting.run.pipeline import ProgressFactory
+
+log = logging.getLogger("siting")
+
+
+def _progress_factory(enabled: bool):  # type: ignore[no-untyped-def]
+    """Progress bars for long stages, only on an interactive terminal."""
+    if not enabled or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    def make(label: str):  # type: ignore[no-untyped-def]
+        bar = tqdm(total=0, desc=label, unit="src", leave=False, file=sys.stderr)
+
+        def update(done: int, total: int) -> None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+            if done >= total:
+                bar.close()
+        return update
+    return make
+
+
+def _prepare(path: Path, generate_missing: bool, cache: Path | None) -> None:
+    """Make the generated stand-ins a scenario falls back to, when asked to."""
+    from siting.config import scenario
+    from siting.synth import generate
+
+    fallback = scenario.generated_fallback(path, cache=cache)
+    if fallback is None:
+        return
+    slug, folder, seed = fallback
+    if generate_missing:
+        generate.generate(slug, folder.parent, seed=seed)
+
+
+def _say_inputs(s) -> None:  # type: ignore[no-untyped-def]
+    if s.generated:
+        log.info("inputs: GENERATED stand-ins in %s (no real files found); every output says "
+                 "so", s.data_dir)
+    else:
+        log.info("inputs: real files, paths relative to %s", s.data_dir)
+
+
+def run(args: argparse.Namespace) -> int:
+    """``siting run``: prepare, solve, check, write the outputs."""
+    from siting._atomic import probe
+    from siting.check import command as check_command
+    from siting.config import scenario
+    from siting.outputs import write as outputs
+    from siting.run import pipeline
+
+    start = time.perf_counter()
+    _prepare(args.scenario, args.generate, args.cache)
+    s = scenario.load(args.scenario, cache=args.cache)
+    s = _override_solver(s, args)
+    if args.lang:
+        s = replace(s, lang=args.lang)
+    out = args.out or Path("maps") / s.name
+    probe(out, kind="run", label=s.name)              # refusals and a full disk, before work
+    log.info("scenario: %s (%s)", s.name, args.scenario)
+    _say_inputs(s)
+    prepared = pipeline.prepare(s, progress=_progress_factory(not args.quiet))
+    result = pipeline.run(s, prepared=prepared)
+    outputs.write_all(result, out)
+    met = [r for r in result.results if r.met is not None]
+    ok = sum(r.met is True for r in met)
+    code = check_command.after_run(s, out)        # the written files, on the checker's path
+    log.info("done in %.1f s: %d of %d targets met; outputs in %s", time.perf_counter() - start,
+             ok, len(met), out)
+    return code
+
+
+def _override_solver(s, args):  # type: ignore[no-untyped-def]
+    solver = s.solver
+    if args.time_limit is not None:
+        if not args.time_limit > 0:
+            raise InputError(f"--time-limit {args.time_limit:g}: give a positive number of "
+                             "seconds, e.g. --time-limit 600.")
+        solver = replace(solver, time_limit_s=args.time_limit)
+    if args.gap is not None:
+        if not 0 <= args.gap < 1:
+            raise InputError(f"--gap {args.gap:g}: give a fraction in [0, 1), e.g. --gap 0.001 "
+                             "for 0.1 %.")
+        solver = replace(solver, rel_gap=args.gap)
+    return replace(s, solver=solver)
+
+
+def validate(args: argparse.Namespace) -> int:
+    """``siting validate``: every check that can be made before solving, one report."""
+    from siting._errors import ScenarioError, ValidationError
+    from siting.config import scenario
+    from siting.run import pipeline, validate
+
+    try:
+        s = scenario.load(args.scenario, cache=args.cache)
+    except ValidationError as e:
+        return _report_validation(args.scenario, validate.Findings(errors=e.problems))
+    except ScenarioError as e:
+        return _report_validation(args.scenario, validate.Findings(errors=[str(e)]))
+    _say_inputs(s)
+    try:
+        prepared = pipeline.prepare(s)
+    except ValidationError as e:
+        return _report_validation(args.scenario, validate.Findings(errors=e.problems))
+    except InputError as e:
+        return _report_validation(args.scenario, validate.Findings(errors=[str(e)]))
+    return _report_validation(args.scenario, validate.diagnose(prepared))
+
+
+def _report_validation(path: Path, findings) -> int:  # type: ignore[no-untyped-def]
+    verdict = "errors found" if findings.errors else "OK"
+    print(f"siting validate {path}: {verdict}\n{findings.text()}")
+    return 2 if findings.errors else 0
+
+
+def generate(args: argparse.Namespace) -> int:
+    """``siting generate``: seeded stand-in inputs for the counties asked for."""
+    from siting.readers import frame
+    from siting.synth import generate
+
+    wanted = [slug for slug, _ in frame.COUNTIES.values()] if "all" in args.counties \
+        else args.counties
+    codes = [frame.slug_to_code(c) for c in wanted]       # unknown names fail before work
+    fr = frame.load()
+    for code in codes:
+        folder = generate.generate(code, args.cache, seed=args.seed, frame=fr,
+                                   force=args.force)
+        print(folder)
+    return 0
+
+
+def city(args: argparse.Namespace) -> int:
+    """``siting city``: run each county, write its outputs, then the city's."""
+    from siting._atomic import probe
+    from siting.outputs import city as city_outputs
+    from siting.run import city as city_run
+
+    start = time.perf_counter()
+    cfg = city_run.load(args.config)
+    if args.lang:
+        cfg = replace(cfg, lang=args.lang)
+    probe(Path("maps") / cfg.name, kind="city", label=cfg.name)
+    outcomes = []
+    paths = city_run.county_paths(cfg)
+    for k, path in enumerate(paths, 1):
+        _prepare(path, args.generate, args.cache)
+        log.info("county %d/%d: %s", k, len(paths), path.name)
+        outcomes.append(run_county(path, Path("maps"), lang=args.lang,
+                                   progress=_progress_factory(not args.quiet),
+                                   cache=args.cache))
+    summary = city_outputs.write(cfg, outcomes, Path("maps") / cfg.name)
+    met = sum(1 for t in summary["targets"] if t["met"])
+    log.info("city done in %.1f s: %d of %d citywide targets met; outputs in maps/%s",
+             time.perf_counter() - start, met, len(summary["targets"]), cfg.name)
+    return 0
+
+
+def run_county(path: Path, out_root: Path, *, lang: Literal["zh", "en"] | None = None,
+               progress: ProgressFactory | None = None,
+               cache: Path | None = None) -> CountyOutcome:
+    """Run one county scenario, write its outputs, keep what the city report needs."""
+    from siting._atomic import probe
+    from siting.config import scenario
+    from siting.outputs import city as city_outputs
+    from siting.outputs import write as outputs
+    from siting.run import pipeline
+
+    start = time.perf_counter()
+    s = scenario.load(path, cache=cache)
+    if lang:
+        s = replace(s, lang=lang)
+    probe(out_root / s.name, kind="run", label=s.name)
+    result = pipeline.run(s, progress=progress)
+    outputs.write_all(result, out_root / s.name)
+    return city_outputs.outcome(result, seconds=time.perf_counter() - start)

@@ -1,0 +1,106 @@
+"""The geometry of the reports' inline SVG charts; the templates draw it (``_charts.html.j2``).
+
+Coordinates are computed here, words and markup stay in the templates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from siting.outputs import style
+
+
+@dataclass(frozen=True)
+class Point:
+    """One trade-off solve: its place on the chart and what it says."""
+
+    x: float
+    y: float
+    new_sites: int
+    share: float
+
+
+@dataclass(frozen=True)
+class Curve:
+    """One tier's coverage against its number of new sites (own scale, 0–``top``)."""
+
+    tier: str
+    color: str
+    points: tuple[Point, ...]
+    top: int
+    legend_y: int
+
+
+@dataclass(frozen=True)
+class Tradeoff:
+    """The trade-off chart: one curve per tier."""
+
+    width: int
+    height: int
+    pad: int
+    curves: tuple[Curve, ...]
+
+
+def tradeoff(curves: dict[str, list[dict[str, float]]]) -> Tradeoff:
+    """Each tier's share of demand reached against new sites, scaled to the chart."""
+    w, h, pad = 640, 260, 40
+    out = []
+    for k, (tier, pts) in enumerate(curves.items()):
+        if not pts:
+            continue
+        top = max(p["new_sites"] for p in pts) or 1
+        out.append(Curve(tier, style.tier_color(tier), tuple(
+            Point(pad + (w - 2 * pad) * p["new_sites"] / top,
+                  h - pad - (h - 2 * pad) * p["reached_share"], int(p["new_sites"]),
+                  p["reached_share"]) for p in pts), int(top), 20 + 14 * k))
+    return Tradeoff(w, h, pad, tuple(out))
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One tier's part of a bar."""
+
+    tier: str
+    x: float
+    width: float
+    n: int
+    color: str
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One row (a township or a county): its open sites stacked by tier."""
+
+    name: str
+    y: int
+    segments: tuple[Segment, ...]
+    end: float
+    total: int
+
+
+@dataclass(frozen=True)
+class Bars:
+    """The stacked bar chart."""
+
+    width: int
+    height: int
+    bar: int
+    rows: tuple[Bar, ...]
+
+
+def bars(rows: list[tuple[str, dict[str, int]]], tiers: list[str]) -> Bars:
+    """Stacked bars: open sites of each tier per row (township or county)."""
+    bar, gap, pad = 18, 4, 170
+    top = max((sum(n.values()) for _, n in rows), default=1) or 1
+    w, h = 760, pad // 4 + (bar + gap) * len(rows) + 20
+    out = []
+    for i, (name, counts) in enumerate(rows):
+        x, segments = float(pad), []
+        for t in tiers:
+            n = counts.get(t, 0)
+            width = (w - pad - 60) * n / top
+            if n:
+                segments.append(Segment(t, x, width, n, style.tier_color(t)))
+            x += width
+        out.append(Bar(name, 10 + i * (bar + gap), tuple(segments), x, sum(counts.values())))
+    return Bars(w, h, bar, tuple(out))

@@ -1,0 +1,66 @@
+"""The look shared by the map, the reports and the city map: the palette and the CSS, once."""
+
+from __future__ import annotations
+
+TIER_COLOR = {"township": "#0b3d91", "village": "#2b8a3e", "community": "#7048e8",
+              "locker": "#f08c00"}
+"""Each tier's colour: new-site markers, chart lines and bars, service areas, legend icons."""
+
+TIER_MARKER = {  # Folium marker colour name (new sites), icon (Font Awesome 4 name)
+    "township": ("darkblue", "building"),
+    "village": ("green", "home"),
+    "community": ("purple", "users"),
+    "locker": ("orange", "archive"),
+}
+NEUTRAL = "#495057"
+"""Anything without a tier colour; also text that is quieter than the body."""
+COVERED, UNCOVERED, GREY = "#2b8a3e", "#e03131", "#868e96"
+EXISTING_MARKER = "gray"
+"""Folium's marker colour for an existing site (any tier)."""
+EXISTING_SWATCH = "#575757"
+"""The legend's swatch for Folium's grey marker."""
+CITY_NEW, CITY_EXISTING = "#e8590c", NEUTRAL
+"""Site dots of the city map."""
+ROAD_MAJOR, ROAD_MINOR, OUTLINE, BOUNDARY = NEUTRAL, "#adb5bd", "#343a40", "#212529"
+
+
+def tier_color(tier: str) -> str:
+    """A tier's colour, neutral grey for an unknown tier."""
+    return TIER_COLOR.get(tier, NEUTRAL)
+
+
+REPORT_CSS = f"""
+body {{font:14px/1.5 sans-serif; margin:24px auto; max-width:1100px; color:{BOUNDARY};}}
+table {{border-collapse:collapse; margin:8px 0 16px;}}
+th, td {{border:1px solid #dee2e6; padding:4px 8px; text-align:left; vertical-align:top;}}
+td.num {{text-align:right; font-variant-numeric:tabular-nums;}}
+.met {{color:{COVERED}; font-weight:600;}} .notmet {{color:{UNCOVERED}; font-weight:600;}}
+.generated {{background:#fff3bf; padding:6px 10px; font-weight:600;}}
+.src {{color:{NEUTRAL};}} .failing {{font-size:12px; color:{NEUTRAL}; max-width:700px;}}
+svg text {{font:11px sans-serif;}}
+"""
+"""The stylesheet of ``report.html`` (a run's and the city's)."""
+
+_BOX_CSS = f"""
+.siting-box {{position:fixed; z-index:9999; background:rgba(255,255,255,.93); padding:6px 10px;
+  border-radius:6px; box-shadow:0 1px 4px rgba(0,0,0,.3); font:13px/1.5 sans-serif;}}
+#siting-title {{top:10px; left:60px; font-size:16px; font-weight:600; max-width:60%;}}
+#siting-title .sub {{font-size:12px; font-weight:400; color:{NEUTRAL};}}
+#siting-legend {{bottom:44px; left:10px;}}
+#siting-legend .sw {{display:inline-block; width:12px; height:12px; margin-right:6px;
+  border-radius:2px; vertical-align:-1px;}}
+"""
+
+MAP_CSS = _BOX_CSS + f"""
+.leaflet-control-search .search-input {{width:200px;}}
+#siting-legend i {{width:16px; text-align:center;}}
+.siting-attr {{position:fixed; bottom:2px; right:6px; z-index:9999; font:11px sans-serif;
+  color:{NEUTRAL}; background:rgba(255,255,255,.7); padding:0 4px;}}
+table.siting-popup th {{text-align:left; padding-right:8px; color:{NEUTRAL};}}
+"""
+"""The title box, legend, credit and popups of a run's ``map.html``."""
+
+CITY_MAP_CSS = _BOX_CSS + f"""
+#siting-legend .sub {{font-size:11px; color:{NEUTRAL};}}
+"""
+"""The title box and legend of the city's ``map.html``."""

@@ -1,0 +1,155 @@
+"""The typed values that pass between a run's stages: sites, tiers, outcomes, the run.
+
+Every array is indexed by one explicit space: *site* arrays by the site's row in
+:class:`Sites` (``(n_sites,)``), *unit* arrays by the demand unit's row in
+``RunResult.demand`` (``(n_units,)``). Nothing here is a DataFrame column named by string:
+the outputs build their own tables from these values (:mod:`siting.outputs.tables`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from siting.check import checker
+from siting.config.scenario import Scenario, TierConfig
+from siting.core import model
+from siting.network import roads
+from siting.network.snapping import AccessGraph
+from siting.run import inputs
+from siting.run.phrases import Phrase
+from siting.run.sizing import Deadline
+
+
+@dataclass(frozen=True)
+class Sites:
+    """Every candidate and existing site; site ``j`` is entry ``j`` of every array.
+
+    A site is attached to the road either at its own road node (``road_node`` ≥ 0) or
+    through its point (``point`` ≥ 0: its row among the points attached to the access
+    graphs, the demand units first, then the existing facilities); exactly one is set.
+    """
+
+    site_id: np.ndarray        # (n,) "S00001" …
+    name: np.ndarray           # (n,) object: the facility's or the unit's name, "" for nodes
+    source: np.ndarray         # (n,) object: "road node", "building", the facility's source …
+    osm_id: np.ndarray         # (n,) str
+    lon: np.ndarray            # (n,) WGS84
+    lat: np.ndarray
+    x: np.ndarray              # (n,) metric, the network's CRS
+    y: np.ndarray
+    road_node: np.ndarray      # (n,) int, -1: attached through its point
+    point: np.ndarray          # (n,) int, -1: a road node
+    is_existing: np.ndarray    # (n,) bool: an existing facility (not a candidate)
+    existing: Mapping[str, np.ndarray]   # tier -> (n,) bool: open already for the tier
+    capacity: np.ndarray       # (n,) compartments of an existing bank, NaN if unknown
+
+    def __len__(self) -> int:
+        return len(self.site_id)
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, tiers: list[str]) -> Sites:
+        """The typed sites of :func:`siting.network.candidates.combine`'s table."""
+        col = {c: frame[c].to_numpy() for c in ("site_id", "name", "source", "osm_id")}
+        num = {c: frame[c].to_numpy(float) for c in ("lon", "lat", "x", "y", "capacity")}
+        return cls(**col, **num, road_node=frame["road_node"].to_numpy(np.int64),
+                   point=frame["point"].to_numpy(np.int64),
+                   is_existing=frame["is_existing"].to_numpy(bool),
+                   existing={t: frame[f"existing_{t}"].to_numpy(bool) for t in tiers})
+
+    def existing_sites(self) -> np.ndarray:
+        """The existing sites, in the order their points follow the demand points."""
+        rows = np.flatnonzero(self.is_existing)
+        return rows[np.argsort(self.point[rows], kind="stable")]
+
+
+@dataclass(frozen=True)
+class TierRun:
+    """What one tier was given: its demand rows and which sites reach them."""
+
+    name: str
+    config: TierConfig
+    rows: np.ndarray               # demand units (indices into RunResult.demand)
+    cover: sp.csr_array            # rows × sites, 0/1: the site reaches the unit
+    dist: sp.csr_array | None      # rows × sites road distance (same structure), road reach
+    weight: np.ndarray             # (rows,) weight when reach is maximised
+    each_rows: np.ndarray          # units of one_in_each (indices into RunResult.demand)
+    each_cover: sp.csr_array       # each_rows × sites, 0/1: the site lies inside the unit
+    count: int                     # required number of sites (0: none)
+    demand: np.ndarray | None = None   # (rows,) compartments needed (capacitated tiers)
+
+
+@dataclass(frozen=True)
+class TierOutcome:
+    """What one tier got: its open sites (by site) and who is served (by unit)."""
+
+    name: str
+    open: np.ndarray               # (n_sites,) bool, existing included
+    existing: np.ndarray           # (n_sites,) bool: open already before the run
+    bank_size: np.ndarray          # (n_sites,) int: index of the bank size, -1 none
+    compartments: np.ndarray | None   # (n_sites,) compartments open (0 if closed); capacitated
+    applies: np.ndarray            # (n_units,) bool: the unit is demand of the tier
+    served: np.ndarray             # (n_units,) bool: served (False where not ``applies``)
+    dist_m: np.ndarray             # (n_units,) road distance to the nearest open site, NaN
+    #                                where not measured (inside reach, or not the tier's)
+
+    @property
+    def new(self) -> np.ndarray:
+        """(n_sites,) bool: opened by this run."""
+        return self.open & ~self.existing
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Everything a run produced, ready to be written out."""
+
+    scenario: Scenario
+    network: roads.RoadNetwork
+    sites: Sites                   # every candidate and existing site
+    demand: gpd.GeoDataFrame       # demand units, as read (not changed by the run)
+    tiers: dict[str, TierRun]
+    outcomes: dict[str, TierOutcome]
+    solution: model.Solution
+    results: list[checker.Result]
+    unsnapped: dict[str, list[str]]  # what could not be attached to the roads, by mode
+    timings: dict[str, float]
+    inputs: list[dict[str, object]]
+    generated: bool = False
+    notes: list[str] = field(default_factory=list)
+    layer_info: dict[str, dict[str, object]] = field(default_factory=dict)
+    tradeoffs: dict[str, list[dict[str, float]]] = field(default_factory=dict)
+    phrases: dict[str, Phrase] = field(default_factory=dict)  # what each target asks, by key
+
+
+class Clock:
+    """Wall-clock seconds per stage."""
+
+    def __init__(self) -> None:
+        self.times: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        """Time the ``with`` block as stage ``name``."""
+        start = time.perf_counter()
+        yield
+        self.times[name] = round(time.perf_counter() - start, 3)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Inputs read and distances computed: everything before the model."""
+
+    scenario: Scenario
+    inputs: inputs.Inputs
+    sites: Sites
+    graphs: dict[str, AccessGraph]
+    tiers: dict[str, TierRun]
+    clock: Clock
+    deadline: Deadline | None = None     # the user's time limit, from the start
