@@ -86,11 +86,11 @@ def test_checker_distances_agree_with_the_model_to_a_millimetre(demo_scenario, d
     acc, nodes = verify._attach(demo_scenario, inp, places, "walk")
     rows = verify.demand_rows(inp.units, demo_scenario.tiers["locker"])
     d = measure.nearest_distance(acc.graph, nodes["locker"], [acc.node[i] for i in rows], 1200)
-    model = demo_run.demand.set_index("code")["locker_dist_m"]
+    model = pd.Series(demo_run.outcomes["locker"].dist_m, index=demo_run.demand["code"])
     theirs = model.loc[inp.units["code"].to_numpy()[rows]].to_numpy(float)
     ok = np.isfinite(theirs)
     assert ok.sum() == len(rows)
-    assert np.abs(d[ok] - theirs[ok]).max() <= 0.05 + 1e-9       # the column is rounded to 0.1
+    assert np.abs(d[ok] - theirs[ok]).max() <= 0.05 + 1e-9       # dist_m is rounded to 0.1
     assert isinstance(acc.graph, graph.nx.Graph)
 
 
