@@ -1,11 +1,13 @@
-"""The independent checker: every target recomputed from the chosen sites and the roads.
+"""The in-run checker: every target recomputed from the chosen sites and the access graphs.
 
-The checker does not read the model, its coverage matrices or the solver's claims. For a
-coverage target it runs one multi-source shortest-path search from the open sites of the
-tier (``siting.network.distances.nearest``) and measures each demand unit's distance to its nearest
-open site; for an "inside" target (a township, a community, a village in in-village mode) it
-tests which polygon holds each open site; for a count it counts open sites. The report
-shows these results, not the solver's.
+It reads the run's access graphs but not the model, its coverage matrices or the solver's
+claims. For a coverage target it runs one multi-source search (``csgraph.dijkstra`` with
+``min_only``) from the open sites of the tier and measures each demand unit's distance to
+its nearest open site; for an "inside" target (a township, a community, a village in
+in-village mode) it tests which polygon holds each open site; for a count it counts open
+sites. The report shows these results, not the solver's. ``siting check``
+(:mod:`siting.check.command`) goes further: it rebuilds the graph and the snapping itself
+from the input files.
 """
 
 from __future__ import annotations
@@ -17,7 +19,10 @@ import scipy.sparse as sp
 import shapely
 from scipy.sparse import csgraph
 
-from siting.network import distances
+from siting.check.verify import Finding
+
+CHUNK = 64
+"""Sources per dense Dijkstra block in the capacity check."""
 
 
 @dataclass(frozen=True)
@@ -79,17 +84,9 @@ class CountTarget:
 
 
 @dataclass(frozen=True)
-class Result:
-    """A target as the checker found it."""
+class Result(Finding):
+    """A target as the checker found it, with each unit's verdict."""
 
-    key: str
-    tier: str
-    text: str
-    unit: str
-    required: float
-    achieved: float
-    met: bool | None                      # None: informational (no requirement)
-    failing: list[str] = field(default_factory=list)   # demand ids not served
     served: np.ndarray | None = field(default=None, repr=False)  # (d,) bool per unit
 
     def as_dict(self) -> dict[str, object]:
@@ -133,8 +130,7 @@ def verify(targets: list[Target], is_open: dict[str, np.ndarray],
         if isinstance(t, InsideTarget):
             served = _holds_a_site(t, opened)
         else:
-            d = distances.nearest(t.graph, t.demand_node, t.site_node[opened],
-                                  limit=t.radius * 4)
+            d = _nearest(t.graph, t.demand_node, t.site_node[opened], limit=t.radius * 4)
             nearest[t.key] = d
             served = d <= t.radius + 1e-6
         results.append(_result(t, served))
@@ -145,8 +141,7 @@ def _capacity(t: CapacityTarget, opened: np.ndarray) -> Result:
     """Max flow source → units (demand) → open banks within reach → sink (capacity)."""
     sites = np.flatnonzero(opened & (t.capacity > 0))
     need = np.ceil(t.demand).astype(np.int64)
-    reach = distances.within(t.graph, t.demand_node, t.site_node[sites], t.radius,
-                             xy=t.xy).dist.tocoo()
+    reach = _within(t.graph, t.demand_node, t.site_node[sites], t.radius)
     d, s = len(need), len(sites)
     src, sink = 0, d + s + 1
     rows = np.concatenate([np.zeros(d, np.int64), 1 + reach.row, 1 + d + np.arange(s)])
@@ -165,6 +160,40 @@ def _capacity(t: CapacityTarget, opened: np.ndarray) -> Result:
                for i in np.flatnonzero(~served)] if d else []
     return Result(t.key, t.tier, t.text, "compartments", float(need.sum()), float(flow),
                   bool(flow >= need.sum()), failing, served)
+
+
+def _nearest(graph: sp.csr_array, targets: np.ndarray, sources: np.ndarray, *,
+             limit: float) -> np.ndarray:
+    """Distance from each target to its nearest source (``inf`` beyond ``limit`` or unsnapped)."""
+    targets = np.asarray(targets, dtype=np.int64)
+    sources = np.unique(sources[sources >= 0])
+    out = np.full(len(targets), np.inf)
+    if len(sources) == 0:
+        return out
+    d = csgraph.dijkstra(graph, directed=True, indices=sources, limit=limit, min_only=True)
+    ok = targets >= 0
+    out[ok] = d[targets[ok]]
+    return out
+
+
+def _within(graph: sp.csr_array, targets: np.ndarray, sources: np.ndarray,
+            radius: float) -> sp.coo_array:
+    """(targets × sources) pairs within ``radius``, sources searched in blocks of CHUNK."""
+    targets = np.asarray(targets, dtype=np.int64)
+    ok = np.flatnonzero(targets >= 0)
+    rows, cols = [], []
+    for lo in range(0, len(sources), CHUNK):
+        block = np.asarray(sources[lo:lo + CHUNK], dtype=np.int64)
+        d = np.full((len(block), len(ok)), np.inf)
+        good = block >= 0
+        if good.any():
+            d[good] = csgraph.dijkstra(graph, directed=True, indices=block[good],
+                                       limit=radius)[:, targets[ok]]
+        s, r = np.nonzero(d <= radius)
+        rows.append(ok[r])
+        cols.append(lo + s)
+    r, c = (np.concatenate(rows), np.concatenate(cols)) if rows else (np.zeros(0, int),) * 2
+    return sp.coo_array((np.ones(len(r)), (r, c)), shape=(len(targets), len(sources)))
 
 
 def _holds_a_site(t: InsideTarget, opened: np.ndarray) -> np.ndarray:

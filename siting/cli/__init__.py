@@ -3,8 +3,9 @@
 The parser and the exit codes live here, the drivers in :mod:`siting.cli.commands`.
 Exit codes: 0 success; 2 bad input (file, scenario, data, or an output folder siting may not
 replace); 3 a target cannot be met or the solver failed; 4 the machine refuses to write the
-outputs (disk full, read-only, no permission); 1 an unexpected internal error (rerun with
-``-v`` for the traceback).
+outputs (disk full, read-only, no permission); 5 ``siting check`` (also run after every
+``siting run``) found a target claimed met that is not; 1 an unexpected internal error (rerun
+with ``-v`` for the traceback).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from siting._errors import (
     SitingError,
     SolverError,
 )
+from siting.check import command as check_command
 from siting.cli import commands
 
 log = logging.getLogger("siting")
@@ -37,8 +39,8 @@ def _parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 done; 2 bad input, or an output folder siting did not make "
                "(it replaces only folders carrying its .siting-output.json marker, or empty "
                "ones); 3 a target cannot be met or the solver failed; 4 the outputs cannot be "
-               "written (disk full, read-only, no permission), found before the solve; 1 an "
-               "internal error.")
+               "written (disk full, read-only, no permission), found before the solve; 5 "
+               "`siting check` found a target claimed met that is not; 1 an internal error.")
     p.add_argument("--version", action="version", version=f"siting {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     run = sub.add_parser("run", help="run a scenario and write its outputs",
@@ -61,6 +63,10 @@ def _parser() -> argparse.ArgumentParser:
                           "generated stand-ins first, as `siting generate` would")
     _cache(run)
     _verbosity(run)
+    chk = sub.add_parser("check", help="recompute every target of a written plan",
+                         description=check_command.DESCRIPTION)
+    check_command.add_arguments(chk)
+    _verbosity(chk)
     val = sub.add_parser("validate", help="check every input of a scenario, report all problems",
                          description="Read every input the scenario names and run every check "
                                      "that can be made before solving; print one report of all "
@@ -116,8 +122,8 @@ def _configure_logging(verbose: bool, quiet: bool) -> None:
         logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO)
 
 
-COMMANDS = {"run": commands.run, "validate": commands.validate, "generate": commands.generate,
-            "city": commands.city}
+COMMANDS = {"run": commands.run, "check": check_command.main, "validate": commands.validate,
+            "generate": commands.generate, "city": commands.city}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

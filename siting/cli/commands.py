@@ -67,6 +67,7 @@ def _say_inputs(s) -> None:  # type: ignore[no-untyped-def]
 def run(args: argparse.Namespace) -> int:
     """``siting run``: prepare, solve, check, write the outputs."""
     from siting._atomic import probe
+    from siting.check import command as check_command
     from siting.config import scenario
     from siting.outputs import write as outputs
     from siting.run import pipeline
@@ -86,9 +87,10 @@ def run(args: argparse.Namespace) -> int:
     outputs.write_all(result, out)
     met = [r for r in result.results if r.met is not None]
     ok = sum(r.met is True for r in met)
+    code = check_command.after_run(s, out)        # the written files, on the checker's path
     log.info("done in %.1f s: %d of %d targets met; outputs in %s", time.perf_counter() - start,
              ok, len(met), out)
-    return 0
+    return code
 
 
 def _override_solver(s, args):  # type: ignore[no-untyped-def]

@@ -213,21 +213,3 @@ def _bounded(graph: sp.csr_array, rows: np.ndarray, starts: np.ndarray, radius: 
             progress(done, len(valid))
     return _assemble(out_r, out_c, out_d, (len(rows), len(starts)))
 
-
-def nearest(graph: sp.csr_array, targets: np.ndarray, sources: np.ndarray, *,
-            limit: float = np.inf) -> np.ndarray:
-    """Distance from each target to its nearest source (``inf`` beyond ``limit`` or unsnapped).
-
-    One multi-source search (``min_only=True``) over all sources at once: what the checker
-    uses, independently of the coverage matrices.
-    """
-    targets = np.asarray(targets, dtype=np.int64)
-    sources = np.asarray(sources, dtype=np.int64)
-    sources = np.unique(sources[sources >= 0])
-    out = np.full(len(targets), np.inf)
-    if len(sources) == 0:
-        return out
-    d = csgraph.dijkstra(graph, directed=True, indices=sources, limit=limit, min_only=True)
-    ok = targets >= 0
-    out[ok] = d[targets[ok]]
-    return out

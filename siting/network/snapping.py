@@ -6,6 +6,15 @@ the road and ``t`` its position along the segment of length ``L``. The access gr
 road graph plus one node per snapped point; distances between points are then plain
 shortest paths. A point farther than ``max_snap_m`` from every road is not attached and is
 reported by the caller.
+
+**One length convention** (shared with ``siting check``, which implements it on its own):
+every length is a great-circle metre (``osmnx.distance.great_circle``, radius 6,371,009 m),
+as OSMnx measures edges. A segment's length ``L`` is the great-circle distance between its two
+OSM nodes; the nearest segment and the fraction ``t`` are found by orthogonal projection in
+the network's metric CRS (the UTM zone of the road nodes); the foot is placed at
+``u + t·(v − u)`` in lon/lat; and ``gap`` is the great-circle distance from the point to its
+foot. ``max_snap_m`` is compared with that great-circle gap. (Before, the gap was a UTM
+distance while road lengths were great-circle ones: two kinds of metre in one path.)
 """
 
 from __future__ import annotations
@@ -14,12 +23,17 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
+import osmnx as ox
 import scipy.sparse as sp
 import shapely
+from pyproj import Transformer
 
 from siting.network.roads import RoadNetwork, symmetric_csr
 
 log = logging.getLogger(__name__)
+
+UTM_SCALE_SLACK = 1.01
+"""The nearest-segment search looks this much beyond ``max_snap_m`` (UTM scale error < 0.1 %)."""
 
 
 @dataclass(frozen=True)
@@ -27,7 +41,7 @@ class Snapped:
     """Where each point meets the road network."""
 
     edge: np.ndarray    # (p,) segment index, -1 where the point is too far from any road
-    gap: np.ndarray     # (p,) metres from the point to the road
+    gap: np.ndarray     # (p,) great-circle metres from the point to its foot on the road
     along: np.ndarray   # (p,) position on the segment, 0 at ``u`` and 1 at ``v``
 
     @property
@@ -49,7 +63,11 @@ class AccessGraph:
 
 def snap(net: RoadNetwork, mode: str, x: np.ndarray, y: np.ndarray, *,
          max_snap_m: float) -> Snapped:
-    """Find each point's nearest ``mode`` segment within ``max_snap_m`` metres."""
+    """Find each point's nearest ``mode`` segment whose foot is within ``max_snap_m`` metres.
+
+    ``x``/``y`` are in the network's metric CRS; the gap is in great-circle metres (see the
+    module's length convention).
+    """
     edges = net.edges(mode)
     p = len(x)
     if p == 0 or len(edges) == 0:
@@ -59,17 +77,31 @@ def snap(net: RoadNetwork, mode: str, x: np.ndarray, y: np.ndarray, *,
                   np.stack([net.x[net.v[edges]], net.y[net.v[edges]]], axis=1)], axis=1))
     points = shapely.points(np.asarray(x, float), np.asarray(y, float))
     tree = shapely.STRtree(lines)
-    (pi, li), dist = tree.query_nearest(points, max_distance=max_snap_m, return_distance=True,
-                                        all_matches=False)
+    pi, li = tree.query_nearest(points, max_distance=max_snap_m * UTM_SCALE_SLACK,
+                                all_matches=False)
+    seg_len = shapely.length(lines[li])
+    pos = shapely.line_locate_point(lines[li], points[pi])
+    t = np.clip(np.divide(pos, seg_len, out=np.zeros_like(pos), where=seg_len > 0), 0.0, 1.0)
+    e = edges[li]
+    gap_m = _foot_gap(net, e, t, np.asarray(x, float)[pi], np.asarray(y, float)[pi])
+    near = gap_m <= max_snap_m
     edge = np.full(p, -1, np.int64)
     gap = np.full(p, np.inf)
     along = np.zeros(p)
-    edge[pi] = edges[li]
-    gap[pi] = dist
-    seg_len = shapely.length(lines[li])
-    pos = shapely.line_locate_point(lines[li], points[pi])
-    along[pi] = np.divide(pos, seg_len, out=np.zeros_like(pos), where=seg_len > 0)
-    return Snapped(edge, gap, np.clip(along, 0.0, 1.0))
+    edge[pi[near]], gap[pi[near]], along[pi[near]] = e[near], gap_m[near], t[near]
+    return Snapped(edge, gap, along)
+
+
+def _foot_gap(net: RoadNetwork, e: np.ndarray, t: np.ndarray, x: np.ndarray,
+              y: np.ndarray) -> np.ndarray:
+    """Great-circle metres from each point to its foot at ``t`` along segment ``e``."""
+    inv = Transformer.from_crs(net.crs, "EPSG:4326", always_xy=True)
+    lon, lat = (np.asarray(c) for c in inv.transform(x, y))
+    u, v = net.u[e], net.v[e]
+    foot_lon = net.lon[u] + t * (net.lon[v] - net.lon[u])
+    foot_lat = net.lat[u] + t * (net.lat[v] - net.lat[u])
+    return np.asarray(ox.distance.great_circle(lat, lon, foot_lat, foot_lon), dtype=float)
+
 
 
 def access_graph(net: RoadNetwork, mode: str, x: np.ndarray, y: np.ndarray, *,

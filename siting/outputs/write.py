@@ -48,8 +48,18 @@ def site_table(result: RunResult) -> pd.DataFrame:
     rows["lon"] = rows["lon"].round(7)
     rows["lat"] = rows["lat"].round(7)
     rows["cost"] = rows["cost"].round(2)
+    if any(o.compartments is not None for o in result.outcomes.values()):
+        rows["compartments"] = _compartments(result, rows)   # what `siting check` reads
     rows["generated"] = int(result.generated)
     return rows
+
+
+def _compartments(result: RunResult, rows: pd.DataFrame) -> pd.Series:
+    """Each locker bank's compartments (blank for the tiers without sizes)."""
+    index = {sid: i for i, sid in enumerate(result.sites.site_id)}
+    got = [np.nan if (c := result.outcomes[t].compartments) is None else c[index[s]]
+           for s, t in zip(rows["site_id"], rows["tier"], strict=True)]
+    return pd.Series(np.round(np.asarray(got, float)), index=rows.index).astype("Int64")
 
 
 def write_csv(result: RunResult, path: Path) -> None:
