@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from siting import cli
 
 
@@ -57,7 +59,9 @@ def test_failed_run_leaves_previous_outputs_intact(demo_copy, tmp_path):
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []
 
 
-def test_bad_time_limit_is_refused(demo_copy):
-    out = _run("run", demo_copy, "--time-limit", "-5")
+@pytest.mark.parametrize("limit", ["-5", "inf", "nan"])
+def test_bad_time_limit_is_refused(demo_copy, limit):
+    out = _run("run", demo_copy, "--time-limit", limit)
     assert out.returncode == 2
     assert "--time-limit" in out.stderr
+    assert "Traceback" not in out.stderr

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import sys
 import time
 from dataclasses import replace
@@ -96,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
 def _override_solver(s, args):  # type: ignore[no-untyped-def]
     solver = s.solver
     if args.time_limit is not None:
-        if not args.time_limit > 0:
+        if not (args.time_limit > 0 and math.isfinite(args.time_limit)):
             raise InputError(f"--time-limit {args.time_limit:g}: give a positive number of "
                              "seconds, e.g. --time-limit 600.")
         solver = replace(solver, time_limit_s=args.time_limit)
