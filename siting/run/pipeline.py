@@ -114,7 +114,7 @@ def run(scenario: Scenario, *, progress: ProgressFactory | None = None,
     outcomes = {name: _outcome(sites, tr, solution, comp[name], len(units), nearest, results)
                 for name, tr in tiers.items()}
     with clock.stage("tradeoff"):
-        curves = _tradeoffs(scenario, problem, tiers, solution)
+        curves = _tradeoffs(scenario, problem, tiers, solution, prep.deadline)
     log.info("check: %d of %d targets met (independent recomputation)",
              sum(r.met is True for r in results), sum(r.met is not None for r in results))
     return RunResult(scenario=scenario, network=prep.inputs.network, sites=sites, demand=units,
@@ -170,11 +170,16 @@ def solver_settings(cfg: SolverConfig) -> core.SolverSettings:
 
 
 def _tradeoffs(scenario: Scenario, problem: core.Problem, tiers: dict[str, TierRun],
-               solution: core.Solution) -> dict[str, list[dict[str, float]]]:
+               solution: core.Solution, deadline: sizing.Deadline | None,
+               ) -> dict[str, list[dict[str, float]]]:
     from siting.core import tradeoff
 
     points = scenario.report.tradeoff_points
     if points <= 0 or scenario.objective != "min_cost":
+        return {}
+    if deadline is not None and deadline.spent() >= deadline.limit_s:
+        log.warning("trade-off: skipped, the time limit of %g s was spent by the solve (raise "
+                    "--time-limit to have the curves)", deadline.limit_s)
         return {}
     out = {}
     for t in problem.tiers:
