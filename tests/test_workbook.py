@@ -11,7 +11,9 @@ import pytest
 
 openpyxl = pytest.importorskip("openpyxl")
 
-from siting.outputs import labels, tables  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from siting.outputs import labels, tables, workbook  # noqa: E402
 
 from .conftest import HEADERS  # noqa: E402
 
@@ -68,6 +70,17 @@ def test_unserved_lists_each_unit_with_its_reason(book, small_run):
     assert all(r["reason"] for r in rows)
 
 
+def test_text_that_looks_like_a_formula_stays_text(tmp_path):
+    book = openpyxl.Workbook()
+    workbook._sheet(book.active, pd.DataFrame({"name": ["=HYPERLINK(\"x\")", "+1 shop"],
+                                               "n": [np.int64(3), np.nan]}))
+    book.save(tmp_path / "t.xlsx")
+    ws = openpyxl.load_workbook(tmp_path / "t.xlsx").active
+    assert ws["A2"].value == '=HYPERLINK("x")' and ws["A2"].data_type == "s"
+    assert ws["A3"].value == "+1 shop"
+    assert ws["B2"].value == 3 and ws["B3"].value is None
+
+
 @pytest.mark.skipif(shutil.which("libreoffice") is None or shutil.which("pdftotext") is None,
                     reason="LibreOffice (libreoffice-calc-nogui) or pdftotext not installed: "
                            "`make browser` installs them")
@@ -81,3 +94,14 @@ def test_libreoffice_converts_the_workbook_with_chinese_intact(small_outputs, tm
     for word in ("总费用", labels.t("locker", "zh"), labels.header("site_id", "zh")):
         assert word in text, word
     assert np.char.count(text, "\ufffd") == 0
+
+
+def test_a_unit_far_from_the_roads_says_so(small_run):
+    far = small_run.unsnapped.get("drive", [])
+    assert far, "the generated 上街区 has a village (马固村) beyond 250 m of any drive road"
+    rows = workbook.unserved_table(small_run)
+    labelled = {f"{c} {n}".strip(): r for c, n, r in zip(rows["code"], rows["name"],
+                                                           rows["reason"], strict=True)}
+    m = small_run.scenario.network.max_snap_m
+    for unit in far:
+        assert labelled[unit] == labels.Words("zh").fill("reason_no_road", m=m)

@@ -135,6 +135,9 @@ def _sheet(ws: Worksheet, frame: pd.DataFrame) -> None:
     ws.append([str(c) for c in frame.columns])
     for row in frame.itertuples(index=False):
         ws.append([_cell(v) for v in row])
+        for cell in ws[ws.max_row]:
+            if cell.data_type == "f":       # text openpyxl would store as a formula
+                cell.data_type = "s"
     ws.freeze_panes = "A2"
     for i, col in enumerate(frame.columns, start=1):
         texts = [str(col)] + [str(v) for v in frame[col].head(500) if not _blank(v)]
@@ -143,12 +146,16 @@ def _sheet(ws: Worksheet, frame: pd.DataFrame) -> None:
 
 
 def _cell(value: object) -> object:
-    """A value openpyxl writes: NumPy scalars as Python's, missing as blank, text escaped."""
+    """A value openpyxl writes: NumPy scalars as Python's, missing as blank.
+
+    Text stays as it is: a cell that starts with "=" is stored as text, not as a formula
+    (:func:`_sheet`), so the workbook needs no apostrophe as ``sites.csv`` does.
+    """
     if _blank(value):
         return None
     if isinstance(value, np.generic):
         return value.item()
-    return handout.neutralised(value)
+    return value
 
 
 def _blank(value: object) -> bool:
