@@ -60,10 +60,12 @@ test: check browser
 # tests/test_browser.py opens map.html and report.html in headless Chromium (Debian's, driven
 # over the DevTools pipe) and docs/screenshot.py needs a CJK font: install them when missing,
 # as root or with sudo (CI is a fresh Debian machine running as root). Without either, the
-# browser tests skip and say why.
-BROWSER_PACKAGES := chromium chromium-driver fonts-wqy-zenhei
+# browser tests skip and say why. tests/test_workbook.py converts plan.xlsx to PDF with
+# LibreOffice headless (libreoffice-calc-nogui) and reads it back with pdftotext (poppler-utils).
+BROWSER_PACKAGES := chromium chromium-driver fonts-wqy-zenhei libreoffice-calc-nogui poppler-utils
 browser:
 	@if ! command -v chromium >/dev/null 2>&1 || \
+	    ! command -v libreoffice >/dev/null 2>&1 || ! command -v pdftotext >/dev/null 2>&1 || \
 	    [ ! -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ]; then \
 	  if [ "$$(id -u)" = 0 ]; then sudo=""; \
 	  elif command -v sudo >/dev/null 2>&1; then sudo="sudo"; \

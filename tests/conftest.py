@@ -15,6 +15,24 @@ sys.path.append(str(ROOT / "bench"))    # bench/orlib_reader.py, the OR-Library 
 SMALL = "shangjie"      # 上街区: 6 townships, 22 villages, 42 communities
 
 
+def _headers() -> dict[str, str]:
+    from siting.outputs import labels
+
+    return labels.header_keys()
+
+
+HEADERS = _headers()
+"""A written table's headers (either language) to their keys: ``df.rename(columns=HEADERS)``."""
+
+
+def read_sites(out: Path):
+    """``sites.csv`` of an output folder, its columns by key (whatever the language)."""
+    import pandas as pd
+
+    return pd.read_csv(out / "sites.csv", encoding="utf-8-sig",
+                       dtype={"site_id": str, "osm_id": str}).rename(columns=HEADERS)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def cache(tmp_path_factory):
     """The cache folder of generated inputs: a scratch folder, never the user's."""

@@ -24,6 +24,7 @@ from siting.run import pipeline
 from siting.run.results import RunResult
 
 from . import cdp
+from .conftest import read_sites
 
 BAD = Path(__file__).resolve().parent / "data" / "bad"
 RAW = "<img src=x onerror=alert(1)>"        # a village's name in the html_in_name case
@@ -105,7 +106,7 @@ def shown(request, browser):
     out = request.getfixturevalue("demo_outputs" if request.param == "demo" else "small_outputs")
     run = request.getfixturevalue("demo_run" if request.param == "demo" else "small_run")
     page, load = open_map(browser, out)
-    sites = pd.read_csv(out / "sites.csv", encoding="utf-8-sig", dtype={"site_id": str})
+    sites = read_sites(out)
     yield Shown(page, out, run, sites, load)
     page.close()
 

@@ -23,7 +23,7 @@ from siting.check import inputs as check_inputs
 from siting.check import plan as check_plan
 from siting.config import scenario as scenario_mod
 
-from .conftest import SMALL
+from .conftest import HEADERS, SMALL
 
 
 def _copy(outdir: Path, tmp_path: Path) -> Path:
@@ -33,7 +33,8 @@ def _copy(outdir: Path, tmp_path: Path) -> Path:
 
 
 def _sites(out: Path) -> pd.DataFrame:
-    return pd.read_csv(out / "sites.csv", encoding="utf-8-sig", dtype={"osm_id": str})
+    return pd.read_csv(out / "sites.csv", encoding="utf-8-sig", dtype={"osm_id": str}) \
+        .rename(columns=HEADERS)
 
 
 def _save(out: Path, df: pd.DataFrame) -> None:
@@ -57,14 +58,14 @@ def small_inputs(small_scenario):
 
 def _verify(s, inp, out: Path) -> command.Outcome:
     """As command.check, with the inputs read once for the module."""
-    p = check_plan.read(out)
+    p = check_plan.read(out, headers=HEADERS)
     findings = verify.verify(s, inp, p)
     broken = [f for f in findings if f.met is False and command._claimed(f.key, p.claims)]
     return command.Outcome(findings, broken, p.path)
 
 
 def test_demo_plan_checks_out_and_agrees_with_the_run(demo_scenario, demo_outputs, demo_run):
-    out = command.check(demo_scenario, demo_outputs)
+    out = command.check(demo_scenario, demo_outputs, headers=HEADERS)
     assert out.exit_code == 0 and out.broken == []
     got = _found(out)
     for r in demo_run.results:
@@ -81,7 +82,7 @@ def test_checker_distances_agree_with_the_model_to_a_millimetre(demo_scenario, d
     from siting.check import graph
 
     inp = check_inputs.read(demo_scenario)
-    p = check_plan.read(demo_outputs)
+    p = check_plan.read(demo_outputs, headers=HEADERS)
     places = {t: verify.place(p.of_tier(t), inp) for t in demo_scenario.tiers}
     acc, nodes = verify._attach(demo_scenario, inp, places, "walk")
     rows = verify.demand_rows(inp.units, demo_scenario.tiers["locker"])
@@ -99,7 +100,7 @@ def test_deleted_row_leaves_units_unserved(demo_scenario, demo_outputs, tmp_path
     df = _sites(out)
     new = df.index[(df["tier"] == "locker") & (df["status"] == "new")]
     _save(out, df.drop(index=new[0]))
-    got = command.check(demo_scenario, out)
+    got = command.check(demo_scenario, out, headers=HEADERS)
     cover = _found(got)["locker_cover"]
     assert cover.met is False and cover.failing
     assert got.exit_code == command.EXIT_UNMET
@@ -117,7 +118,7 @@ def test_locker_moved_400_m_in_the_geopackage(demo_scenario, demo_outputs, tmp_p
     dlon = 400 / (111_320 * np.cos(np.radians(pt.y)))
     sites.loc[sites.index[k], "geometry"] = shapely.Point(pt.x + dlon, pt.y)
     sites.to_file(out / "sites.gpkg", layer="sites", driver="GPKG", engine="pyogrio")
-    got = command.check(demo_scenario, out)
+    got = command.check(demo_scenario, out, headers=HEADERS)
     assert got.plan.name == "sites.gpkg"
     assert _found(got)["locker_cover"].met is False
     assert got.exit_code == command.EXIT_UNMET
@@ -162,7 +163,7 @@ def test_bank_too_small(small_scenario, small_inputs, small_outputs, tmp_path):
     out = _copy(small_outputs, tmp_path)
     df = _sites(out)
     cfg = small_scenario.tiers["locker"]
-    p = check_plan.read(out)
+    p = check_plan.read(out, headers=HEADERS)
     places = {t: verify.place(p.of_tier(t), small_inputs) for t in small_scenario.tiers}
     acc, nodes = verify._attach(small_scenario, small_inputs, places, "walk")
     rows = verify.demand_rows(small_inputs.units, cfg)
@@ -215,20 +216,20 @@ def test_plan_without_sites_file_names_the_fix(tmp_path):
     from siting._errors import InputError
 
     with pytest.raises(InputError, match=r"no sites\.csv or sites\.gpkg"):
-        check_plan.read(tmp_path)
+        check_plan.read(tmp_path, headers=HEADERS)
 
 
 def test_run_reports_the_check(demo_scenario, demo_outputs, tmp_path, caplog):
     import logging
 
     with caplog.at_level(logging.INFO, logger="siting.check"):
-        assert command.after_run(demo_scenario, demo_outputs) == 0
+        assert command.after_run(demo_scenario, demo_outputs, headers=HEADERS) == 0
     assert "every target the run claims met is met" in caplog.text
     out = _copy(demo_outputs, tmp_path)
     df = _sites(out)
     _save(out, df[df["tier"] != "community"])
     with caplog.at_level(logging.INFO, logger="siting.check"):
-        assert command.after_run(demo_scenario, out) == command.EXIT_UNMET
+        assert command.after_run(demo_scenario, out, headers=HEADERS) == command.EXIT_UNMET
     assert "community_count" in caplog.text
 
 
@@ -240,4 +241,4 @@ def test_unknown_tier_in_the_plan_is_named(demo_scenario, demo_outputs, tmp_path
     df.loc[df.index[0], "tier"] = "lockr"
     _save(out, df)
     with pytest.raises(InputError, match=r"tier 'lockr' is not a tier of .*locker"):
-        command.check(demo_scenario, out)
+        command.check(demo_scenario, out, headers=HEADERS)

@@ -7,13 +7,14 @@ import re
 
 import networkx as nx
 import numpy as np
-import pandas as pd
 import pytest
 
 from siting.network.snapping import access_graph
 from siting.outputs import tables
 from siting.outputs import write as outputs
 from siting.run import pipeline
+
+from .conftest import read_sites
 
 
 def test_every_output_is_written(demo_outputs):
@@ -23,7 +24,7 @@ def test_every_output_is_written(demo_outputs):
 
 def test_targets_called_met_hold_by_an_independent_networkx_check(demo_run, demo_outputs):
     report = json.loads((demo_outputs / "report.json").read_text(encoding="utf-8"))
-    sites = pd.read_csv(demo_outputs / "sites.csv", encoding="utf-8-sig", dtype={"site_id": str})
+    sites = read_sites(demo_outputs)
     index = {sid: j for j, sid in enumerate(demo_run.sites.site_id)}
     checked = 0
     for target in report["targets"]:

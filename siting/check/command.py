@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,9 +42,14 @@ class Outcome:
         return EXIT_UNMET if self.broken else 0
 
 
-def check(scenario: Scenario, outdir: Path) -> Outcome:
-    """Read the scenario's inputs and the plan in ``outdir``; recompute every target."""
-    plan = check_plan.read(Path(outdir))
+def check(scenario: Scenario, outdir: Path, *,
+          headers: Mapping[str, str] | None = None) -> Outcome:
+    """Read the scenario's inputs and the plan in ``outdir``; recompute every target.
+
+    ``headers``: the plan's column headers in any language, to their keys (the CLI passes
+    :func:`siting.outputs.labels.header_keys`).
+    """
+    plan = check_plan.read(Path(outdir), headers=headers)
     inp = check_inputs.read(scenario)
     findings = verify(scenario, inp, plan)
     broken = [f for f in findings if f.met is False and _claimed(f.key, plan.claims)]
@@ -99,18 +105,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "sites file")
 
 
-def main(args: argparse.Namespace) -> int:
+def main(args: argparse.Namespace, *, headers: Mapping[str, str] | None = None) -> int:
     """``siting check SCENARIO OUTDIR``: print the table, return the exit code."""
     from siting.config import scenario
 
-    outcome = check(scenario.load(args.scenario), args.outdir)
+    outcome = check(scenario.load(args.scenario), args.outdir, headers=headers)
     print(table(outcome))
     return outcome.exit_code
 
 
-def after_run(scenario: Scenario, outdir: Path) -> int:
+def after_run(scenario: Scenario, outdir: Path, *,
+              headers: Mapping[str, str] | None = None) -> int:
     """What ``siting run`` does after writing: check the files, log the verdict."""
-    outcome = check(scenario, outdir)
+    outcome = check(scenario, outdir, headers=headers)
     if outcome.broken:
         log.error("siting check found targets claimed met but not met:\n%s", table(outcome))
     else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,10 +49,15 @@ def find(outdir: Path) -> Path:
                      "a `siting run` (e.g. maps/demo), or the edited sites file itself.")
 
 
-def read(outdir: Path) -> Plan:
-    """Read the plan file and the claims of ``report.json`` beside it."""
+def read(outdir: Path, *, headers: Mapping[str, str] | None = None) -> Plan:
+    """Read the plan file and the claims of ``report.json`` beside it.
+
+    ``headers`` maps a column header as written (``站点编号`` in a Chinese ``sites.csv``) to
+    its key (``site_id``); the writer's words, given by the caller.
+    """
     path = find(Path(outdir))
     sites = _gpkg(path) if path.suffix.lower() == ".gpkg" else _csv(path)
+    sites = sites.rename(columns=dict(headers or {}))
     missing = [c for c in NEEDED if c not in sites.columns]
     if missing:
         raise InputError(f"{path}: no column {', '.join(missing)}. Keep the columns siting "

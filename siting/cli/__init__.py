@@ -46,8 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a scenario and write its outputs",
                          description="Run a scenario: read inputs, compute network "
                                      "distances, solve, check every target independently, "
-                                     "and write map.html, sites.gpkg, sites.csv, report.json "
-                                     "and report.md into maps/<scenario name>/.")
+                                     "and write map.html, sites.gpkg, sites.csv, plan.xlsx, "
+                                     "report.json and report.md into maps/<scenario name>/.")
     run.add_argument("scenario", type=Path, help="scenario file (TOML), e.g. models/demo.toml")
     run.add_argument("--out", type=Path, default=None,
                      help="output folder (default: maps/<scenario name>)")
@@ -122,7 +122,7 @@ def _configure_logging(verbose: bool, quiet: bool) -> None:
         logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO)
 
 
-COMMANDS = {"run": commands.run, "check": check_command.main, "validate": commands.validate,
+COMMANDS = {"run": commands.run, "check": commands.check, "validate": commands.validate,
             "generate": commands.generate, "city": commands.city}
 
 

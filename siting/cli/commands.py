@@ -65,11 +65,20 @@ def _say_inputs(s) -> None:  # type: ignore[no-untyped-def]
         log.info("inputs: real files, paths relative to %s", s.data_dir)
 
 
+def check(args: argparse.Namespace) -> int:
+    """``siting check``: reads the plan's headers in either language the outputs write."""
+    from siting.check import command as check_command
+    from siting.outputs import labels
+
+    return check_command.main(args, headers=labels.header_keys())
+
+
 def run(args: argparse.Namespace) -> int:
     """``siting run``: prepare, solve, check, write the outputs."""
     from siting._atomic import probe
     from siting.check import command as check_command
     from siting.config import scenario
+    from siting.outputs import labels
     from siting.outputs import write as outputs
     from siting.run import pipeline
 
@@ -88,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     outputs.write_all(result, out)
     met = [r for r in result.results if r.met is not None]
     ok = sum(r.met is True for r in met)
-    code = check_command.after_run(s, out)        # the written files, on the checker's path
+    code = check_command.after_run(s, out, headers=labels.header_keys())   # the written files
     log.info("done in %.1f s: %d of %d targets met; outputs in %s", time.perf_counter() - start,
              ok, len(met), out)
     return code

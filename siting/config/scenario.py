@@ -210,12 +210,18 @@ class MapConfig:
                                           "roads each reaches) are drawn")
 
 
+GCJ02_LANGS = ("zh",)
+"""The report languages whose readers paste coordinates into Gaode or Tencent (GCJ-02)."""
+
+
 @dataclass(frozen=True)
 class ReportConfig:
     """What the report adds beyond the targets."""
 
     tradeoff_points: int = spec(5, check=non_negative, need=">= 0",
                                 doc="points of each tier's coverage-versus-sites curve (0: none)")
+    gcj02: bool | None = spec(None, doc="also give each site's GCJ-02 coordinates (Gaode, "
+                              "Tencent maps); unset: on when lang is one of GCJ02_LANGS")
 
 
 @dataclass(frozen=True)
@@ -248,6 +254,11 @@ class Scenario:
     path: Path = field(default=Path(), compare=False, metadata={"internal": True})
     data_dir: Path = field(default=Path(), compare=False, metadata={"internal": True})
     generated: bool = field(default=False, compare=False, metadata={"internal": True})
+
+    @property
+    def gcj02(self) -> bool:
+        """Whether the outputs give GCJ-02 coordinates beside WGS84 (``[report] gcj02``)."""
+        return self.report.gcj02 if self.report.gcj02 is not None else self.lang in GCJ02_LANGS
 
     def input_files(self) -> dict[str, Path]:
         """Every input file of the run, by role (for hashing and validation)."""

@@ -18,7 +18,7 @@ import pandas as pd
 from offlinefolium import plugins
 
 from siting._atomic import staging
-from siting.outputs import charts, kpi, labels, render, report, style
+from siting.outputs import charts, handout, kpi, labels, render, report, style
 from siting.outputs import write as outputs
 from siting.outputs.style import COVERED, UNCOVERED
 from siting.outputs.webmap import _lean, _metric_scale, add_html, esc
@@ -32,7 +32,7 @@ def outcome(result: RunResult, *, seconds: float) -> CountyOutcome:
     return CountyOutcome(
         name=s.name, title=s.title or s.name, generated=result.generated,
         summary=report.summary(result),
-        sites=outputs.site_table(result).assign(county=s.name),
+        sites=handout.site_table(result).assign(county=s.name),
         townships=kpi.townships(result).assign(county=s.name), seconds=seconds)
 
 
@@ -56,7 +56,7 @@ def write(cfg: CityConfig, counties: list[CountyOutcome], out: Path) -> dict[str
                                                     default=report._plain), encoding="utf-8")
         (tmp / "report.md").write_text(_page("city.md.j2", d), encoding="utf-8")
         (tmp / "report.html").write_text(_page("city.html.j2", d), encoding="utf-8")
-        sites.to_csv(tmp / "sites.csv", index=False, encoding="utf-8-sig", lineterminator="\n")
+        outputs.write_table(sites, tmp / "sites.csv", lang=d["lang"])
         write_map(cfg, d, sites, towns, tmp / "map.html")
     return d
 

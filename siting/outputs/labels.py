@@ -72,7 +72,7 @@ _REPORT: dict[str, tuple[str, str]] = {
     "col_achieved": ("实际", "achieved"),
     "col_result": ("结果", "result"),
     "col_tier": ("类型", "tier"),
-    "col_unit_cost": ("单价", "unit cost"),
+    "col_unit_cost": ("平均单价", "mean unit cost"),
     "targets_md": ("规划目标（独立核验）", "Targets (independent check)"),
     "targets_html": ("规划目标（独立核验）", "Targets (checked independently of the solver)"),
     "not_served": ("未覆盖", "not served"),
@@ -202,9 +202,69 @@ _SENTENCES: dict[str, tuple[str, str]] = {
                           "more than {n:,} smart terminal units (locker compartments) citywide"),
 }
 
+_COLUMNS: dict[str, tuple[str, str]] = {
+    # the hand-out tables' headers (sites.csv, plan.xlsx): Chinese in zh, the key in en
+    "site_id": ("站点编号", "site_id"),
+    "tier": ("类型代码", "tier"),
+    "tier_name": ("类型", "tier_name"),
+    "status": ("状态代码", "status"),
+    "status_name": ("状态", "status_name"),
+    "name": ("名称", "name"),
+    "source": ("来源", "source"),
+    "osm_id": ("OSM编号", "osm_id"),
+    "township_code": ("乡镇代码", "township_code"),
+    "township": ("乡镇（街道）", "township"),
+    "village_code": ("村/社区代码", "village_code"),
+    "village": ("村/社区", "village"),
+    "road": ("最近道路", "road"),
+    "road_m": ("距道路（米）", "road_m"),
+    "lon": ("经度", "lon"),
+    "lat": ("纬度", "lat"),
+    "datum": ("坐标系", "datum"),
+    "gcj02_lon": ("经度（GCJ-02）", "gcj02_lon"),
+    "gcj02_lat": ("纬度（GCJ-02）", "gcj02_lat"),
+    "bank_size": ("箱体规格（格口）", "bank_size"),
+    "compartments": ("格口数", "compartments"),
+    "site_cost": ("场地费用", "site_cost"),
+    "bank_cost": ("箱体费用", "bank_cost"),
+    "colocation_saving": ("合址节省", "colocation_saving"),
+    "cost": ("费用", "cost"),
+    "reach_units": ("可达单元数", "reach_units"),
+    "served_units": ("服务单元数", "served_units"),
+    "served_population": ("服务人口", "served_population"),
+    "served_compartments": ("服务所需格口", "served_compartments"),
+    "generated": ("生成数据", "generated"),
+    "county": ("区县", "county"),
+    "code": ("代码", "code"),
+    "layer": ("图层", "layer"),
+    "population": ("人口", "population"),
+    "reason": ("原因", "reason"),
+    "nearest_m": ("距最近开放站点（米）", "nearest_m"),
+}
+
+_COLUMN_OF_TIER: dict[str, tuple[str, str]] = {
+    # per-tier columns, ``<prefix><tier>``: the tier's name fills {tier}
+    "new_": ("{tier}新建", "new {tier}"),
+    "unserved_": ("{tier}未覆盖单元", "{tier}: units not served"),
+}
+
+_WORKBOOK: dict[str, tuple[str, str]] = {
+    "sheet_summary": ("汇总", "summary"),
+    "sheet_sites": ("站点", "sites"),
+    "sheet_townships": ("乡镇", "townships"),
+    "sheet_unserved": ("未覆盖", "not served"),
+    "reason_no_road": ("{m:g} 米内无道路，无法接入路网", "no road within {m:g} m"),
+    "reason_no_site": ("{r:g} 米内没有可选站点", "no possible site within {r:g} m"),
+    "reason_far": ("最近的站点 {d:,.0f} 米，超出 {r:g} 米", "nearest open site {d:,.0f} m away, "
+                   "beyond {r:g} m"),
+    "reason_not_chosen": ("服务范围内无开放站点", "no open site within reach"),
+}
+
 TEXT: dict[str, tuple[str, ...]] = {
     **_WORDS, **_REPORT, **_CITY_REPORT, **_MAP,
-    **{f"sentence_{k}": v for k, v in _SENTENCES.items()}}
+    **{f"sentence_{k}": v for k, v in _SENTENCES.items()},
+    **{f"column_{k}": v for k, v in _COLUMNS.items()},
+    **{f"column_of_tier_{k}": v for k, v in _COLUMN_OF_TIER.items()}, **_WORKBOOK}
 """Every key and its words, one per language of :data:`LANGS`."""
 
 
@@ -219,6 +279,24 @@ def t(key: str, lang: str = "zh") -> str:
 def unit(key: str, lang: str = "zh") -> str:
     """The word for a demand class or layer ('village' → 行政村, 'residential' → 居住)."""
     return t(f"{key}_unit", lang) if f"{key}_unit" in TEXT else t(key, lang)
+
+
+def header(key: str, lang: str = "zh") -> str:
+    """A table column's header in ``lang`` (the key itself for an unknown column).
+
+    A per-tier column ``new_locker`` is worded with its tier: 智能快件箱新建.
+    """
+    if f"column_{key}" in TEXT:
+        return t(f"column_{key}", lang)
+    for prefix in _COLUMN_OF_TIER:
+        if key.startswith(prefix):
+            return Words(lang).fill(f"column_of_tier_{prefix}", tier=t(key[len(prefix):], lang))
+    return key
+
+
+def header_keys() -> dict[str, str]:
+    """Every language's header of every column, to its key (for reading a table back)."""
+    return {words[i]: key for key, words in _COLUMNS.items() for i in range(len(LANGS))}
 
 
 def says_generated(text: str) -> bool:

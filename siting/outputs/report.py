@@ -31,11 +31,13 @@ def summary(result: RunResult) -> dict[str, Any]:
         rows_of = np.concatenate([tier.rows, tier.each_rows]) if tier.config.coverage == "all" \
             else tier.each_rows
         new = int((sel["status"] == "new").sum())
+        cost = round(sol.tier_cost.get(name, new * tier.config.cost), 2)
         by_tier[name] = {
             "label": labels.t(name, s.lang), "new": new,
             "existing": int((sel["status"] == "existing").sum()),
-            "cost_each": tier.config.cost,
-            "cost": round(sol.tier_cost.get(name, new * tier.config.cost), 2),
+            # a locker bank adds its size's cost to the site's: the mean, so new × it = cost
+            "cost_each": round(cost / new, 2) if new else tier.config.cost,
+            "site_cost": tier.config.cost, "cost": cost,
             "demand_units": len(tier.rows), "radius_m": tier.config.radius_m,
             "required_count": tier.count,
             "network": tier.config.network,

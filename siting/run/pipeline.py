@@ -22,9 +22,17 @@ from siting.check import checker
 from siting.config.scenario import Scenario, SolverConfig, TierConfig
 from siting.network import candidates, distances, roads
 from siting.network.snapping import AccessGraph, access_graph
-from siting.run import assemble, inputs, sizing, validate
+from siting.run import allocation, assemble, costs, inputs, placement, sizing, validate
 from siting.run.assemble import compartments_needed, demand_rows, inside, required_count, site_nodes
-from siting.run.results import Clock, Prepared, RunResult, Sites, TierOutcome, TierRun
+from siting.run.results import (
+    Clock,
+    Prepared,
+    RunResult,
+    SiteCosts,
+    Sites,
+    TierOutcome,
+    TierRun,
+)
 
 log = logging.getLogger(__name__)
 
@@ -111,16 +119,19 @@ def run(scenario: Scenario, *, progress: ProgressFactory | None = None,
     with clock.stage("check"):
         targets = assemble.targets(scenario, units, sites, prep.graphs, tiers, comp)
         results, nearest = checker.verify(targets, solution.open)
-    outcomes = {name: _outcome(sites, tr, solution, comp[name], len(units), nearest, results)
-                for name, tr in tiers.items()}
+    prices = costs.of_sites(scenario, sites, tiers, solution)
+    population = units["population"].to_numpy(float)
+    outcomes = {name: _outcome(sites, tr, solution, comp[name], population, nearest, results,
+                               prices[name]) for name, tr in tiers.items()}
+    where = placement.place(sites, units, prep.inputs.network, gcj02=scenario.gcj02)
     with clock.stage("tradeoff"):
         curves = _tradeoffs(scenario, problem, tiers, solution, prep.deadline)
     log.info("check: %d of %d targets met (independent recomputation)",
              sum(r.met is True for r in results), sum(r.met is not None for r in results))
-    return RunResult(scenario=scenario, network=prep.inputs.network, sites=sites, demand=units,
-                     tiers=tiers, outcomes=outcomes, solution=solution, results=results,
-                     unsnapped=unsnapped, timings=clock.times, inputs=prep.inputs.files,
-                     generated=scenario.generated,
+    return RunResult(scenario=scenario, network=prep.inputs.network, sites=sites,
+                     placement=where, demand=units, tiers=tiers, outcomes=outcomes,
+                     solution=solution, results=results, unsnapped=unsnapped,
+                     timings=clock.times, inputs=prep.inputs.files, generated=scenario.generated,
                      notes=prep.inputs.notes + findings.warnings,
                      layer_info=prep.inputs.layer_info, tradeoffs=curves,
                      phrases=assemble.target_phrases(tiers))
@@ -135,9 +146,11 @@ def _compartments(tr: TierRun, solution: core.Solution) -> np.ndarray | None:
 
 
 def _outcome(sites: Sites, tr: TierRun, solution: core.Solution,
-             compartments: np.ndarray | None, n_units: int, nearest: dict[str, np.ndarray],
-             results: list[checker.Result]) -> TierOutcome:
+             compartments: np.ndarray | None, population: np.ndarray,
+             nearest: dict[str, np.ndarray], results: list[checker.Result],
+             prices: SiteCosts) -> TierOutcome:
     """A tier's outcome: open sites as solved, units served as the checker found them."""
+    n_units = len(population)
     by_key = {r.key: r for r in results}
     applies = np.zeros(n_units, dtype=bool)
     served = np.zeros(n_units, dtype=bool)
@@ -156,7 +169,8 @@ def _outcome(sites: Sites, tr: TierRun, solution: core.Solution,
     size = solution.size.get(tr.name, np.full(len(sites), -1, np.int64))
     return TierOutcome(tr.name, open=solution.open[tr.name], existing=sites.existing[tr.name],
                        bank_size=size, compartments=compartments, applies=applies,
-                       served=served, dist_m=np.round(dist, 1))
+                       served=served, dist_m=np.round(dist, 1), costs=prices,
+                       allocation=allocation.allocate(tr, solution.open[tr.name], population))
 
 
 def _bools(served: np.ndarray | None, n: int) -> np.ndarray:

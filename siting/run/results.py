@@ -71,6 +71,48 @@ class Sites:
 
 
 @dataclass(frozen=True)
+class Allocation:
+    """One tier's allocation: by unit (``site``, ``dist_m``) and by site (what it serves)."""
+
+    site: np.ndarray               # (n_units,) int: the serving site's row, -1 none
+    dist_m: np.ndarray             # (n_units,) road distance to it, NaN: none or "inside"
+    units: np.ndarray              # (n_sites,) int: units allocated to the site
+    population: np.ndarray         # (n_sites,) residents of those units
+    compartments: np.ndarray | None   # (n_sites,) compartments they need (capacitated tiers)
+
+
+@dataclass(frozen=True)
+class SiteCosts:
+    """What one tier pays per site (:mod:`siting.run.costs`); ``(n_sites,)``, 0 if not new.
+
+    Summed over sites and tiers, :attr:`total` is the plan's cost (``Solution.cost``).
+    """
+
+    site: np.ndarray               # the tier's cost of a new site (site preparation)
+    bank: np.ndarray               # a new locker bank's own cost, by its size
+    colocation_saving: np.ndarray  # the co-location saving, on the row of the new facility
+
+    @property
+    def total(self) -> np.ndarray:
+        """Site + bank − co-location saving."""
+        return self.site + self.bank - self.colocation_saving
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where each site is, for handing out (:mod:`siting.run.placement`); by site, ``(n,)``."""
+
+    township_code: np.ndarray      # object: the township polygon holding the site, "" none
+    township_name: np.ndarray
+    unit_code: np.ndarray          # object: the village or community polygon holding it
+    unit_name: np.ndarray
+    road: np.ndarray               # object: the nearest named OSM road, "" none near
+    road_m: np.ndarray             # metres to it, NaN: none
+    gcj_lon: np.ndarray | None     # GCJ-02 (Gaode, Tencent); None: ``[report] gcj02`` off
+    gcj_lat: np.ndarray | None
+
+
+@dataclass(frozen=True)
 class TierRun:
     """What one tier was given: its demand rows and which sites reach them."""
 
@@ -99,6 +141,8 @@ class TierOutcome:
     served: np.ndarray             # (n_units,) bool: served (False where not ``applies``)
     dist_m: np.ndarray             # (n_units,) road distance to the nearest open site, NaN
     #                                where not measured (inside reach, or not the tier's)
+    allocation: Allocation         # who serves whom (:mod:`siting.run.allocation`)
+    costs: SiteCosts               # what each new site costs the tier
 
     @property
     def new(self) -> np.ndarray:
@@ -113,6 +157,7 @@ class RunResult:
     scenario: Scenario
     network: roads.RoadNetwork
     sites: Sites                   # every candidate and existing site
+    placement: Placement           # where each site is (township, village, road, GCJ-02)
     demand: gpd.GeoDataFrame       # demand units, as read (not changed by the run)
     tiers: dict[str, TierRun]
     outcomes: dict[str, TierOutcome]
