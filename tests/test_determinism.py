@@ -64,12 +64,3 @@ def test_county_with_banks_pieces_and_colocation_twice(small: tuple[Path, Path],
     report = json.loads((a / "report.json").read_text(encoding="utf-8"))
     assert report["solver"]["avoidable_gap"] <= 0.05
 
-
-def test_tradeoff_curves_wait_for_no_one(small: tuple[Path, Path]) -> None:
-    """Once the user's time limit is spent the curves are skipped, not run past it."""
-    from siting.run import sizing
-
-    root, _ = small
-    s = scenario.load(root / "models" / "shangjie.toml")
-    spent = sizing.Deadline(0.0)
-    assert pipeline._tradeoffs(s, None, {}, None, spent) == {}  # type: ignore[arg-type]

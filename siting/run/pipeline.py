@@ -125,7 +125,7 @@ def run(scenario: Scenario, *, progress: ProgressFactory | None = None,
                                prices[name]) for name, tr in tiers.items()}
     where = placement.place(sites, units, prep.inputs.network, gcj02=scenario.gcj02)
     with clock.stage("tradeoff"):
-        curves = _tradeoffs(scenario, problem, tiers, solution, prep.deadline)
+        curves = _tradeoffs(scenario, problem, tiers, solution)
     log.info("check: %d of %d targets met (independent recomputation)",
              sum(r.met is True for r in results), sum(r.met is not None for r in results))
     return RunResult(scenario=scenario, network=prep.inputs.network, sites=sites,
@@ -184,17 +184,14 @@ def solver_settings(cfg: SolverConfig) -> core.SolverSettings:
 
 
 def _tradeoffs(scenario: Scenario, problem: core.Problem, tiers: dict[str, TierRun],
-               solution: core.Solution, deadline: sizing.Deadline | None,
-               ) -> dict[str, list[dict[str, float]]]:
+               solution: core.Solution) -> dict[str, list[dict[str, float]]]:
     from siting.core import tradeoff
 
     points = scenario.report.tradeoff_points
     if points <= 0 or scenario.objective != "min_cost":
         return {}
-    if deadline is not None and deadline.spent() >= deadline.limit_s:
-        log.warning("trade-off: skipped, the time limit of %g s was spent by the solve (raise "
-                    "--time-limit to have the curves)", deadline.limit_s)
-        return {}
+    # the curves come after the solve and are bounded by node counts (1,000 per point), not
+    # by the clock: a run the limit stopped keeps them, and they are the same on every run
     out = {}
     for t in problem.tiers:
         tr = tiers[t.name]
