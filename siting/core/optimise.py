@@ -28,7 +28,7 @@ from dataclasses import replace
 import numpy as np
 import pulp
 
-from siting.core import components, formulation, presolve, variables
+from siting.core import banks, components, formulation, presolve, variables
 from siting.core import solve as solver
 from siting.core._errors import InfeasibleError, SolverError
 from siting.core.forced import forced_cost
@@ -45,7 +45,7 @@ from siting.core.problem import (
 
 log = logging.getLogger(__name__)
 
-PIECE_NODES = 200      # branch-and-bound nodes per component solved alone
+PIECE_NODES = 50       # branch-and-bound nodes per component solved alone
 STAGE_NAMES = {"min_cost": "minimum cost", "max_coverage": "most reached weight",
                "p_median": "least weighted distance"}
 
@@ -121,16 +121,37 @@ def optimise(problem: Problem, settings: SolverSettings | None = None, *,
 def _piece_solver(settings: SolverSettings) -> Callable[[Problem], Solution]:
     """How :mod:`siting.core.components` solves one piece: to a node limit, quietly.
 
-    A node limit, unlike a clock, ends at the same place on a busy machine, so the bounds
-    and the start found from the pieces are the same on every run.
+    A capacitated piece is solved with its alike sites merged (:mod:`siting.core.banks`),
+    which closes pieces the site-by-site model could not; a piece with a row that cannot be
+    served in full goes to the site-by-site model and its shortfall variables. A node
+    limit, unlike a clock, ends at the same place on a busy machine, so the bounds and the
+    start found from the pieces are the same on every run.
     """
     quick = replace(settings, rel_gap=0.0, max_nodes=PIECE_NODES)
 
     def solve_piece(piece: Problem) -> Solution:
         with solver.quiet():
-            return optimise(piece, quick, cut=False, warm={})
+            alone = (banks.solve_tier(piece.tiers[0], quick)
+                     if len(piece.tiers) == 1 and piece.tiers[0].capacitated else None)
+            if alone is None or not alone.outcome.has_solution:
+                return optimise(piece, quick, cut=False, warm={})
+            return _banks_solution(piece, alone)
 
     return solve_piece
+
+
+def _banks_solution(piece: Problem, alone: banks.Banks) -> Solution:
+    """A one-tier piece's :class:`Solution` from its merged-site solve."""
+    t = piece.tiers[0]
+    size = {t.name: alone.size}
+    chosen = {t.name: (alone.size >= 0) | t.existing}
+    caps = np.array([c for c, _ in t.sizes] + [0.0])
+    capacity = np.where(t.existing, t.existing_capacity if t.existing_capacity is not None
+                        else 0.0, caps[alone.size])
+    return Solution(open=chosen, cost=cost_of(piece, chosen, size), reached_weight=0.0,
+                    status=alone.outcome.status, stages=(("minimum cost", alone.outcome),),
+                    uncoverable={}, size=size, capacity={t.name: capacity},
+                    objective=float(alone.outcome.objective or 0.0))
 
 
 def _plan_objective(problem: Problem, first: Outcome, cost: float) -> Outcome:

@@ -1,0 +1,53 @@
+"""A capacitated tier alone with its alike sites merged (siting.core.banks), by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from siting.core import Problem, SolverSettings, TierData, banks, optimise
+
+SIZES = ((60.0, 25.0), (120.0, 40.0), (240.0, 70.0))   # with the site's 5: 30, 45, 75
+SETTINGS = SolverSettings(time_limit_s=30)
+
+
+def _tier(**kw: object) -> TierData:
+    """Area A (100) reached by sites 0-3, area B (150) by sites 2-4, every site costing 5."""
+    cover = sp.csr_array(np.array([[1, 1, 1, 1, 0], [0, 0, 1, 1, 1]]))
+    base = {"cost": np.full(5, 5.0), "existing": np.zeros(5, bool), "cover": cover,
+            "sizes": SIZES, "demand": np.array([100.0, 150.0])}
+    return TierData("locker", **{**base, **kw})   # type: ignore[arg-type]
+
+
+def test_alike_sites_are_one_class_and_the_optimum_is_the_site_by_site_one():
+    got = banks.solve_tier(_tier(), SETTINGS)
+    assert got is not None and got.classes == 3          # {0, 1}, {2, 3}, {4}
+    # 250 compartments: 240 at a site reaching both areas and 60 anywhere: 75 + 30
+    assert got.outcome.status == "optimal"
+    assert got.outcome.objective == pytest.approx(105.0)
+    assert got.outcome.bound == pytest.approx(105.0)
+    assert got.size[2] == 2 and got.size[3] == -1         # the class's first site, biggest
+    assert sorted(got.size.tolist()) == [-1, -1, -1, 0, 2]
+    whole = optimise(Problem(5, (_tier(),)), SETTINGS)
+    assert whole.cost == pytest.approx(105.0)
+
+
+def test_forced_sites_all_get_a_bank_and_existing_capacity_counts():
+    cost = np.array([np.inf, np.inf, 5.0, 5.0, np.inf])
+    fixed = np.array([False, False, True, True, False])
+    got = banks.solve_tier(_tier(cost=cost, fixed=fixed), SETTINGS)
+    assert got is not None
+    # both open: 240 + 60 (105) beats 240 + 120 (120); 120 + 120 holds only 240
+    assert got.outcome.objective == pytest.approx(105.0)
+    assert got.size.tolist() == [-1, -1, 2, 0, -1]
+    existing = np.array([False, False, False, False, True])
+    got = banks.solve_tier(_tier(cost=np.where(existing, np.inf, 5.0), existing=existing,
+                                 existing_capacity=np.array([0, 0, 0, 0, 150.0])), SETTINGS)
+    assert got is not None
+    assert got.outcome.objective == pytest.approx(45.0)   # B is served; A needs one 120
+    assert got.size[4] == -1 and sorted(got.size[:4].tolist()) == [-1, -1, -1, 1]
+
+
+def test_a_row_no_bank_can_serve_in_full_is_left_to_the_site_by_site_model():
+    assert banks.solve_tier(_tier(demand=np.array([100.0, 1000.0])), SETTINGS) is None
