@@ -51,3 +51,19 @@ def test_forced_sites_all_get_a_bank_and_existing_capacity_counts():
 
 def test_a_row_no_bank_can_serve_in_full_is_left_to_the_site_by_site_model():
     assert banks.solve_tier(_tier(demand=np.array([100.0, 1000.0])), SETTINGS) is None
+
+
+def test_resize_keeps_the_sites_and_takes_the_cheapest_banks_for_them():
+    from siting.core.optimise import resize
+
+    t = _tier()
+    problem = Problem(5, (t,))
+    chosen = {"locker": np.array([False, False, True, True, False])}
+    size = {"locker": np.array([-1, -1, 2, 2, -1])}          # 240 + 240: 140 in banks
+    capacity = {"locker": np.array([0, 0, 240.0, 240.0, 0])}
+    new_size, new_cap = resize(problem, chosen, size, capacity, SETTINGS)
+    assert new_size["locker"].tolist() == [-1, -1, 2, 0, -1]   # 240 + 60: 95 in banks
+    assert new_cap["locker"].tolist() == [0, 0, 240.0, 60.0, 0]
+    assert (new_size["locker"] >= 0).tolist() == chosen["locker"].tolist()
+    again, _ = resize(problem, chosen, new_size, new_cap, SETTINGS)
+    assert again["locker"].tolist() == new_size["locker"].tolist()   # nothing cheaper

@@ -84,7 +84,7 @@ def _classes(t: TierData, rows: sp.csr_array) -> list[_Class]:
     by_site = sp.csc_array(rows)
     fixed = t.fixed if t.fixed is not None else np.zeros(len(t.cost), dtype=bool)
     cap0 = t.existing_capacity if t.existing_capacity is not None else np.zeros(len(t.cost))
-    groups: dict[tuple[object, ...], list[int]] = {}
+    groups: dict[tuple[tuple[int, ...], bool, float, bool], list[int]] = {}
     for j in np.flatnonzero(t.allowed).tolist():
         reached = by_site.indices[by_site.indptr[j]:by_site.indptr[j + 1]]
         if len(reached) == 0:

@@ -38,6 +38,7 @@ from siting.core.problem import (
     Problem,
     Solution,
     SolverSettings,
+    TierData,
     check,
     cost_of,
     uncoverable_rows,
@@ -46,6 +47,7 @@ from siting.core.problem import (
 log = logging.getLogger(__name__)
 
 PIECE_NODES = 50       # branch-and-bound nodes per component solved alone
+RESIZE_NODES = 5_000   # branch-and-bound nodes for re-sizing a tier's chosen banks
 STAGE_NAMES = {"min_cost": "minimum cost", "max_coverage": "most reached weight",
                "p_median": "least weighted distance"}
 
@@ -99,6 +101,7 @@ def optimise(problem: Problem, settings: SolverSettings | None = None, *,
     t_build = time.perf_counter() - t0 - t_start
     stages = _solve_stages(problem, built, settings, warm, forced.total)
     chosen, size, capacity = variables.read(small, built.vars)
+    size, capacity = resize(small, chosen, size, capacity, settings)
     cost = cost_of(problem, chosen, size)
     stages[0] = (stages[0][0], _plan_objective(problem, stages[0][1], cost))
     reach = built.reach
@@ -152,6 +155,45 @@ def _banks_solution(piece: Problem, alone: banks.Banks) -> Solution:
                     status=alone.outcome.status, stages=(("minimum cost", alone.outcome),),
                     uncoverable={}, size=size, capacity={t.name: capacity},
                     objective=float(alone.outcome.objective or 0.0))
+
+
+def resize(problem: Problem, chosen: dict[str, np.ndarray], size: dict[str, np.ndarray],
+           capacity: dict[str, np.ndarray], settings: SolverSettings,
+           ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The cheapest bank sizes for the chosen sites of each capacitated tier, when cheaper.
+
+    A time-limited solve leaves banks larger than the chosen sites need. The same sites,
+    every one kept open, are re-sized exactly (:mod:`siting.core.banks`, to a 0 % gap within
+    ``RESIZE_NODES`` nodes); the new sizes replace the old only when their cost is lower,
+    so the plan never gets dearer and its sites and co-location do not change.
+    """
+    size, capacity = dict(size), dict(capacity)
+    exact = replace(settings, rel_gap=0.0, max_nodes=RESIZE_NODES)
+    for t in problem.tiers:
+        if not t.capacitated or t.cover is None or t.name not in size:
+            continue
+        new = chosen[t.name] & ~t.existing
+        mine = replace(t, cost=np.where(new, t.cost, np.inf), fixed=new, min_count=0,
+                       max_count=None, cover=t.demand_cover(), demand_rows=None, reach=None,
+                       weight=None)
+        with solver.quiet():
+            alone = banks.solve_tier(mine, exact)
+        if alone is None or alone.outcome.objective is None:
+            continue
+        old = _bank_cost(t, size[t.name], new)
+        better = _bank_cost(t, alone.size, new)
+        if alone.outcome.has_solution and better < old - 1e-6 and (alone.size[new] >= 0).all():
+            log.info("re-size %s: the same %d sites' banks cost %s instead of %s", t.name,
+                     int(new.sum()), f"{better:,.0f}", f"{old:,.0f}")
+            caps = np.array([c for c, _ in t.sizes])
+            size[t.name] = alone.size
+            capacity[t.name] = np.where(new, caps[np.maximum(alone.size, 0)], capacity[t.name])
+    return size, capacity
+
+
+def _bank_cost(t: TierData, size: np.ndarray, new: np.ndarray) -> float:
+    costs = np.array([c for _, c in t.sizes])
+    return float(costs[size[new]].sum())
 
 
 def _plan_objective(problem: Problem, first: Outcome, cost: float) -> Outcome:
