@@ -67,3 +67,30 @@ def test_resize_keeps_the_sites_and_takes_the_cheapest_banks_for_them():
     assert (new_size["locker"] >= 0).tolist() == chosen["locker"].tolist()
     again, _ = resize(problem, chosen, new_size, new_cap, SETTINGS)
     assert again["locker"].tolist() == new_size["locker"].tolist()   # nothing cheaper
+
+
+def _colocated() -> Problem:
+    """Community points (10 each, at least 2) and lockers; co-locating saves 3 a site."""
+    community = TierData("community", cost=np.full(5, 10.0), existing=np.zeros(5, bool),
+                         cover=sp.csr_array(np.ones((1, 5))), min_count=2)
+    return Problem(5, (community, _tier()), colocation=("community", "locker", 3.0))
+
+
+def test_the_tiers_solved_apart_prove_the_optimum_with_the_saving_at_every_bank():
+    from siting.core import decompose
+
+    problem = _colocated()
+    apart = decompose.decompose(problem, SETTINGS, lambda p, s: optimise(p, s, cut=False))
+    assert apart is not None
+    # lockers alone with 3 off each bank: 240 + 60 = 105 - 6; community: two points, 20
+    assert apart.bound == pytest.approx(20.0 + 99.0)
+    assert apart.cost == pytest.approx(119.0)       # the points follow the two banks
+    assert [name for name, _ in apart.pieces] == ["community", "locker piece 1"]
+    whole = optimise(problem, SETTINGS)
+    assert whole.cost == pytest.approx(119.0) and whole.status == "optimal"
+    assert "pieces apart" in whole.stages[0][1].solver
+    assert whole.stages[0][1].bound == pytest.approx(119.0)
+    both = whole.open["community"] & whole.open["locker"]
+    assert int(both.sum()) == 2
+    plain = optimise(problem, SETTINGS, cut=False)      # the whole model: the same optimum
+    assert plain.cost == pytest.approx(119.0)

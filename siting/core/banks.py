@@ -55,6 +55,7 @@ class _Class:
     cost: float               # a new site's cost (0 for a pool of existing sites)
     fixed: bool               # forced open
     capacity: float           # existing sites: their pooled capacity; new: 0
+    existing: bool            # a pool of existing sites (no counts)
 
 
 def solve_tier(t: TierData, settings: SolverSettings) -> Banks | None:
@@ -95,14 +96,14 @@ def _classes(t: TierData, rows: sp.csr_array) -> list[_Class]:
     out = []
     for (reached, existing, cost, is_fixed), js in groups.items():
         sites = np.array(js, np.int64)
-        out.append(_Class(sites, np.array(reached, np.int64), -1.0 if existing else cost,
-                          is_fixed, float(cap0[sites].sum()) if existing else 0.0))
+        out.append(_Class(sites, np.array(reached, np.int64), cost, is_fixed,
+                          float(cap0[sites].sum()) if existing else 0.0, existing))
     return out
 
 
 def _counts(lp: pulp.LpProblem, t: TierData, k: int, c: _Class) -> list[pulp.LpVariable]:
     """A class's bank counts per size (none for a pool of existing sites)."""
-    if c.cost < 0:
+    if c.existing:
         return []
     m = len(c.sites)
     ns = [lp.add_variable(f"n_{k}_s{s}", 0, m, pulp.LpInteger) for s in range(len(t.sizes))]
@@ -122,7 +123,7 @@ def _add_rows(lp: pulp.LpProblem, t: TierData, classes: list[_Class],
     load: dict[int, Pairs] = {}
     for i, ks in sorted(at_row.items()):
         d = float(t.demand[i])
-        if not any(classes[k].cost < 0 for k in ks):
+        if not any(classes[k].existing for k in ks):
             lp += expr([(n, 1.0) for k in ks for n in counts[k]]) >= 1, f"cover_{i}"
         if d <= 0:
             continue

@@ -16,6 +16,24 @@ Stages:
   (2) the least cost reaching that weight (skipped when the counts fix :math:`C`: one cost
   for all new sites of a tier and ``min_count = max_count``);
 - ``p_median``: one stage, the least weighted distance.
+
+The tiers apart (``min_cost`` with several tiers or a capacitated one,
+:mod:`siting.core.decompose`): first every tier, and every component of a capacitated tier,
+is solved alone with the co-location saving :math:`\delta` charged to each open bank (a
+relaxation of :math:`w_j \le o_{aj}`), each to a 0 % gap within a node budget. The pieces
+share no variable and no row, so the sum of the bounds the solver proved for them,
+
+.. math::
+
+    \underline{C} = \sum_k \text{bound}_k \le C^*,
+
+is a proven bound on the whole. The plan they give (tier :math:`a` solved again with the
+saving at the banks' sites) is priced by :func:`~siting.core.problem.cost_of`. When
+:math:`(C - \underline{C}) / (C - \text{forced}) \le` ``rel_gap`` the first stage is that
+plan and that bound, status ``optimal``, and the whole model is not solved. Otherwise the
+whole model is solved from that plan, in the time left of the user's limit, and its bound is
+:math:`\max(\text{the solver's bound}, \underline{C})`, both valid. After the solve the chosen
+banks are re-sized exactly (:func:`resize`), and kept when cheaper.
 """
 
 from __future__ import annotations
@@ -28,7 +46,7 @@ from dataclasses import replace
 import numpy as np
 import pulp
 
-from siting.core import banks, components, formulation, presolve, variables
+from siting.core import banks, components, decompose, formulation, presolve, variables
 from siting.core import solve as solver
 from siting.core._errors import InfeasibleError, SolverError
 from siting.core.forced import forced_cost
@@ -39,6 +57,7 @@ from siting.core.problem import (
     Solution,
     SolverSettings,
     TierData,
+    avoidable_gap,
     check,
     cost_of,
     uncoverable_rows,
@@ -84,22 +103,32 @@ def optimise(problem: Problem, settings: SolverSettings | None = None, *,
     t0 = time.perf_counter()
     check(problem)
     small, stats = presolve.reduce(problem) if reduce else (problem, {})
-    cuts, starts = (components.capacity_bounds(small, _piece_solver(settings)) if cut
-                    else ({}, {}))
+    forced = forced_cost(small)
+    apart = (decompose.decompose(small, settings, _alone) if cut and warm is None
+             else None)
+    proven = apart is not None and _within(apart, forced.total, settings.rel_gap)
+    cuts, starts = (components.capacity_bounds(small, _piece_solver(settings))
+                    if cut and not proven else ({}, {}))
     t_start = time.perf_counter()
     if warm is None:
-        warm = greedy.start(small, fixed=starts)
+        warm = apart.choice if apart is not None else greedy.start(small, fixed=starts)
     certificate = None
     if warm and reduce:
-        small, warm, certificate, proven = lagrange.strengthen(small, warm)
-        stats = {**stats, **proven}
+        small, warm, certificate, strong = lagrange.strengthen(small, warm)
+        stats = {**stats, **strong}
     t_start = time.perf_counter() - t_start
     built = formulation.build(small)
     formulation.add_component_bounds(built, cuts)
-    forced = forced_cost(small)
     formulation.without_forced(built, forced.total)
     t_build = time.perf_counter() - t0 - t_start
-    stages = _solve_stages(problem, built, settings, warm, forced.total)
+    if apart is not None and proven:
+        stages = _decomposed_stages(problem, built, settings, apart, forced.total)
+    else:
+        left = settings.time_limit_s - (time.perf_counter() - t0)
+        stages = _solve_stages(problem, built, replace(settings, time_limit_s=max(1.0, left))
+                               if apart is not None else settings, warm, forced.total)
+        if apart is not None:
+            stages[0] = (stages[0][0], _with_bound(stages[0][1], apart.bound))
     chosen, size, capacity = variables.read(small, built.vars)
     size, capacity = resize(small, chosen, size, capacity, settings)
     cost = cost_of(problem, chosen, size)
@@ -119,6 +148,60 @@ def optimise(problem: Problem, settings: SolverSettings | None = None, *,
         seconds={"build": t_build, "start": t_start,
                  "solve": sum(o.seconds for _, o in stages)},
         certificate=certificate)
+
+
+def _alone(piece: Problem, settings: SolverSettings) -> Solution:
+    """One tier of :mod:`siting.core.decompose`, solved quietly, without its own pieces."""
+    with solver.quiet():
+        return optimise(piece, settings, cut=False)
+
+
+def _within(apart: decompose.Decomposed, forced: float, rel_gap: float) -> bool:
+    """Whether the pieces' plan is proven within ``rel_gap`` of the avoidable cost."""
+    return avoidable_gap(apart.cost, apart.bound, forced) <= rel_gap + 1e-12
+
+
+def _with_bound(out: Outcome, bound: float) -> Outcome:
+    """The whole model's outcome with the pieces' summed bound when that is higher."""
+    if out.bound is None or out.objective is None or bound <= out.bound:
+        return out
+    gap = solver.relative_gap(out.objective, bound)
+    return replace(out, bound=bound, gap=gap)
+
+
+def _decomposed_stages(problem: Problem, built: formulation.Built, settings: SolverSettings,
+                       apart: decompose.Decomposed, forced: float,
+                       ) -> list[tuple[str, Outcome]]:
+    """The pieces' plan as the first stage's incumbent (no whole-model solve), then stage 2."""
+    for var in built.lp.variables():
+        var.varValue = 0.0
+    for var, x in variables.start_values(built.vars, apart.choice):
+        var.varValue = x
+    for w, j in built.coloc:
+        w.varValue = float(all(bool(var.varValue) for name in _coloc_tiers(problem)
+                               for var, _ in _open_pairs(built, name, j)))
+    names = sorted({o.solver for _, o in apart.pieces}) or ["(no solve)"]
+    first = Outcome(f"{names[-1]} ({len(apart.pieces)} pieces apart)",
+                    "optimal", apart.cost, apart.bound,
+                    solver.relative_gap(apart.cost, apart.bound),
+                    sum(o.seconds for _, o in apart.pieces),
+                    sum(o.nodes or 0 for _, o in apart.pieces), forced)
+    name = STAGE_NAMES[problem.objective]
+    stages = [(name, first)]
+    second = _second_stage(problem, built, settings, first)
+    if second is not None:
+        stages.append(second)
+    return stages
+
+
+def _coloc_tiers(problem: Problem) -> tuple[str, str]:
+    assert problem.colocation is not None
+    return problem.colocation[0], problem.colocation[1]
+
+
+def _open_pairs(built: formulation.Built, name: str, j: int) -> variables.Pairs:
+    v = built.vars[name]
+    return v.open(int(v.pos[j])) if v.pos[j] >= 0 else []
 
 
 def _piece_solver(settings: SolverSettings) -> Callable[[Problem], Solution]:
