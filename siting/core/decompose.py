@@ -80,15 +80,16 @@ def decompose(problem: Problem, settings: SolverSettings, solve: Solve) -> Decom
     if any(o.bound is None for _, o in pieces):
         return None
     choice = _follow(problem, choice, exact, solve)
-    is_open = {t.name: _is_open(choice[t.name]) | t.existing for t in problem.tiers}
+    opened = {t.name: is_open(choice[t.name]) | t.existing for t in problem.tiers}
     size = {t.name: choice[t.name] for t in problem.tiers if t.sizes}
-    cost = cost_of(problem, is_open, size)
+    cost = cost_of(problem, opened, size)
     log.info("decompose: %d pieces, bound %s, plan %s", len(pieces), f"{bound:,.0f}",
              f"{cost:,.0f}")
     return Decomposed(bound, cost, choice, tuple(pieces))
 
 
-def _is_open(choice: np.ndarray) -> np.ndarray:
+def is_open(choice: np.ndarray) -> np.ndarray:
+    """(n,) bool open of a choice: bool open, or int bank size (-1 closed)."""
     return choice >= 0 if choice.dtype.kind in "iu" else choice.astype(bool)
 
 
@@ -146,7 +147,7 @@ def _follow(problem: Problem, choice: dict[str, np.ndarray], exact: SolverSettin
     if a not in choice or b not in choice or problem.tier(a).capacitated:
         return choice
     ta, tb = problem.tier(a), problem.tier(b)
-    b_open = _is_open(choice[b]) | tb.existing
+    b_open = is_open(choice[b]) | tb.existing
     earn = b_open & ta.allowed & ~(ta.existing & tb.existing)
     sol = solve(Problem(problem.n_sites, (replace(ta, cost=ta.cost - saving * earn),)), exact)
     return {**choice, a: sol.open[a]}

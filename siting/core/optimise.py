@@ -111,7 +111,7 @@ def optimise(problem: Problem, settings: SolverSettings | None = None, *,
                     if cut and not proven else ({}, {}))
     t_start = time.perf_counter()
     if warm is None:
-        warm = apart.choice if apart is not None else greedy.start(small, fixed=starts)
+        warm = greedy.start(small, fixed=starts)
     certificate = None
     if warm and reduce:
         small, warm, certificate, strong = lagrange.strengthen(small, warm)
@@ -120,15 +120,15 @@ def optimise(problem: Problem, settings: SolverSettings | None = None, *,
     built = formulation.build(small)
     formulation.add_component_bounds(built, cuts)
     formulation.without_forced(built, forced.total)
-    t_build = time.perf_counter() - t0 - t_start
+    t_build = time.perf_counter() - t0 - t_start - (
+        sum(o.seconds for _, o in apart.pieces) if apart is not None and proven else 0.0)
     if apart is not None and proven:
         stages = _decomposed_stages(problem, built, settings, apart, forced.total)
     else:
         left = settings.time_limit_s - (time.perf_counter() - t0)
         stages = _solve_stages(problem, built, replace(settings, time_limit_s=max(1.0, left))
-                               if apart is not None else settings, warm, forced.total)
-        if apart is not None:
-            stages[0] = (stages[0][0], _with_bound(stages[0][1], apart.bound))
+                               if apart is not None else settings, warm, forced.total,
+                               apart)
     chosen, size, capacity = variables.read(small, built.vars)
     size, capacity = resize(small, chosen, size, capacity, settings)
     cost = cost_of(problem, chosen, size)
@@ -173,13 +173,7 @@ def _decomposed_stages(problem: Problem, built: formulation.Built, settings: Sol
                        apart: decompose.Decomposed, forced: float,
                        ) -> list[tuple[str, Outcome]]:
     """The pieces' plan as the first stage's incumbent (no whole-model solve), then stage 2."""
-    for var in built.lp.variables():
-        var.varValue = 0.0
-    for var, x in variables.start_values(built.vars, apart.choice):
-        var.varValue = x
-    for w, j in built.coloc:
-        w.varValue = float(all(bool(var.varValue) for name in _coloc_tiers(problem)
-                               for var, _ in _open_pairs(built, name, j)))
+    _set_plan(problem, built, apart)
     names = sorted({o.solver for _, o in apart.pieces}) or ["(no solve)"]
     first = Outcome(f"{names[-1]} ({len(apart.pieces)} pieces apart)",
                     "optimal", apart.cost, apart.bound,
@@ -192,6 +186,17 @@ def _decomposed_stages(problem: Problem, built: formulation.Built, settings: Sol
     if second is not None:
         stages.append(second)
     return stages
+
+
+def _set_plan(problem: Problem, built: formulation.Built, apart: decompose.Decomposed) -> None:
+    """The model's variables at the pieces' plan (site variables and co-location)."""
+    for var in built.lp.variables():
+        var.varValue = 0.0
+    for var, x in variables.start_values(built.vars, apart.choice):
+        var.varValue = x
+    for w, j in built.coloc:
+        w.varValue = float(all(any(bool(var.varValue) for var, _ in _open_pairs(built, name, j))
+                               for name in _coloc_tiers(problem)))
 
 
 def _coloc_tiers(problem: Problem) -> tuple[str, str]:
@@ -294,12 +299,19 @@ def _plan_objective(problem: Problem, first: Outcome, cost: float) -> Outcome:
 
 def _solve_stages(problem: Problem, built: formulation.Built, settings: SolverSettings,
                   warm: dict[str, np.ndarray] | None, forced: float,
-                  ) -> list[tuple[str, Outcome]]:
+                  apart: decompose.Decomposed | None = None) -> list[tuple[str, Outcome]]:
+    """The whole model's stages; with ``apart``, its bound and (when cheaper) its plan."""
     start = variables.start_values(built.vars, warm) if warm else None
     name = STAGE_NAMES[problem.objective]
     first = solver.run(built.lp, settings, warm=start, offset=built.median_constant + forced)
     first = replace(first, forced=forced)
     _raise_unless_solved(first, name)
+    if apart is not None:
+        first = _with_bound(first, apart.bound)
+        if first.objective is not None and apart.cost < first.objective - 1e-6:
+            _set_plan(problem, built, apart)       # the pieces' plan is the incumbent
+            first = replace(first, objective=apart.cost,
+                            gap=solver.relative_gap(apart.cost, first.bound or apart.bound))
     stages = [(name, first)]
     second = _second_stage(problem, built, settings, first)
     if second is not None:
