@@ -91,7 +91,7 @@ def _tier_bounds(t: TierData, solve: Callable[[Problem], Solution], nodes: int,
     for rows, sites in pieces:
         if used >= nodes:
             break
-        sol = solve(Problem(len(t.cost), (_component(t, rows_all, rows, sites),)))
+        sol = solve(Problem(len(t.cost), (piece(t, rows_all, rows, sites),)))
         used += sum(o.nodes or 0 for _, o in sol.stages)
         bound = sol.stages[0][1].bound
         new_sites = sites[~t.existing[sites]]
@@ -104,8 +104,9 @@ def _tier_bounds(t: TierData, solve: Callable[[Problem], Solution], nodes: int,
     return found, choice, len(found) == len(pieces)
 
 
-def _component(t: TierData, rows_all: sp.csr_array, rows: np.ndarray,
-               sites: np.ndarray) -> TierData:
+def piece(t: TierData, rows_all: sp.csr_array, rows: np.ndarray,
+          sites: np.ndarray) -> TierData:
+    """The tier restricted to one component's rows and sites, without counts."""
     mask = np.zeros(len(t.cost), dtype=bool)
     mask[sites] = True
     assert t.demand is not None

@@ -91,6 +91,7 @@ class Built:
     already_reached: float = 0.0
     median: pulp.LpAffineExpression | None = None
     median_constant: float = 0.0
+    coloc: list[tuple[pulp.LpVariable, int]] = field(default_factory=list)   # (w, site)
 
     @property
     def cost(self) -> pulp.LpAffineExpression:
@@ -111,7 +112,7 @@ def build(problem: Problem) -> Built:
     for t in problem.tiers:
         _add_tier(built, problem, t)
     if problem.colocation is not None:
-        built.cost_terms += _add_colocation(built.lp, problem, built.vars)
+        built.cost_terms += _add_colocation(built.lp, problem, built.vars, built.coloc)
     _set_objective(built, problem)
     log.info("model: %s variables, %s constraints", f"{built.lp.numVariables():,}",
              f"{built.lp.numConstraints():,}")
@@ -309,7 +310,7 @@ def _add_counts(lp: pulp.LpProblem, t: TierData, v: TierVars) -> None:
 
 
 def _add_colocation(lp: pulp.LpProblem, problem: Problem, tv: dict[str, TierVars],
-                    ) -> Pairs:
+                    coloc: list[tuple[pulp.LpVariable, int]]) -> Pairs:
     assert problem.colocation is not None
     a, b, saving = problem.colocation
     if saving <= 0 or a not in tv or b not in tv:
@@ -325,6 +326,7 @@ def _add_colocation(lp: pulp.LpProblem, problem: Problem, tv: dict[str, TierVars
         lp += expr([(w, 1.0)] + [(x, -1.0) for x, _ in va.open(ka)]) <= 0, f"coloc_{a}_{j}"
         lp += expr([(w, 1.0)] + [(x, -1.0) for x, _ in vb.open(kb)]) <= 0, f"coloc_{b}_{j}"
         terms.append((w, -saving))
+        coloc.append((w, int(j)))
     return terms
 
 

@@ -16,6 +16,24 @@ Stages:
   (2) the least cost reaching that weight (skipped when the counts fix :math:`C`: one cost
   for all new sites of a tier and ``min_count = max_count``);
 - ``p_median``: one stage, the least weighted distance.
+
+The tiers apart (``min_cost`` with several tiers or a capacitated one,
+:mod:`siting.core.decompose`): first every tier, and every component of a capacitated tier,
+is solved alone with the co-location saving :math:`\delta` charged to each open bank (a
+relaxation of :math:`w_j \le o_{aj}`), each to a 0 % gap within a node budget. The pieces
+share no variable and no row, so the sum of the bounds the solver proved for them,
+
+.. math::
+
+    \underline{C} = \sum_k \text{bound}_k \le C^*,
+
+is a proven bound on the whole. The plan they give (tier :math:`a` solved again with the
+saving at the banks' sites) is priced by :func:`~siting.core.problem.cost_of`. When
+:math:`(C - \underline{C}) / (C - \text{forced}) \le` ``rel_gap`` the first stage is that
+plan and that bound, status ``optimal``, and the whole model is not solved. Otherwise the
+whole model is solved from that plan, in the time left of the user's limit, and its bound is
+:math:`\max(\text{the solver's bound}, \underline{C})`, both valid. After the solve the chosen
+banks are re-sized exactly (:func:`resize`), and kept when cheaper.
 """
 
 from __future__ import annotations
@@ -28,7 +46,7 @@ from dataclasses import replace
 import numpy as np
 import pulp
 
-from siting.core import components, formulation, presolve, variables
+from siting.core import banks, components, decompose, formulation, presolve, variables
 from siting.core import solve as solver
 from siting.core._errors import InfeasibleError, SolverError
 from siting.core.forced import forced_cost
@@ -38,6 +56,8 @@ from siting.core.problem import (
     Problem,
     Solution,
     SolverSettings,
+    TierData,
+    avoidable_gap,
     check,
     cost_of,
     uncoverable_rows,
@@ -45,7 +65,8 @@ from siting.core.problem import (
 
 log = logging.getLogger(__name__)
 
-PIECE_NODES = 200      # branch-and-bound nodes per component solved alone
+PIECE_NODES = 50       # branch-and-bound nodes per component solved alone
+RESIZE_NODES = 5_000   # branch-and-bound nodes for re-sizing a tier's chosen banks
 STAGE_NAMES = {"min_cost": "minimum cost", "max_coverage": "most reached weight",
                "p_median": "least weighted distance"}
 
@@ -82,23 +103,34 @@ def optimise(problem: Problem, settings: SolverSettings | None = None, *,
     t0 = time.perf_counter()
     check(problem)
     small, stats = presolve.reduce(problem) if reduce else (problem, {})
-    cuts, starts = (components.capacity_bounds(small, _piece_solver(settings)) if cut
-                    else ({}, {}))
+    forced = forced_cost(small)
+    apart = (decompose.decompose(small, settings, _alone) if cut and warm is None
+             else None)
+    proven = apart is not None and _within(apart, forced.total, settings.rel_gap)
+    cuts, starts = (components.capacity_bounds(small, _piece_solver(settings))
+                    if cut and not proven else ({}, {}))
     t_start = time.perf_counter()
     if warm is None:
         warm = greedy.start(small, fixed=starts)
     certificate = None
     if warm and reduce:
-        small, warm, certificate, proven = lagrange.strengthen(small, warm)
-        stats = {**stats, **proven}
+        small, warm, certificate, strong = lagrange.strengthen(small, warm)
+        stats = {**stats, **strong}
     t_start = time.perf_counter() - t_start
     built = formulation.build(small)
     formulation.add_component_bounds(built, cuts)
-    forced = forced_cost(small)
     formulation.without_forced(built, forced.total)
-    t_build = time.perf_counter() - t0 - t_start
-    stages = _solve_stages(problem, built, settings, warm, forced.total)
+    t_build = time.perf_counter() - t0 - t_start - (
+        sum(o.seconds for _, o in apart.pieces) if apart is not None and proven else 0.0)
+    if apart is not None and proven:
+        stages = _decomposed_stages(problem, built, settings, apart, forced.total)
+    else:
+        left = settings.time_limit_s - (time.perf_counter() - t0)
+        stages = _solve_stages(problem, built, replace(settings, time_limit_s=max(1.0, left))
+                               if apart is not None else settings, warm, forced.total,
+                               apart)
     chosen, size, capacity = variables.read(small, built.vars)
+    size, capacity = resize(small, chosen, size, capacity, settings)
     cost = cost_of(problem, chosen, size)
     stages[0] = (stages[0][0], _plan_objective(problem, stages[0][1], cost))
     reach = built.reach
@@ -118,19 +150,138 @@ def optimise(problem: Problem, settings: SolverSettings | None = None, *,
         certificate=certificate)
 
 
+def _alone(piece: Problem, settings: SolverSettings) -> Solution:
+    """One tier of :mod:`siting.core.decompose`, solved quietly, without its own pieces."""
+    with solver.quiet():
+        return optimise(piece, settings, cut=False)
+
+
+def _within(apart: decompose.Decomposed, forced: float, rel_gap: float) -> bool:
+    """Whether the pieces' plan is proven within ``rel_gap`` of the avoidable cost."""
+    return avoidable_gap(apart.cost, apart.bound, forced) <= rel_gap + 1e-12
+
+
+def _with_bound(out: Outcome, bound: float) -> Outcome:
+    """The whole model's outcome with the pieces' summed bound when that is higher."""
+    if out.bound is None or out.objective is None or bound <= out.bound:
+        return out
+    gap = solver.relative_gap(out.objective, bound)
+    return replace(out, bound=bound, gap=gap)
+
+
+def _decomposed_stages(problem: Problem, built: formulation.Built, settings: SolverSettings,
+                       apart: decompose.Decomposed, forced: float,
+                       ) -> list[tuple[str, Outcome]]:
+    """The pieces' plan as the first stage's incumbent (no whole-model solve), then stage 2."""
+    _set_plan(problem, built, apart)
+    names = sorted({o.solver for _, o in apart.pieces}) or ["(no solve)"]
+    first = Outcome(f"{names[-1]} ({len(apart.pieces)} pieces apart)",
+                    "optimal", apart.cost, apart.bound,
+                    solver.relative_gap(apart.cost, apart.bound),
+                    sum(o.seconds for _, o in apart.pieces),
+                    sum(o.nodes or 0 for _, o in apart.pieces), forced)
+    name = STAGE_NAMES[problem.objective]
+    stages = [(name, first)]
+    second = _second_stage(problem, built, settings, first)
+    if second is not None:
+        stages.append(second)
+    return stages
+
+
+def _set_plan(problem: Problem, built: formulation.Built, apart: decompose.Decomposed) -> None:
+    """The model's variables at the pieces' plan (site variables and co-location)."""
+    for var in built.lp.variables():
+        var.varValue = 0.0
+    for var, x in variables.start_values(built.vars, apart.choice):
+        var.varValue = x
+    for w, j in built.coloc:
+        w.varValue = float(all(any(bool(var.varValue) for var, _ in _open_pairs(built, name, j))
+                               for name in _coloc_tiers(problem)))
+
+
+def _coloc_tiers(problem: Problem) -> tuple[str, str]:
+    assert problem.colocation is not None
+    return problem.colocation[0], problem.colocation[1]
+
+
+def _open_pairs(built: formulation.Built, name: str, j: int) -> variables.Pairs:
+    v = built.vars[name]
+    return v.open(int(v.pos[j])) if v.pos[j] >= 0 else []
+
+
 def _piece_solver(settings: SolverSettings) -> Callable[[Problem], Solution]:
     """How :mod:`siting.core.components` solves one piece: to a node limit, quietly.
 
-    A node limit, unlike a clock, ends at the same place on a busy machine, so the bounds
-    and the start found from the pieces are the same on every run.
+    A capacitated piece is solved with its alike sites merged (:mod:`siting.core.banks`),
+    which closes pieces the site-by-site model could not; a piece with a row that cannot be
+    served in full goes to the site-by-site model and its shortfall variables. A node
+    limit, unlike a clock, ends at the same place on a busy machine, so the bounds and the
+    start found from the pieces are the same on every run.
     """
     quick = replace(settings, rel_gap=0.0, max_nodes=PIECE_NODES)
 
     def solve_piece(piece: Problem) -> Solution:
         with solver.quiet():
-            return optimise(piece, quick, cut=False, warm={})
+            alone = (banks.solve_tier(piece.tiers[0], quick)
+                     if len(piece.tiers) == 1 and piece.tiers[0].capacitated else None)
+            if alone is None or not alone.outcome.has_solution:
+                return optimise(piece, quick, cut=False, warm={})
+            return _banks_solution(piece, alone)
 
     return solve_piece
+
+
+def _banks_solution(piece: Problem, alone: banks.Banks) -> Solution:
+    """A one-tier piece's :class:`Solution` from its merged-site solve."""
+    t = piece.tiers[0]
+    size = {t.name: alone.size}
+    chosen = {t.name: (alone.size >= 0) | t.existing}
+    caps = np.array([c for c, _ in t.sizes] + [0.0])
+    capacity = np.where(t.existing, t.existing_capacity if t.existing_capacity is not None
+                        else 0.0, caps[alone.size])
+    return Solution(open=chosen, cost=cost_of(piece, chosen, size), reached_weight=0.0,
+                    status=alone.outcome.status, stages=(("minimum cost", alone.outcome),),
+                    uncoverable={}, size=size, capacity={t.name: capacity},
+                    objective=float(alone.outcome.objective or 0.0))
+
+
+def resize(problem: Problem, chosen: dict[str, np.ndarray], size: dict[str, np.ndarray],
+           capacity: dict[str, np.ndarray], settings: SolverSettings,
+           ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The cheapest bank sizes for the chosen sites of each capacitated tier, when cheaper.
+
+    A time-limited solve leaves banks larger than the chosen sites need. The same sites,
+    every one kept open, are re-sized exactly (:mod:`siting.core.banks`, to a 0 % gap within
+    ``RESIZE_NODES`` nodes); the new sizes replace the old only when their cost is lower,
+    so the plan never gets dearer and its sites and co-location do not change.
+    """
+    size, capacity = dict(size), dict(capacity)
+    exact = replace(settings, rel_gap=0.0, max_nodes=RESIZE_NODES)
+    for t in problem.tiers:
+        if not t.capacitated or t.cover is None or t.name not in size:
+            continue
+        new = chosen[t.name] & ~t.existing
+        mine = replace(t, cost=np.where(new, t.cost, np.inf), fixed=new, min_count=0,
+                       max_count=None, cover=t.demand_cover(), demand_rows=None, reach=None,
+                       weight=None)
+        with solver.quiet():
+            alone = banks.solve_tier(mine, exact)
+        if alone is None or alone.outcome.objective is None:
+            continue
+        old = _bank_cost(t, size[t.name], new)
+        better = _bank_cost(t, alone.size, new)
+        if alone.outcome.has_solution and better < old - 1e-6 and (alone.size[new] >= 0).all():
+            log.info("re-size %s: the same %d sites' banks cost %s instead of %s", t.name,
+                     int(new.sum()), f"{better:,.0f}", f"{old:,.0f}")
+            caps = np.array([c for c, _ in t.sizes])
+            size[t.name] = alone.size
+            capacity[t.name] = np.where(new, caps[np.maximum(alone.size, 0)], capacity[t.name])
+    return size, capacity
+
+
+def _bank_cost(t: TierData, size: np.ndarray, new: np.ndarray) -> float:
+    costs = np.array([c for _, c in t.sizes])
+    return float(costs[size[new]].sum())
 
 
 def _plan_objective(problem: Problem, first: Outcome, cost: float) -> Outcome:
@@ -148,12 +299,19 @@ def _plan_objective(problem: Problem, first: Outcome, cost: float) -> Outcome:
 
 def _solve_stages(problem: Problem, built: formulation.Built, settings: SolverSettings,
                   warm: dict[str, np.ndarray] | None, forced: float,
-                  ) -> list[tuple[str, Outcome]]:
+                  apart: decompose.Decomposed | None = None) -> list[tuple[str, Outcome]]:
+    """The whole model's stages; with ``apart``, its bound and (when cheaper) its plan."""
     start = variables.start_values(built.vars, warm) if warm else None
     name = STAGE_NAMES[problem.objective]
     first = solver.run(built.lp, settings, warm=start, offset=built.median_constant + forced)
     first = replace(first, forced=forced)
     _raise_unless_solved(first, name)
+    if apart is not None:
+        first = _with_bound(first, apart.bound)
+        if first.objective is not None and apart.cost < first.objective - 1e-6:
+            _set_plan(problem, built, apart)       # the pieces' plan is the incumbent
+            first = replace(first, objective=apart.cost,
+                            gap=solver.relative_gap(apart.cost, first.bound or apart.bound))
     stages = [(name, first)]
     second = _second_stage(problem, built, settings, first)
     if second is not None:

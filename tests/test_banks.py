@@ -1,0 +1,96 @@
+"""A capacitated tier alone with its alike sites merged (siting.core.banks), by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from siting.core import Problem, SolverSettings, TierData, banks, optimise
+
+SIZES = ((60.0, 25.0), (120.0, 40.0), (240.0, 70.0))   # with the site's 5: 30, 45, 75
+SETTINGS = SolverSettings(time_limit_s=30)
+
+
+def _tier(**kw: object) -> TierData:
+    """Area A (100) reached by sites 0-3, area B (150) by sites 2-4, every site costing 5."""
+    cover = sp.csr_array(np.array([[1, 1, 1, 1, 0], [0, 0, 1, 1, 1]]))
+    base = {"cost": np.full(5, 5.0), "existing": np.zeros(5, bool), "cover": cover,
+            "sizes": SIZES, "demand": np.array([100.0, 150.0])}
+    return TierData("locker", **{**base, **kw})   # type: ignore[arg-type]
+
+
+def test_alike_sites_are_one_class_and_the_optimum_is_the_site_by_site_one():
+    got = banks.solve_tier(_tier(), SETTINGS)
+    assert got is not None and got.classes == 3          # {0, 1}, {2, 3}, {4}
+    # 250 compartments: 240 at a site reaching both areas and 60 anywhere: 75 + 30
+    assert got.outcome.status == "optimal"
+    assert got.outcome.objective == pytest.approx(105.0)
+    assert got.outcome.bound == pytest.approx(105.0)
+    assert got.size[2] == 2 and got.size[3] == -1         # the class's first site, biggest
+    assert sorted(got.size.tolist()) == [-1, -1, -1, 0, 2]
+    whole = optimise(Problem(5, (_tier(),)), SETTINGS)
+    assert whole.cost == pytest.approx(105.0)
+
+
+def test_forced_sites_all_get_a_bank_and_existing_capacity_counts():
+    cost = np.array([np.inf, np.inf, 5.0, 5.0, np.inf])
+    fixed = np.array([False, False, True, True, False])
+    got = banks.solve_tier(_tier(cost=cost, fixed=fixed), SETTINGS)
+    assert got is not None
+    # both open: 240 + 60 (105) beats 240 + 120 (120); 120 + 120 holds only 240
+    assert got.outcome.objective == pytest.approx(105.0)
+    assert got.size.tolist() == [-1, -1, 2, 0, -1]
+    existing = np.array([False, False, False, False, True])
+    got = banks.solve_tier(_tier(cost=np.where(existing, np.inf, 5.0), existing=existing,
+                                 existing_capacity=np.array([0, 0, 0, 0, 150.0])), SETTINGS)
+    assert got is not None
+    assert got.outcome.objective == pytest.approx(45.0)   # B is served; A needs one 120
+    assert got.size[4] == -1 and sorted(got.size[:4].tolist()) == [-1, -1, -1, 1]
+
+
+def test_a_row_no_bank_can_serve_in_full_is_left_to_the_site_by_site_model():
+    assert banks.solve_tier(_tier(demand=np.array([100.0, 1000.0])), SETTINGS) is None
+
+
+def test_resize_keeps_the_sites_and_takes_the_cheapest_banks_for_them():
+    from siting.core.optimise import resize
+
+    t = _tier()
+    problem = Problem(5, (t,))
+    chosen = {"locker": np.array([False, False, True, True, False])}
+    size = {"locker": np.array([-1, -1, 2, 2, -1])}          # 240 + 240: 140 in banks
+    capacity = {"locker": np.array([0, 0, 240.0, 240.0, 0])}
+    new_size, new_cap = resize(problem, chosen, size, capacity, SETTINGS)
+    assert new_size["locker"].tolist() == [-1, -1, 2, 0, -1]   # 240 + 60: 95 in banks
+    assert new_cap["locker"].tolist() == [0, 0, 240.0, 60.0, 0]
+    assert (new_size["locker"] >= 0).tolist() == chosen["locker"].tolist()
+    again, _ = resize(problem, chosen, new_size, new_cap, SETTINGS)
+    assert again["locker"].tolist() == new_size["locker"].tolist()   # nothing cheaper
+
+
+def _colocated() -> Problem:
+    """Community points (10 each, at least 2) and lockers; co-locating saves 3 a site."""
+    community = TierData("community", cost=np.full(5, 10.0), existing=np.zeros(5, bool),
+                         cover=sp.csr_array(np.ones((1, 5))), min_count=2)
+    return Problem(5, (community, _tier()), colocation=("community", "locker", 3.0))
+
+
+def test_the_tiers_solved_apart_prove_the_optimum_with_the_saving_at_every_bank():
+    from siting.core import decompose
+
+    problem = _colocated()
+    apart = decompose.decompose(problem, SETTINGS, lambda p, s: optimise(p, s, cut=False))
+    assert apart is not None
+    # lockers alone with 3 off each bank: 240 + 60 = 105 - 6; community: two points, 20
+    assert apart.bound == pytest.approx(20.0 + 99.0)
+    assert apart.cost == pytest.approx(119.0)       # the points follow the two banks
+    assert [name for name, _ in apart.pieces] == ["community", "locker piece 1"]
+    whole = optimise(problem, SETTINGS)
+    assert whole.cost == pytest.approx(119.0) and whole.status == "optimal"
+    assert "pieces apart" in whole.stages[0][1].solver
+    assert whole.stages[0][1].bound == pytest.approx(119.0)
+    both = whole.open["community"] & whole.open["locker"]
+    assert int(both.sum()) == 2
+    plain = optimise(problem, SETTINGS, cut=False)      # the whole model: the same optimum
+    assert plain.cost == pytest.approx(119.0)
