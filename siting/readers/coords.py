@@ -34,27 +34,27 @@ def _apply(fn: Callable[..., prcoords.Coords], lon: np.ndarray, lat: np.ndarray,
             np.array([c.lat for c in out], dtype=float))
 
 
+_TO_WGS84 = {"gcj02": prcoords.gcj_wgs_bored, "bd09": prcoords.bd_wgs_bored}
+_FROM_WGS84 = {"gcj02": prcoords.wgs_gcj, "bd09": prcoords.wgs_bd}
+
+
 def to_wgs84(lon: np.ndarray, lat: np.ndarray, datum: str) -> tuple[np.ndarray, np.ndarray]:
     """Convert lon/lat in ``datum`` to WGS84."""
-    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
-    if datum in ("wgs84", "cgcs2000"):
-        return lon.copy(), lat.copy()
-    if datum == "gcj02":
-        return _apply(prcoords.gcj_wgs_bored, lon, lat)
-    if datum == "bd09":
-        return _apply(prcoords.bd_wgs_bored, lon, lat)
-    raise ValueError(f"unknown datum {datum!r}; use one of {', '.join(DATUMS)}")
+    return _convert(lon, lat, datum, _TO_WGS84)
 
 
 def from_wgs84(lon: np.ndarray, lat: np.ndarray, datum: str) -> tuple[np.ndarray, np.ndarray]:
     """Convert WGS84 lon/lat to ``datum`` (what a Gaode or Baidu export would hold)."""
+    return _convert(lon, lat, datum, _FROM_WGS84)
+
+
+def _convert(lon: np.ndarray, lat: np.ndarray, datum: str,
+             table: dict[str, Callable[..., prcoords.Coords]]) -> tuple[np.ndarray, np.ndarray]:
     lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
     if datum in ("wgs84", "cgcs2000"):
         return lon.copy(), lat.copy()
-    if datum == "gcj02":
-        return _apply(prcoords.wgs_gcj, lon, lat)
-    if datum == "bd09":
-        return _apply(prcoords.wgs_bd, lon, lat)
+    if datum in table:
+        return _apply(table[datum], lon, lat)
     raise ValueError(f"unknown datum {datum!r}; use one of {', '.join(DATUMS)}")
 
 
