@@ -12,15 +12,11 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from siting._errors import (
-    InfeasibleError,
-    InputError,
-    ScenarioError,
-    SitingError,
-    SolverError,
-)
+from siting._errors import InputError, ScenarioError, SitingError
+from siting.core._errors import CoreError, InfeasibleError, SolverError
 
 __all__ = [
+    "CoreError",
     "InfeasibleError",
     "InputError",
     "ScenarioError",

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from siting.core._errors import InfeasibleError, SitingError, SolverError
+__all__ = ["EnvironmentFailure", "InputError", "OutputFolderError", "ScenarioError",
+           "SitingError", "ValidationError"]
 
-__all__ = ["EnvironmentFailure", "InfeasibleError", "InputError", "OutputFolderError",
-           "ScenarioError", "SitingError", "SolverError", "ValidationError"]
+
+class SitingError(Exception):
+    """Base of every input, output and environment error the CLI turns into one paragraph.
+
+    The optimisation core raises its own (:mod:`siting.core._errors`), since it imports
+    nothing else of siting.
+    """
 
 
 class InputError(SitingError, ValueError):

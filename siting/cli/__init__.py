@@ -18,14 +18,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from siting import __version__
-from siting._errors import (
-    EnvironmentFailure,
-    InfeasibleError,
-    SitingError,
-    SolverError,
-)
+from siting._errors import EnvironmentFailure, SitingError
 from siting.check import command as check_command
 from siting.cli import commands
+from siting.core import InfeasibleError, SolverError
 
 log = logging.getLogger("siting")
 

@@ -8,7 +8,7 @@ siting.
 
 from __future__ import annotations
 
-from siting.core._errors import InfeasibleError, SitingError, SolverError
+from siting.core._errors import CoreError, InfeasibleError, SolverError
 from siting.core.constructors import covering, max_coverage, p_median
 from siting.core.optimise import optimise
 from siting.core.problem import (
@@ -22,6 +22,20 @@ from siting.core.problem import (
     cost_of,
 )
 
-__all__ = ["OBJECTIVES", "Certificate", "InfeasibleError", "Outcome", "Problem", "SitingError",
-           "Solution", "SolverError", "SolverSettings", "TierData", "cost_of", "covering",
-           "max_coverage", "optimise", "p_median"]
+__all__ = [
+    "OBJECTIVES",
+    "Certificate",
+    "CoreError",
+    "InfeasibleError",
+    "Outcome",
+    "Problem",
+    "Solution",
+    "SolverError",
+    "SolverSettings",
+    "TierData",
+    "cost_of",
+    "covering",
+    "max_coverage",
+    "optimise",
+    "p_median",
+]

@@ -16,7 +16,7 @@ from dataclasses import replace
 import numpy as np
 import scipy.sparse as sp
 
-from siting.core._errors import SitingError
+from siting.core._errors import CoreError
 from siting.core.optimise import optimise
 from siting.core.problem import Problem, SolverSettings, TierData
 from siting.core.solve import quiet
@@ -48,7 +48,7 @@ def curve(tier: TierData, rows: int, weight: np.ndarray, chosen_new: int, *,
         try:
             with quiet():
                 sol = optimise(problem, quick, reduce=False, cut=False)
-        except SitingError as e:          # pragma: no cover - reported, not raised
+        except CoreError as e:          # pragma: no cover - reported, not raised
             log.warning("trade-off %s at %d sites: %s", tier.name, k, e)
             continue
         out.append({"new_sites": k, "reached_share": sol.reached_weight / w.sum(),
