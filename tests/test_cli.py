@@ -65,3 +65,15 @@ def test_bad_time_limit_is_refused(demo_copy, limit):
     assert out.returncode == 2
     assert "--time-limit" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_targets_that_cannot_hold_together_exit_3(demo_copy, tmp_path):
+    # every locker area must be covered, but at most 5 banks (4 existing) may be open
+    text = demo_copy.read_text(encoding="utf-8").replace(
+        "cost = 30000\n", "cost = 30000\nmax_count = 5\n", 1)
+    demo_copy.write_text(text, encoding="utf-8")
+    out = _run("run", demo_copy, "--out", tmp_path / "out")
+    assert out.returncode == 3, out.stderr
+    assert "infeasible" in out.stderr and "max_count" in out.stderr
+    assert "Traceback" not in out.stderr
+    assert not (tmp_path / "out").exists()
