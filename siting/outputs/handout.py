@@ -30,7 +30,8 @@ def site_table(result: RunResult) -> pd.DataFrame:
     if not result.scenario.gcj02:
         rows = rows.drop(columns=["gcj02_lon", "gcj02_lat"])
     if result.phasing is not None:     # the build year of a new site ([phasing])
-        rows["year"] = rows["site_id"].map(phasing.site_years(result)).astype("Int64")
+        year = rows["site_id"].map(phasing.site_years(result)).astype("Int64")
+        rows["year"] = year.where(rows["status"] == "new")
     rows["generated"] = int(result.generated)
     return rows
 
