@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from dataclasses import replace
 
 import numpy as np
@@ -261,3 +262,16 @@ def test_the_phased_model_is_shangjie_with_a_phasing_table(small):
     assert phased.phasing == PhasingConfig(years=(2022, 2023, 2024, 2025),
                                            share=(0.4, 0.3, 0.2, 0.1))
     assert replace(phased, name=plain.name, title=plain.title, phasing=None) == plain
+
+
+def test_siting_run_refuses_a_budget_too_small_for_a_site_and_names_it(demo_copy, tmp_path):
+    from .test_cli import _run
+
+    demo_copy.write_text(demo_copy.read_text(encoding="utf-8") + "\n[phasing]\nyears = [2022, "
+                         "2023]\nbudget = [20000, 20000]\ncarry_over = false\n", encoding="utf-8")
+    out = _run("run", demo_copy, "--out", tmp_path / "out")
+    assert out.returncode == 2, out.stderr
+    assert "[phasing] can never build" in out.stderr and "largest year's budget (20,000)" \
+        in out.stderr
+    assert re.search(r"S\d+ \((community|locker)", out.stderr)
+    assert "Traceback" not in out.stderr and not (tmp_path / "out").exists()
