@@ -11,6 +11,8 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import shutil
+import subprocess
 from dataclasses import replace
 
 import numpy as np
@@ -89,6 +91,16 @@ def test_without_carry_over_each_year_spends_its_own_money_only(seed):
     greedy = cp.greedy(cost, cp._groups(serve, weight, cp._later(None, len(cost))), money,
                        carry_over=False)
     assert all(cost[greedy == t].sum() <= money[t] + 1e-6 for t in range(3))
+
+
+def test_money_short_of_the_plan_leaves_sites_unbuilt_and_says_so():
+    cost, serve, weight = _random(6)
+    money = np.array([0.3, 0.3]) * cost.sum()
+    out = core.phase(cost, serve, weight, money, settings=core.SolverSettings(time_limit_s=30))
+    assert (np.cumsum(out.spend) <= np.cumsum(money) + 1e-6).all()
+    assert (out.year < 0).any() and out.spend.sum() <= money.sum() + 1e-6
+    with pytest.raises(core.InfeasibleError, match="budgets adding up"):
+        core.phase(cost, serve, weight, money, complete=True)
 
 
 def test_an_item_dearer_than_any_year_is_refused():
@@ -275,3 +287,22 @@ def test_siting_run_refuses_a_budget_too_small_for_a_site_and_names_it(demo_copy
         in out.stderr
     assert re.search(r"S\d+ \((community|locker)", out.stderr)
     assert "Traceback" not in out.stderr and not (tmp_path / "out").exists()
+
+
+@pytest.mark.skipif(shutil.which("libreoffice") is None,
+                    reason="LibreOffice (libreoffice-calc-nogui) not installed: `make browser` "
+                           "installs it")
+def test_libreoffice_reads_the_phasing_sheet(phased_out, section, tmp_path):
+    import pandas as pd
+
+    shutil.copy(phased_out / "plan.xlsx", tmp_path / "plan.xlsx")
+    every_sheet = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1"
+    subprocess.run(["libreoffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
+                    "--convert-to", every_sheet, "--outdir", str(tmp_path),
+                    str(tmp_path / "plan.xlsx")], check=True, capture_output=True, timeout=180)
+    sheet = pd.read_csv(tmp_path / "plan-分年.csv").rename(columns=HEADERS)
+    assert sheet["year"].tolist() == ["现状", "2022", "2023", "2024", "2025"]
+    assert sheet["spent"].iloc[1:].tolist() == pytest.approx(
+        [y["spent"] for y in section["phasing"]["by_year"]])
+    sites = pd.read_csv(tmp_path / "plan-站点.csv").rename(columns=HEADERS)
+    assert set(sites["year"].dropna().astype(int)) <= {2022, 2023, 2024, 2025}
