@@ -274,10 +274,10 @@ _PHASING: dict[str, tuple[str, str]] = {
     "phasing_levels": ("各目标年末水平（独立核验）", "Each target by year-end (checked)"),
     "phasing_rule": (
         "同一站点的各类新建设施同年建设，按站点总费用计（场地、箱体，减合址节省）；"
-        "先使覆盖人口尽早达到，再尽早达成其余目标。",
+        "先使各覆盖目标（按人口或单元数）尽早达到，再尽早达成数量与格口目标。",
         "A site's new tiers are built in the same year, at the site's total cost (site, "
-        "bank, less the co-location saving); coverage (population) is reached as early as the "
-        "money allows, then the other targets."),
+        "bank, less the co-location saving); every coverage target (by population or units) "
+        "is reached as early as the money allows, then the count and capacity targets."),
     "phasing_carry": ("当年未用资金结转下一年。", "A year's unspent money carries over."),
     "phasing_no_carry": ("各年资金不结转。", "A year's unspent money does not carry over."),
     "phasing_solver": ("分年模型（HiGHS）：{status}，目标值 {objective}，界 {bound}，"
