@@ -78,6 +78,69 @@ def plan(scenario: Scenario, sites: Sites, tiers: dict[str, TierRun], solution: 
                      greedy_objective=ph.greedy_objective)
 
 
+def refuse_early(scenario: Scenario, sites: Sites, tiers: dict[str, TierRun]) -> None:
+    """Before the solve: refuse money that can pay for no new site of a tier that needs one.
+
+    Only ``budget`` (money) is known before the solve; a tier needs a new site when its
+    count exceeds its existing sites, or a unit its target must serve (every unit of an
+    'all' tier, every one-in-each polygon) has no existing site in reach. The cheapest new
+    site is the tier's cost, its cheapest bank, less a co-location saving beyond the other
+    tier's cost.
+
+    Raises
+    ------
+    InputError
+        Naming the tiers, their cheapest new site and the money a year can spend.
+    """
+    cfg = scenario.phasing
+    if cfg is None or not cfg.budget:
+        return
+    most = sum(cfg.budget) if cfg.carry_over else max(cfg.budget)
+    dear = {name: low for name, tr in tiers.items()
+            if _needs_new(tr, sites.existing[name])
+            and (low := _cheapest(scenario, tr)) > most * (1 + 1e-9) + 1e-6}
+    if dear:
+        where = "the whole budget" if cfg.carry_over else "the largest year's budget"
+        listed = ", ".join(f"[tiers.{n}] (a new site costs at least {c:,.0f})"
+                           for n, c in dear.items())
+        raise InputError(
+            f"{scenario.path}: [phasing] can never build a needed site of {listed}: "
+            f"{where} is {most:,.0f}. Raise the budget of a year to at least "
+            f"{max(dear.values()):,.0f}" + ("" if cfg.carry_over else
+                                            ", or set carry_over = true") + ".")
+
+
+def _needs_new(tr: TierRun, existing: np.ndarray) -> bool:
+    """Whether the tier's targets need a new site whatever the plan (seen before the solve)."""
+    if tr.count > int(existing.sum()):
+        return True
+    pairs = [(tr.each_rows, tr.each_cover)]
+    if tr.config.coverage == "all":
+        pairs.append((tr.rows, tr.cover))
+    for rows, cover in pairs:
+        m = sp.csc_array(cover)
+        if not len(rows):
+            continue
+        reach = np.diff(sp.csr_array(m).indptr) > 0
+        today = np.asarray(m[:, np.flatnonzero(existing)].sum(axis=1)).ravel() > 0
+        if (reach & ~today).any():
+            return True
+    return False
+
+
+def _cheapest(scenario: Scenario, tr: TierRun) -> float:
+    """The least a new site of the tier can cost: its cost, its cheapest bank, a saving."""
+    cfg = tr.config
+    low = cfg.cost + min((b.cost for b in cfg.sizes), default=0.0)
+    coloc = scenario.colocation
+    if coloc is not None and tr.name in coloc.tiers:
+        other = scenario.tiers.get(next(t for t in coloc.tiers if t != tr.name))
+        if other is not None:
+            extra = other.cost + min((b.cost for b in other.sizes), default=0.0)
+            low += min(0.0, extra - coloc.saving)
+    return low
+
+
 def _afford(scenario: Scenario, sites: Sites, items: np.ndarray, cost: np.ndarray,
             money: np.ndarray, new: dict[str, np.ndarray]) -> None:
     """Refuse a budget that can never build one of the plan's sites: name the sites."""

@@ -119,6 +119,7 @@ def run(scenario: Scenario, *, progress: ProgressFactory | None = None,
         raise ValidationError(findings.errors)
     clock, sites, units, tiers = prep.clock, prep.sites, prep.inputs.units, prep.tiers
     unsnapped = _unsnapped(units, sites, prep.graphs, scenario)
+    phasing.refuse_early(scenario, sites, tiers)
     with clock.stage("model"):
         problem = assemble.problem(scenario, sites, tiers)
         left = prep.deadline.left() if prep.deadline else scenario.solver.time_limit_s
