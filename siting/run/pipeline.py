@@ -22,17 +22,10 @@ from siting.check import checker
 from siting.config.scenario import Scenario, SolverConfig, TierConfig
 from siting.network import candidates, distances, roads
 from siting.network.snapping import AccessGraph, access_graph
-from siting.run import (
-    allocation,
-    assemble,
-    costs,
-    inputs,
-    phasing,
-    placement,
-    sizing,
-    validate,
-)
+from siting.run import allocation, assemble, costs, inputs, placement, sizing, validate
 from siting.run.assemble import compartments_needed, demand_rows, inside, required_count, site_nodes
+from siting.run.phasing import plan as build_order
+from siting.run.phasing import refuse_early
 from siting.run.results import (
     Clock,
     Prepared,
@@ -119,7 +112,7 @@ def run(scenario: Scenario, *, progress: ProgressFactory | None = None,
         raise ValidationError(findings.errors)
     clock, sites, units, tiers = prep.clock, prep.sites, prep.inputs.units, prep.tiers
     unsnapped = _unsnapped(units, sites, prep.graphs, scenario)
-    phasing.refuse_early(scenario, sites, tiers)
+    refuse_early(scenario, sites, tiers)   # [phasing] money that no needed site fits
     with clock.stage("model"):
         problem = assemble.problem(scenario, sites, tiers)
         left = prep.deadline.left() if prep.deadline else scenario.solver.time_limit_s
@@ -137,8 +130,8 @@ def run(scenario: Scenario, *, progress: ProgressFactory | None = None,
     phased = None
     if scenario.phasing is not None:
         with clock.stage("phasing"):
-            phased = phasing.plan(scenario, sites, tiers, solution, prices, targets, comp,
-                                  solver_settings(scenario.solver))
+            phased = build_order(scenario, sites, tiers, solution, prices, targets, comp,
+                                 solver_settings(scenario.solver))
     with clock.stage("tradeoff"):
         curves = _tradeoffs(scenario, problem, tiers, solution)
     log.info("check: %d of %d targets met (independent recomputation)",
