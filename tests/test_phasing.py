@@ -254,6 +254,9 @@ def test_map_year_filter_shows_the_sites_standing_by_a_year(phased, phased_out):
         assert page.errors() == []
         assert page.js("document.querySelectorAll('#siting-year option').length") == 5
         assert page.js("sitingYear.shown()") == len(sites)
+        drawn = page.js("Array.from(document.querySelectorAll('.leaflet-marker-pane "
+                        "[data-year]'), e => Number(e.dataset.year))")
+        assert drawn and set(drawn) <= {2022, 2023, 2024, 2025}
         for year in (2022, 2024):
             page.js(f"(() => {{ const s = document.querySelector('#siting-year'); "
                     f"s.value = '{year}'; s.dispatchEvent(new Event('change')); }})()")
