@@ -107,13 +107,18 @@ def small_run(small):
     return pipeline.run(scenario.load(root / "models" / f"{SMALL}.toml"))
 
 
-@pytest.fixture(scope="session")
-def small_outputs(small_run, tmp_path_factory):
+def written(run, tmp_path_factory, name: str) -> Path:
+    """Every output of ``run``, written into a fresh scratch folder ``<name>N/out``."""
     from siting.outputs import write as outputs
 
-    out = tmp_path_factory.mktemp("small") / "out"
-    outputs.write_all(small_run, out)
+    out = tmp_path_factory.mktemp(name) / "out"
+    outputs.write_all(run, out)
     return out
+
+
+@pytest.fixture(scope="session")
+def small_outputs(small_run, tmp_path_factory):
+    return written(small_run, tmp_path_factory, "small")
 
 
 @pytest.fixture(scope="session")

@@ -225,6 +225,62 @@ class ReportConfig:
 
 
 @dataclass(frozen=True)
+class PhasingConfig:
+    """A build order over the plan's years: the money of each year, in currency or as shares.
+
+    Give ``budget`` (money per year) or ``share`` (of the plan's total cost, summing to 1),
+    one value per year.
+    """
+
+    years: tuple[int, ...] = spec(doc="the plan's build years, increasing, e.g. "
+                                  "[2022, 2023, 2024, 2025]")
+    budget: tuple[float, ...] = spec((), doc="money of each year (the same currency as the "
+                                     "tiers' costs), one per year")
+    share: tuple[float, ...] = spec((), doc="share of the plan's total cost spent in each "
+                                    "year, one per year, summing to 1")
+    carry_over: bool = spec(True, doc="a year's unspent money may be spent in later years")
+    discount_rate: float = spec(0.0, check=non_negative, need=">= 0",
+                                doc="yearly discount of coverage (0: every year counts the same)")
+
+    def __post_init__(self) -> None:
+        problems = _phasing_problems(self)
+        if problems:
+            raise ValueError("; ".join(problems))
+
+    def money(self, total: float) -> tuple[float, ...]:
+        """Each year's money: ``budget``, or ``share`` of the plan's ``total`` cost."""
+        return self.budget if self.budget else tuple(s * total for s in self.share)
+
+
+SHARE_TOLERANCE = 1e-6
+"""How far [phasing] shares may sum from 1 (rounding in a hand-written file)."""
+
+
+def _phasing_problems(p: PhasingConfig) -> list[str]:
+    """Every problem of a [phasing] table: years, and budget or share, one per year."""
+    out = []
+    if not p.years:
+        out.append("years is empty: list the build years, e.g. years = [2022, 2023, 2024, 2025]")
+    bad = [f"{a} then {b}" for a, b in zip(p.years, p.years[1:], strict=False) if b <= a]
+    if bad:
+        out.append(f"years must increase, but {', '.join(bad)}: list each year once, in order")
+    if bool(p.budget) == bool(p.share):
+        out.append("give either budget = [...] (money per year) or share = [...] (shares of "
+                   "the plan's cost), not " + ("both" if p.budget else "neither"))
+    for key, values in (("budget", p.budget), ("share", p.share)):
+        if values and len(values) != len(p.years):
+            out.append(f"{key} has {len(values)} values for {len(p.years)} years: give one "
+                       "per year")
+        neg = [f"{y}: {v:g}" for y, v in zip(p.years, values, strict=False) if v < 0]
+        if neg:
+            out.append(f"{key} is negative for {', '.join(neg)}: give 0 or more")
+    if p.share and abs(sum(p.share) - 1.0) > SHARE_TOLERANCE:
+        out.append(f"share sums to {sum(p.share):g}, not 1: the shares split the plan's cost "
+                   "over the years")
+    return out
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A validated, frozen run configuration."""
 
@@ -251,6 +307,8 @@ class Scenario:
     solver: SolverConfig = field(default_factory=SolverConfig)
     map: MapConfig = field(default_factory=MapConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
+    phasing: PhasingConfig | None = spec(None, doc="a build order over the plan's years "
+                                         "([phasing] years, budget or share)")
     path: Path = field(default=Path(), compare=False, metadata={"internal": True})
     data_dir: Path = field(default=Path(), compare=False, metadata={"internal": True})
     generated: bool = field(default=False, compare=False, metadata={"internal": True})

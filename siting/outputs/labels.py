@@ -240,6 +240,12 @@ _COLUMNS: dict[str, tuple[str, str]] = {
     "population": ("人口", "population"),
     "reason": ("原因", "reason"),
     "nearest_m": ("距最近开放站点（米）", "nearest_m"),
+    # the build order ([phasing]): sites.csv's year, the 分年 sheet
+    "year": ("建设年份", "year"),
+    "budget": ("年度预算", "budget"),
+    "available": ("可用资金", "available"),
+    "spent": ("当年支出", "spent"),
+    "cumulative_spent": ("累计支出", "cumulative_spent"),
 }
 
 _COLUMN_OF_TIER: dict[str, tuple[str, str]] = {
@@ -260,11 +266,43 @@ _WORKBOOK: dict[str, tuple[str, str]] = {
     "reason_not_chosen": ("服务范围内无开放站点", "no open site within reach"),
 }
 
+_PHASING: dict[str, tuple[str, str]] = {
+    # the build order over the plan's years ([phasing])
+    "sheet_phasing": ("分年", "phasing"),
+    "phasing_title": ("分年建设", "Build order by year"),
+    "phasing_money": ("各年资金与新建站点", "Money and sites by year"),
+    "phasing_levels": ("各目标年末水平（独立核验）", "Each target by year-end (checked)"),
+    "phasing_rule": (
+        "同一站点的各类新建设施同年建设，按站点总费用计（场地、箱体，减合址节省）；"
+        "先使各覆盖目标（按人口或单元数）尽早达到，再尽早达成数量与格口目标。",
+        "A site's new tiers are built in the same year, at the site's total cost (site, "
+        "bank, less the co-location saving); every coverage target (by population or units) "
+        "is reached as early as the money allows, then the count and capacity targets."),
+    "phasing_carry": ("当年未用资金结转下一年。", "A year's unspent money carries over."),
+    "phasing_no_carry": ("各年资金不结转。", "A year's unspent money does not carry over."),
+    "phasing_solver": ("分年模型（HiGHS）：{status}，目标值 {objective}，界 {bound}，"
+                       "证明间隙 {gap}；贪心起点 {greedy}",
+                       "build-order model (HiGHS): {status}, objective {objective}, "
+                       "bound {bound}, proven gap {gap}; greedy start {greedy}"),
+    "phasing_unbuilt": ("资金不足，规划期内未建的站点：", "Not built within the years (money "
+                        "short): "),
+    "phasing_complete": ("最后一年建成全部规划站点（与不分年方案相同）。",
+                         "The last year completes the plan (the same sites as unphased)."),
+    "before_plan": ("现状", "existing"),
+    "col_year": ("年份", "year"),
+    "col_sites_built": ("新建站点", "sites built"),
+    "phasing_target_column": ("{target}（要求 {required}）", "{target} (required {required})"),
+    "year_filter": ("建设年份", "build year"),
+    "all_years": ("全部", "all years"),
+    "by_year_end": ("{year} 年底前", "built by end of {year}"),
+}
+
 TEXT: dict[str, tuple[str, ...]] = {
     **_WORDS, **_REPORT, **_CITY_REPORT, **_MAP,
     **{f"sentence_{k}": v for k, v in _SENTENCES.items()},
     **{f"column_{k}": v for k, v in _COLUMNS.items()},
-    **{f"column_of_tier_{k}": v for k, v in _COLUMN_OF_TIER.items()}, **_WORKBOOK}
+    **{f"column_of_tier_{k}": v for k, v in _COLUMN_OF_TIER.items()}, **_WORKBOOK,
+    **_PHASING}
 """Every key and its words, one per language of :data:`LANGS`."""
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from siting.outputs import labels, render, tables
+from siting.outputs import labels, phasing, render, tables
 from siting.run import inputs
 from siting.run.results import RunResult
 
@@ -78,7 +78,14 @@ def summary(result: RunResult) -> dict[str, Any]:
         "notes": result.notes,
         "tradeoffs": result.tradeoffs,
         "compartments": _compartments(result),
+        **_phasing(result),
     }
+
+
+def _phasing(result: RunResult) -> dict[str, Any]:
+    """The build order's section, only when the scenario has [phasing]."""
+    section = phasing.section(result)
+    return {} if section is None else {"phasing": section}
 
 
 def worded(target: dict[str, Any], result: RunResult, lang: str) -> dict[str, Any]:

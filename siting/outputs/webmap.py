@@ -20,7 +20,7 @@ import shapely
 from branca.element import Element, Figure
 from offlinefolium import plugins
 
-from siting.outputs import labels, render, report, style, tables
+from siting.outputs import labels, phasing, render, report, style, tables
 from siting.outputs.style import COVERED, UNCOVERED
 from siting.run.results import RunResult
 
@@ -64,8 +64,8 @@ def build(result: RunResult) -> folium.Map:
     for name in result.scenario.map.service_areas:
         if name in result.tiers and result.tiers[name].config.reach == "road":
             _service_areas(m, result, name)
-    for name in result.tiers:
-        _site_layer(m, result, name)
+    groups = [_site_layer(m, result, name) for name in result.tiers]
+    _year_filter(m, result, groups)
     _search(m, result)
     plugins.Fullscreen(position="topleft").add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
@@ -163,8 +163,10 @@ def _lean(geom: shapely.Geometry, tolerance: float = 0.0) -> dict[str, Any]:
     return json.loads(shapely.to_geojson(geom))
 
 
-def _site_layer(m: folium.Map, result: RunResult, tier: str) -> None:
+def _site_layer(m: folium.Map, result: RunResult, tier: str,
+                ) -> folium.FeatureGroup | plugins.MarkerCluster:
     lang = result.scenario.lang
+    years = phasing.site_years(result) if result.phasing is not None else None
     rows = tables.open_sites(result)
     rows = rows[rows["tier"] == tier]
     color, icon = style.TIER_MARKER[tier]
@@ -184,8 +186,30 @@ def _site_layer(m: folium.Map, result: RunResult, tier: str) -> None:
                              prefix="fa"),
             tooltip=esc(f"{labels.t(tier, lang)} · {labels.t(r.status, lang)} · {r.site_id}"),
             popup=folium.Popup(popup, max_width=320),
+            **_built(years, r.site_id, existing),
         ).add_to(group)
     group.add_to(m)
+    return group
+
+
+def _built(years: dict[str, int] | None, site_id: str, existing: bool) -> dict[str, Any]:
+    """A new site marker's ``year`` option ([phasing]): its build year, 0 never built."""
+    return {} if years is None or existing else {"year": years.get(site_id, 0)}
+
+
+def _year_filter(m: folium.Map, result: RunResult,
+                 groups: list[folium.FeatureGroup | plugins.MarkerCluster]) -> None:
+    """With [phasing]: a control showing the sites standing by the end of a chosen year.
+
+    Each new site's marker carries its build year (the marker option ``year``, 0 when the
+    money never reaches it); existing sites have none and always show.
+    """
+    p = result.phasing
+    if p is None:
+        return
+    add_html(m, render.render("year_filter.html.j2", lang=result.scenario.lang,
+                              map=m.get_name(), groups=[g.get_name() for g in groups],
+                              years=list(p.years)))
 
 
 def _metric_scale(m: folium.Map) -> None:

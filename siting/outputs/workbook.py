@@ -3,7 +3,9 @@
 Four sheets, headed in the run's language, each with a frozen header row and columns as
 wide as their text: 汇总 (targets as the checker found them, cost per tier, the total),
 站点 (the sites of ``sites.csv``), 乡镇 (per township: new sites per tier, cost, units not
-reached) and 未覆盖 (every demand unit not served, with the reason). Its totals are the
+reached) and 未覆盖 (every demand unit not served, with the reason); with ``[phasing]``,
+a fifth, 分年 (per year: money, sites built, every target by the year's end), and the
+站点 sheet's build year. Its totals are the
 report's: the 站点 and 乡镇 cost columns sum to the 汇总 total, ``report.json``'s
 ``cost.total``.
 """
@@ -19,7 +21,7 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from siting.outputs import handout, kpi, labels, report, tables
+from siting.outputs import handout, kpi, labels, phasing, report, tables
 from siting.run import inputs
 from siting.run.results import RunResult
 
@@ -39,6 +41,8 @@ def write(result: RunResult, path: Path) -> None:
               "sheet_sites": handout.headed(handout.site_table(result), lang),
               "sheet_townships": handout.headed(township_table(result), lang),
               "sheet_unserved": handout.headed(unserved_table(result), lang)}
+    if result.phasing is not None:
+        sheets["sheet_phasing"] = handout.headed(phasing.year_table(result), lang)
     for key, frame in sheets.items():
         _sheet(book.create_sheet(labels.t(key, lang)), frame)
     book.save(path)

@@ -24,6 +24,8 @@ from siting.network import candidates, distances, roads
 from siting.network.snapping import AccessGraph, access_graph
 from siting.run import allocation, assemble, costs, inputs, placement, sizing, validate
 from siting.run.assemble import compartments_needed, demand_rows, inside, required_count, site_nodes
+from siting.run.phasing import plan as build_order
+from siting.run.phasing import refuse_early
 from siting.run.results import (
     Clock,
     Prepared,
@@ -110,6 +112,7 @@ def run(scenario: Scenario, *, progress: ProgressFactory | None = None,
         raise ValidationError(findings.errors)
     clock, sites, units, tiers = prep.clock, prep.sites, prep.inputs.units, prep.tiers
     unsnapped = _unsnapped(units, sites, prep.graphs, scenario)
+    refuse_early(scenario, sites, tiers)   # [phasing] money that no needed site fits
     with clock.stage("model"):
         problem = assemble.problem(scenario, sites, tiers)
         left = prep.deadline.left() if prep.deadline else scenario.solver.time_limit_s
@@ -124,6 +127,11 @@ def run(scenario: Scenario, *, progress: ProgressFactory | None = None,
     outcomes = {name: _outcome(sites, tr, solution, comp[name], population, nearest, results,
                                prices[name]) for name, tr in tiers.items()}
     where = placement.place(sites, units, prep.inputs.network, gcj02=scenario.gcj02)
+    phased = None
+    if scenario.phasing is not None:
+        with clock.stage("phasing"):
+            phased = build_order(scenario, sites, tiers, solution, prices, targets, comp,
+                                 solver_settings(scenario.solver))
     with clock.stage("tradeoff"):
         curves = _tradeoffs(scenario, problem, tiers, solution)
     log.info("check: %d of %d targets met (independent recomputation)",
@@ -134,7 +142,7 @@ def run(scenario: Scenario, *, progress: ProgressFactory | None = None,
                      timings=clock.times, inputs=prep.inputs.files, generated=scenario.generated,
                      notes=prep.inputs.notes + findings.warnings,
                      layer_info=prep.inputs.layer_info, tradeoffs=curves,
-                     phrases=assemble.target_phrases(tiers))
+                     phrases=assemble.target_phrases(tiers), phasing=phased)
 
 
 def _compartments(tr: TierRun, solution: core.Solution) -> np.ndarray | None:

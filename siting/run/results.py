@@ -171,6 +171,39 @@ class RunResult:
     layer_info: dict[str, dict[str, object]] = field(default_factory=dict)
     tradeoffs: dict[str, list[dict[str, float]]] = field(default_factory=dict)
     phrases: dict[str, Phrase] = field(default_factory=dict)  # what each target asks, by key
+    phasing: PhasePlan | None = None   # the build order over the plan's years ([phasing])
+
+
+@dataclass(frozen=True)
+class PhasePlan:
+    """The build order over the plan's years (:mod:`siting.run.phasing`).
+
+    Site arrays are ``(n_sites,)``; year arrays ``(T,)``, one entry per year of ``years``.
+    A site's new tiers are built together, in one year, at the site's total cost.
+    """
+
+    years: tuple[int, ...]
+    money: np.ndarray              # (T,) each year's budget (from [phasing] budget or share)
+    carry_over: bool               # unspent money of a year may be spent later
+    year: np.ndarray               # (n_sites,) int: the year a new site is built, 0 none
+    site_cost: np.ndarray          # (n_sites,) what a new site costs, all its tiers; NaN
+    #                                for a site the plan does not build
+    spend: np.ndarray              # (T,) spent in each year
+    before: list[checker.Result]   # every target with the existing sites only
+    levels: list[list[checker.Result]]   # (T,) every target by the end of each year
+    covered: np.ndarray            # (T,) the model's coverage share by each year's end
+    outcome: core.Outcome          # what the solver proved (objective, bound, gap)
+    greedy_objective: float        # the greedy order's objective, the MIP's start
+
+    @property
+    def unbuilt(self) -> np.ndarray:
+        """Rows of the plan's new sites not built in any year (money short)."""
+        return np.flatnonzero(self.new & (self.year == 0))
+
+    @property
+    def new(self) -> np.ndarray:
+        """(n_sites,) bool: a new site of the plan (built in a year or not)."""
+        return ~np.isnan(self.site_cost)
 
 
 class Clock:
