@@ -19,7 +19,10 @@ Each input runs in a process of its own, so one's memory does not colour the nex
 - **candidates**: ``siting.network.candidates.road_nodes`` (any road node, 100 m spacing,
   as the county scenarios ask);
 - **distances**: ``siting.network.distances.within`` from the demand points to the candidates
-  within 500 m walking (the community tier's radius), localised, kept sparse.
+  within 500 m walking (the community tier's radius), localised, kept sparse;
+- **plain csgraph** (the baseline, not a stage of siting): the same pairs by
+  ``scipy.sparse.csgraph.dijkstra`` on the whole access graph from the smaller side
+  (``plain_csgraph`` of ``bench/distances.py``), checked to give the same pairs.
 
 Time is wall clock; memory is the peak resident set (``VmRSS`` of ``/proc/self/status``
 sampled every 5 ms) during the stage, and the increase over the stage's start. The growth
@@ -45,12 +48,13 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
 
 REAL = {"shenzhen": "shenzhen_futian_nanshan_drive_2024.osm.pbf",
         "dalian": "dalian_central_drive_2024.osm.pbf",
         "liechtenstein": "liechtenstein_2013.osm.pbf"}
 DENSITY = {"gen1": 1.0, "gen4": 4.0, "gen16": 16.0}
-STAGES = ("read", "graph", "snap", "candidates", "distances")
+STAGES = ("read", "graph", "snap", "candidates", "distances", "plain csgraph")
 OSM_DIRS = (ROOT / "data" / "osm", ROOT.parent / "shared" / "data" / "osm")
 RADIUS_M = 500.0
 SEED = 12
@@ -118,11 +122,17 @@ def one(label: str, path: Path) -> dict[str, object]:
     with mem.stage("distances", st):
         reach = distances.within(ag.graph, ag.node, sites["road_node"].to_numpy(), RADIUS_M,
                                  xy=ag.xy)
+    from distances import plain_csgraph  # after siting's stages: its imports weigh 150 MB
+
+    with mem.stage("plain csgraph", st):
+        plain = plain_csgraph(ag.graph, ag.node, sites["road_node"].to_numpy(), RADIUS_M)
     mem.close()
+    same = plain.nnz == reach.dist.nnz and abs(plain - reach.dist).max() < 1e-6
     return {"input": label, "file": path.name, "bytes": path.stat().st_size,
             "nodes": net.n_nodes, "segments": len(net.u), "buildings": len(data.buildings),
             "demand": len(x), "snapped": int((ag.node >= 0).sum()),
-            "candidates": len(sites), "pairs": int(reach.dist.nnz), "stages": st,
+            "candidates": len(sites), "pairs": int(reach.dist.nnz), "same_pairs": bool(same),
+            "stages": st,
             "max_rss_mb": max(s["peak_mb"] for s in st.values())}
 
 
@@ -148,14 +158,14 @@ def slope(sizes: list[float], seconds: list[float]) -> float | None:
 
 def report(rows: list[dict[str, object]]) -> None:
     print(f"{'input':14s} {'nodes':>7s} {'demand':>6s} {'sites':>6s} {'pairs':>8s}  " +
-          "  ".join(f"{s + ' s / MB':>20s}" for s in STAGES) + f"  {'peak MB':>8s}")
+          "  ".join(f"{s + ' s / MB':>20s}" for s in STAGES) + f"  {'peak MB':>8s} same")
     for r in rows:
         st = r["stages"]
         assert isinstance(st, dict)
         cells = "  ".join(f"{st[s]['s']:9.2f} / {st[s]['peak_mb']:6.0f}+{st[s]['added_mb']:<4.0f}"
                           for s in STAGES)
         print(f"{r['input']:14s} {r['nodes']:7,d} {r['demand']:6,d} {r['candidates']:6,d} "
-              f"{r['pairs']:8,d}  {cells}  {r['max_rss_mb']:8.0f}")
+              f"{r['pairs']:8,d}  {cells}  {r['max_rss_mb']:8.0f} {r['same_pairs']}")
     for name, keep in (("all inputs", lambda r: True),
                        ("density series", lambda r: r.get("road_density") is not None)):
         chosen = [r for r in rows if keep(r)]
