@@ -111,13 +111,14 @@ def test_locker_moved_400_m_in_the_geopackage(demo_scenario, demo_outputs, tmp_p
     """QGIS moves the point geometry; the lon/lat attributes stay as they were."""
     out = _copy(demo_outputs, tmp_path)
     (out / "sites.csv").unlink()
-    sites = gpd.read_file(out / "sites.gpkg", layer="sites")
+    layer = check_plan.sites_layer(out / "sites.gpkg")
+    sites = gpd.read_file(out / "sites.gpkg", layer=layer)
     k = int(np.flatnonzero((sites["tier"] == "locker") & (sites["status"] == "new")
                            & (sites["reach_units"] > 0))[0])
     pt = sites.geometry.iloc[k]
     dlon = 400 / (111_320 * np.cos(np.radians(pt.y)))
     sites.loc[sites.index[k], "geometry"] = shapely.Point(pt.x + dlon, pt.y)
-    sites.to_file(out / "sites.gpkg", layer="sites", driver="GPKG", engine="pyogrio")
+    sites.to_file(out / "sites.gpkg", layer=layer, driver="GPKG", engine="pyogrio")
     got = command.check(demo_scenario, out, headers=HEADERS)
     assert got.plan.name == "sites.gpkg"
     assert _found(got)["locker_cover"].met is False
