@@ -169,3 +169,18 @@ def test_english_run_names_layers_and_aliases_in_english(small_run, tmp_path):
     assert "smart locker bank coverage" in names and "sites by type" in names
     qml = "".join(r[0] for r in _sql(path, "SELECT styleQML FROM layer_styles"))
     assert labels.t("covered", "zh") not in qml and 'label="covered"' in qml
+
+
+def test_service_areas_when_the_scenario_asks_for_them(small_run, tmp_path):
+    s = small_run.scenario
+    run = replace(small_run, scenario=replace(s, map=replace(s.map, service_areas=("village",))))
+    path = tmp_path / "sites.gpkg"
+    gpkg.write(run, path)
+    assert _tables(path)["服务范围"] == "MultiLineString"
+    areas = gpd.read_file(path, layer="服务范围")
+    opened = small_run.outcomes["village"].open
+    assert set(areas["tier"]) == {"village"} and 0 < len(areas) <= int(opened.sum())
+    assert set(areas["site_id"]) <= set(small_run.sites.site_id[opened])
+    assert areas.is_valid.all() and (areas["generated"] == 1).all()
+    order = [str(n) for n, _ in pyogrio.list_layers(path)]
+    assert order.index("服务范围") < order.index("站点")          # drawn under the sites

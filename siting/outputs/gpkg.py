@@ -178,6 +178,7 @@ def _sites(result: RunResult) -> Layer:
 def _allocation(result: RunResult) -> Layer:
     lang = result.scenario.lang
     lines = tables.allocation_lines(result)
+    lines["generated"] = np.int8(result.generated)
     w = labels.Words(lang)
     cats = tuple(Category(t, w(t), style.tier_color(t), size=0.3, fill=0.7)
                  for t in result.tiers)
@@ -193,8 +194,8 @@ def _service_areas(result: RunResult) -> Iterator[Layer]:
     rows: list[dict[str, object]] = []
     for t in result.scenario.map.service_areas:
         if t in result.tiers and result.tiers[t].config.reach == "road":
-            rows += [{"tier": t, "site_id": s, "geometry": g}
-                     for s, g in service.reached_roads(result, t)]
+            rows += [{"tier": t, "site_id": s, "generated": int(result.generated),
+                      "geometry": g} for s, g in service.reached_roads(result, t)]
     if not rows:
         return
     frame = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
