@@ -30,10 +30,6 @@ def _has_qgis() -> bool:
     return got.returncode == 0
 
 
-pytestmark = pytest.mark.skipif(not _has_qgis(), reason="no PyQGIS for /usr/bin/python3: "
-                                "`make test` installs Debian's python3-qgis (as root or "
-                                "with sudo)")
-
 COLOURS = {"covered": style.COVERED, "uncovered": style.UNCOVERED,
            **{t: c for t, c in style.TIER_COLOR.items()}}
 
@@ -41,6 +37,9 @@ COLOURS = {"covered": style.COVERED, "uncovered": style.UNCOVERED,
 @pytest.fixture(scope="module")
 def qgis(small_outputs, tmp_path_factory):
     """What QGIS makes of the small county's sites.gpkg, and the PNG it drew."""
+    if not _has_qgis():
+        pytest.skip("no PyQGIS for /usr/bin/python3: `make test` installs Debian's "
+                    "python3-qgis (as root or with sudo)")
     png = tmp_path_factory.mktemp("qgis") / "sites.png"
     args = [str(SYSTEM_PYTHON), str(PROBE), str(small_outputs / "sites.gpkg"), str(png)]
     for c in dict.fromkeys(COLOURS.values()):
