@@ -137,15 +137,21 @@ def test_geometries_are_valid(small_outputs):
 
 def test_a_sliver_part_is_left_out_and_named(caplog):
     square = shapely.box(113.0, 34.0, 113.01, 34.01)
-    spike = shapely.Polygon([(113.02, 34.0), (113.03, 34.0), (113.02, 34.0 + 1e-12)])
-    frame = gpd.GeoDataFrame({"code": ["410122001202"], "name": ["民主街村委会"]},
-                             geometry=[shapely.MultiPolygon([square, spike])], crs="EPSG:4326")
+    # a spike 900 m long and 1 cm wide, as the generator's Voronoi cut leaves (民主街村委会)
+    spike = shapely.Polygon([(113.02, 34.0), (113.03, 34.0), (113.02, 34.0 + 1e-7)])
+    bow = shapely.Polygon([(113.0, 34.0), (113.01, 34.01), (113.01, 34.0), (113.0, 34.01)])
+    frame = gpd.GeoDataFrame({"code": ["410122001202", "B"], "name": ["民主街村委会", "bow"]},
+                             geometry=[shapely.MultiPolygon([square, spike]), bow],
+                             crs="EPSG:4326")
     with caplog.at_level(logging.WARNING):
         got = gpkg.valid(frame, "行政村")
     assert got.geometry.iloc[0].equals(shapely.MultiPolygon([square]))
-    assert "410122001202 (民主街村委会)" in caplog.text and "行政村" in caplog.text
-    kept = gpkg.valid(frame.set_geometry([square]), "行政村")
-    assert kept.geometry.iloc[0].equals(square)
+    assert "410122001202 (民主街村委会): 1 sliver part(s) left out" in caplog.text
+    assert "B (bow): repaired" in caplog.text
+    assert got.is_valid.all() and got.geometry.iloc[1].area == pytest.approx(0.5 * 1e-4)
+    caplog.clear()
+    kept = gpkg.valid(frame.iloc[:1].set_geometry([square]), "行政村")
+    assert kept.geometry.iloc[0].equals(square) and caplog.text == ""
 
 
 def test_the_same_run_writes_the_same_bytes(small_run, tmp_path):

@@ -14,8 +14,8 @@ QGIS reads when it opens a GeoPackage layer, the map's colours, with field alias
 run's language; the aliases are also in ``gpkg_data_columns`` (the GeoPackage schema
 extension). Polygon layers are MultiPolygon throughout. The file is GeoPackage 1.2, which
 GDAL 3.6 (Debian 12, QGIS 3.22) reads without a warning. Every timestamp in it is
-:data:`STAMP`, so the same run writes the same bytes. Polygon parts without area (a ring
-with too few distinct points) are left out, with a warning naming the feature.
+:data:`STAMP`, so the same run writes the same bytes. Sliver polygon parts (a ring whose
+points nearly collapse on a line) are left out, with a warning naming the feature.
 """
 
 from __future__ import annotations
@@ -56,8 +56,10 @@ SHAPES = {"township": "square", "village": "triangle", "community": "diamond",
           "locker": "circle"}
 """Each tier's marker shape (its colour is :data:`siting.outputs.style.TIER_COLOR`)."""
 
-MIN_PART_M2 = 1.0
-"""A polygon part smaller than this (m²) is a sliver of no area, not written."""
+MIN_WIDTH_M = 0.1
+"""A polygon part whose mean width (2 × area / perimeter) is under this is a sliver, not
+written: a ring whose points (nearly) collapse on a line, which GIS readers reject as "too
+few points" once its coordinates are rounded."""
 
 
 @dataclass(frozen=True)
@@ -221,40 +223,43 @@ def _aliases(frame: pd.DataFrame, lang: str, tiers: list[str]) -> dict[str, str]
 
 
 def valid(frame: gpd.GeoDataFrame, table: str) -> gpd.GeoDataFrame:
-    """``frame`` with valid polygons: repaired (make_valid), parts without area left out.
+    """``frame`` with valid polygons: repaired (make_valid), sliver parts left out.
 
-    A part is left out when it is smaller than :data:`MIN_PART_M2` (a sliver of no area: a
-    ring whose points collapse on a line, which GIS readers call "too few points"); each
-    feature that loses one is named in a warning.
+    A part is a sliver when its mean width is under :data:`MIN_WIDTH_M`; each feature that
+    is repaired or loses a part is named in a warning.
     """
     geom = frame.geometry.to_numpy()
-    poly = np.isin(shapely.get_type_id(geom), (3, 6))
-    if not poly.any():
+    poly = np.flatnonzero(np.isin(shapely.get_type_id(geom), (3, 6)))
+    if not len(poly):
         return frame
     geom = geom.copy()
-    fixed = [_areal(g) for g in shapely.make_valid(geom[poly])]
-    for i, after in zip(np.flatnonzero(poly), fixed, strict=True):
-        before = geom[i]
-        if shapely.get_num_geometries(before) != shapely.get_num_geometries(after) or \
-                not shapely.is_valid(before):
+    for i, repaired in zip(poly, shapely.make_valid(geom[poly]), strict=True):
+        kept, lost = _without_slivers(repaired)
+        what = [f"{lost} sliver part(s) left out (narrower than {MIN_WIDTH_M:g} m)"] * \
+            bool(lost) + ["repaired (it was not a valid polygon)"] * \
+            (not shapely.is_valid(geom[i]))
+        if what:
             name = frame["name"].iat[i] if "name" in frame else ""
             code = frame["code"].iat[i] if "code" in frame else i
-            log.warning("sites.gpkg, layer %s: feature %s (%s): a polygon part without area "
-                        "left out (its ring has too few distinct points)", table, code, name)
-        geom[i] = after
+            log.warning("sites.gpkg, layer %s: feature %s (%s): %s", table, code, name,
+                        "; ".join(what))
+        geom[i] = kept
     return frame.set_geometry(geom, crs=frame.crs)
 
 
-def _areal(g: shapely.Geometry) -> shapely.Geometry:
-    """The polygon parts of ``g`` that have an area (≥ :data:`MIN_PART_M2`), as one polygon."""
-    parts = [p for p in shapely.get_parts(g) if p.geom_type in ("Polygon", "MultiPolygon")]
-    lat = np.radians(shapely.get_coordinates(g)[:, 1].mean()) if not g.is_empty else 0.0
-    m2 = (111_320.0 ** 2) * np.cos(lat)              # m² per square degree at that latitude
-    keep = [p for p in parts if p.area * m2 >= MIN_PART_M2]
-    if not keep:
-        return shapely.MultiPolygon()
-    return keep[0] if len(keep) == 1 and g.geom_type == "Polygon" else \
-        shapely.MultiPolygon(list(shapely.get_parts(keep)))
+def _without_slivers(g: shapely.Geometry) -> tuple[shapely.Geometry, int]:
+    """The polygon parts of ``g`` at least :data:`MIN_WIDTH_M` wide on average; how many not."""
+    parts = [p for p in shapely.get_parts(shapely.get_parts(g)) if p.geom_type == "Polygon"]
+    if not parts:
+        return shapely.MultiPolygon(), 0
+    lat = np.radians(shapely.get_coordinates(g)[:, 1].mean())
+    metric = shapely.transform(np.array(parts, dtype=object),
+                               lambda xy: xy * [111_320.0 * np.cos(lat), 111_320.0])
+    width = 2 * shapely.area(metric) / np.maximum(shapely.length(metric), 1e-12)
+    keep = [p for p, w in zip(parts, width, strict=True) if w >= MIN_WIDTH_M]
+    if len(keep) == len(parts) and g.geom_type in ("Polygon", "MultiPolygon"):
+        return g, 0
+    return shapely.MultiPolygon(keep), len(parts) - len(keep)
 
 
 # -- QGIS styles and the schema extension ----------------------------------------------------
