@@ -62,10 +62,15 @@ test: check browser
 # as root or with sudo (CI is a fresh Debian machine running as root). Without either, the
 # browser tests skip and say why. tests/test_workbook.py converts plan.xlsx to PDF with
 # LibreOffice headless (libreoffice-calc-nogui) and reads it back with pdftotext (poppler-utils).
-BROWSER_PACKAGES := chromium chromium-driver fonts-wqy-zenhei libreoffice-calc-nogui poppler-utils
+# tests/test_gpkg_qgis.py opens sites.gpkg in PyQGIS (python3-qgis, for /usr/bin/python3) and
+# tests/test_gpkg.py reads it with the system's GDAL 3.6 (ogrinfo, gdal-bin).
+QGIS_PACKAGES := python3-qgis gdal-bin
+BROWSER_PACKAGES := chromium chromium-driver fonts-wqy-zenhei libreoffice-calc-nogui poppler-utils \
+                    $(QGIS_PACKAGES)
 browser:
 	@if ! command -v chromium >/dev/null 2>&1 || \
 	    ! command -v libreoffice >/dev/null 2>&1 || ! command -v pdftotext >/dev/null 2>&1 || \
+	    ! command -v ogrinfo >/dev/null 2>&1 || [ ! -d /usr/lib/python3/dist-packages/qgis ] || \
 	    [ ! -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ]; then \
 	  if [ "$$(id -u)" = 0 ]; then sudo=""; \
 	  elif command -v sudo >/dev/null 2>&1; then sudo="sudo"; \

@@ -1,9 +1,9 @@
 """A written plan as ``siting check`` reads it: the open sites and what the run claimed.
 
 The sites come from ``sites.csv`` (one row per open site and tier, as Excel saves it) or
-``sites.gpkg`` (layer ``sites``: there a site's position is its point geometry, so a locker
-moved in QGIS is checked where it now stands). The claims come from ``report.json``
-(``targets[].met``); without it every target counts as claimed.
+``sites.gpkg`` (its sites layer, 站点 or ``sites``: there a site's position is its point
+geometry, so a locker moved in QGIS is checked where it now stands). The claims come from
+``report.json`` (``targets[].met``); without it every target counts as claimed.
 """
 
 from __future__ import annotations
@@ -84,10 +84,34 @@ def _csv(path: Path) -> pd.DataFrame:
 def _gpkg(path: Path) -> pd.DataFrame:
     import geopandas as gpd
 
-    gdf = gpd.read_file(path, layer="sites", engine="pyogrio").to_crs("EPSG:4326")
+    layer = sites_layer(path)
+    gdf = gpd.read_file(path, layer=layer, engine="pyogrio").to_crs("EPSG:4326")
     df = pd.DataFrame(gdf.drop(columns="geometry"))
     df["lon"], df["lat"] = gdf.geometry.x.to_numpy(), gdf.geometry.y.to_numpy()
     return df
+
+
+def sites_layer(path: Path) -> str:
+    """The layer of ``sites.gpkg`` that holds the sites: the point layer with their fields.
+
+    Its name is in the run's language (站点, ``sites``); the checker finds it by its fields
+    (:data:`NEEDED`, ``lon``/``lat`` aside: a site stands at its point).
+    """
+    import pyogrio
+
+    found = []
+    for name, geometry in pyogrio.list_layers(path):
+        if geometry not in ("Point", "MultiPoint"):
+            continue
+        fields = set(pyogrio.read_info(path, layer=name)["fields"])
+        if set(NEEDED) - {"lon", "lat"} <= fields:
+            found.append(str(name))
+    if len(found) != 1:
+        what = "no point layer" if not found else f"{len(found)} point layers ({', '.join(found)})"
+        raise InputError(f"{path}: {what} with the fields {', '.join(NEEDED[:5])}. Keep the "
+                         "one sites layer siting wrote (edit its features, not its fields), "
+                         "or check sites.csv instead.")
+    return found[0]
 
 
 def _claims(report: Path) -> tuple[dict[str, bool | None], float | None]:

@@ -399,3 +399,64 @@ def _cover(p: Phrase, w: Words) -> str:
                       how=how, radius=p.radius_m, tier=tier)
     what = w.join(w.unit(x) for x in p.classes) if p.classes else w.unit(p.demand)
     return w.fill("sentence_every", what=what, how=how, radius=p.radius_m, tier=tier)
+
+
+_GPKG: dict[str, tuple[str, str]] = {
+    # sites.gpkg: its layers (the table names QGIS lists), styles and legend entries
+    "layer_townships": ("乡镇（街道）", "townships"),
+    "layer_villages": ("行政村", "villages"),
+    "layer_communities": ("社区", "communities"),
+    "layer_areas": ("区域（居住、商业、政务）", "areas"),
+    "layer_buildings": ("建筑", "buildings"),
+    "layer_sites": ("站点", "sites"),
+    "layer_allocation": ("服务关系线", "allocation"),
+    "layer_service_areas": ("服务范围", "service_areas"),
+    "style_coverage": ("{tier}覆盖", "{tier} coverage"),
+    "style_sites": ("站点（按类型）", "sites by type"),
+    "style_townships": ("乡镇服务情况", "townships served"),
+    "style_lines": ("服务关系（按类型）", "allocation by type"),
+    "not_demand": ("非该类网点需求", "not this tier's demand"),
+    "all_served": ("需求单元全部已服务", "every unit served"),
+    "some_unserved": ("有未服务的需求单元", "units not served"),
+    "colocated": ("合址", "co-located"),
+}
+
+_FIELDS: dict[str, tuple[str, str]] = {
+    # the GeoPackage's field aliases, beyond the hand-out headers (column_*)
+    "class": ("类别", "class"),
+    "floor_m2": ("建筑面积（平方米）", "floor area (m²)"),
+    "served": ("已服务", "served"),
+    "dist_m": ("道路距离（米）", "road distance (m)"),
+    "share_served": ("已服务比例", "share of units served"),
+    "all_served": ("全部已服务", "every unit served"),
+}
+
+_FIELDS_OF_TIER: dict[str, tuple[str, str]] = {
+    # per-tier fields, ``<tier><suffix>``: the tier's name fills {tier}
+    "_dist_m": ("{tier}：距最近站点（米）", "{tier}: to the nearest site (m)"),
+    "_served": ("{tier}：已覆盖", "{tier}: covered"),
+    "_site": ("{tier}：服务站点", "{tier}: serving site"),
+    "_site_m": ("{tier}：距服务站点（米）", "{tier}: to the serving site (m)"),
+    "_sites": ("{tier}：站点数", "{tier}: sites"),
+    "_new": ("{tier}：新建站点数", "{tier}: new sites"),
+    "_units": ("{tier}：需求单元数", "{tier}: demand units"),
+    "_units_served": ("{tier}：已服务单元数", "{tier}: units served"),
+}
+
+TEXT.update({**_GPKG, **{f"field_{k}": v for k, v in _FIELDS.items()},
+             **{f"field_of_tier{k}": v for k, v in _FIELDS_OF_TIER.items()}})
+
+
+def field_alias(key: str, lang: str = "zh", *, tiers: Iterable[str] = ()) -> str:
+    """A GeoPackage field's alias in ``lang``: ``locker_served`` → 智能快件箱：已覆盖.
+
+    A field of one of ``tiers`` (``<tier><suffix>``) is worded with its tier; the hand-out
+    columns keep their headers (:func:`header`); an unknown field keeps its name.
+    """
+    for tier in tiers:
+        suffix = key[len(tier):] if key.startswith(tier) else ""
+        if f"field_of_tier{suffix}" in TEXT:
+            return Words(lang).fill(f"field_of_tier{suffix}", tier=t(tier, lang))
+    if f"field_{key}" in TEXT:
+        return t(f"field_{key}", lang)
+    return header(key, lang)
