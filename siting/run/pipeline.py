@@ -250,7 +250,7 @@ def _unsnapped(units: pd.DataFrame, sites: Sites, graphs: dict[str, AccessGraph]
             [f"{sites.name[j]} ({sites.site_id[j]})" for j in bad_sites]
         if items:
             out[mode] = items
-            log.warning("snap (%s): %d demand units and %d existing sites farther than %g m "
+            log.debug("snap (%s): %d demand units and %d existing sites farther than %g m "
                         "from a road were not attached", mode, len(bad_units), len(bad_sites),
                         scenario.network.max_snap_m)
     return out
