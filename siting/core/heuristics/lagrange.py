@@ -51,7 +51,6 @@ import scipy.sparse as sp
 
 from siting.core.heuristics import greedy
 from siting.core.problem import Certificate, Problem, TierData
-from siting.core.solve import money
 
 log = logging.getLogger(__name__)
 
@@ -206,7 +205,7 @@ def strengthen(problem: Problem, warm: dict[str, np.ndarray], *, rounds: int = 3
     if (best & closed).any() or (opened & ~best).any():
         closed, opened = np.zeros_like(closed), np.zeros_like(opened)   # rounding: keep all
     log.info("lagrange: bound %s, start %s (given %s), gap %.3f %%; %d sites proven "
-             "closed, %d open", money(dual.bound), money(upper), money(first),
+             "closed, %d open", f"{dual.bound:,.2f}", f"{upper:,.2f}", f"{first:,.2f}",
              100 * (upper - dual.bound) / max(abs(upper), 1e-9), int(closed.sum()),
              int(opened.sum()))
     fixed = opened | (tier.fixed if tier.fixed is not None else False)
