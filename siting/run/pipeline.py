@@ -22,7 +22,16 @@ from siting.check import checker
 from siting.config.scenario import Scenario, SolverConfig, TierConfig
 from siting.network import candidates, distances, roads
 from siting.network.snapping import AccessGraph, access_graph
-from siting.run import allocation, assemble, costs, inputs, placement, sizing, validate
+from siting.run import (
+    allocation,
+    assemble,
+    costs,
+    inputs,
+    placement,
+    sizing,
+    target_costs,
+    validate,
+)
 from siting.run.assemble import compartments_needed, demand_rows, inside, required_count, site_nodes
 from siting.run.results import (
     Clock,
@@ -124,6 +133,8 @@ def run(scenario: Scenario, *, progress: ProgressFactory | None = None,
     outcomes = {name: _outcome(sites, tr, solution, comp[name], population, nearest, results,
                                prices[name]) for name, tr in tiers.items()}
     where = placement.place(sites, units, prep.inputs.network, gcj02=scenario.gcj02)
+    with clock.stage("target_costs"):
+        priced = _target_costs(scenario, problem, tiers, solution, prep)
     with clock.stage("tradeoff"):
         curves = _tradeoffs(scenario, problem, tiers, solution)
     log.info("check: %d of %d targets met (independent recomputation)",
@@ -134,7 +145,18 @@ def run(scenario: Scenario, *, progress: ProgressFactory | None = None,
                      timings=clock.times, inputs=prep.inputs.files, generated=scenario.generated,
                      notes=prep.inputs.notes + findings.warnings,
                      layer_info=prep.inputs.layer_info, tradeoffs=curves,
-                     phrases=assemble.target_phrases(tiers))
+                     phrases=assemble.target_phrases(tiers), target_costs=priced)
+
+
+def _target_costs(scenario: Scenario, problem: core.Problem, tiers: dict[str, TierRun],
+                  solution: core.Solution, prep: Prepared) -> list[target_costs.TargetCost]:
+    """Each count and capacity target priced, in what is left of the user's time limit."""
+    if not scenario.report.target_costs:
+        return []
+    limit = scenario.solver.time_limit_s
+    left = limit - prep.deadline.spent() if prep.deadline else limit
+    return target_costs.of_targets(problem, tiers, solution, scenario.solver,
+                                   seconds_left=left)
 
 
 def _compartments(tr: TierRun, solution: core.Solution) -> np.ndarray | None:
