@@ -222,6 +222,8 @@ class ReportConfig:
                                 doc="points of each tier's coverage-versus-sites curve (0: none)")
     gcj02: bool | None = spec(None, doc="also give each site's GCJ-02 coordinates (Gaode, "
                               "Tencent maps); unset: on when lang is one of GCJ02_LANGS")
+    target_costs: bool = spec(True, doc="price each count and capacity target by solving "
+                              "without it, in the time left of the limit")
 
 
 @dataclass(frozen=True)

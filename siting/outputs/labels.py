@@ -18,6 +18,9 @@ from siting.run.phrases import Phrase
 LANGS = ("zh", "en")
 """The languages, in the order of each :data:`TEXT` pair."""
 
+SENTENCE_SEP = ("", " ")
+"""Between two sentences, per language of :data:`LANGS` (Chinese puts no space)."""
+
 _WORDS: dict[str, tuple[str, str]] = {
     "township": ("乡镇网点", "township outlet"),
     "village": ("村级网点", "village outlet"),
@@ -99,29 +102,32 @@ _REPORT: dict[str, tuple[str, str]] = {
     "inputs": ("输入文件", "Inputs"),
     "notes": ("说明", "Notes"),
     "tradeoff_title": ("覆盖与站点数", "Coverage against sites"),
-    "tradeoff_axis": ("新建站点数（各自比例）", "new sites (own scale)"),
+    "tradeoff_axis": ("新建站点数占本方案新建数的比例", "new sites, as a share of the plan's"),
+    "tradeoff_y_axis": ("覆盖的需求比例", "demand reached"),
+    "tradeoff_legend": ("{tier}（100% = {n:,} 个）", "{tier} (100% = {n:,})"),
     "per_township": ("各乡镇（街道）站点数", "Sites per township"),
-    # not translated yet: the same words in both languages, as the reports always had them
-    "stage": ("stage", "stage"),
-    "stage_status": ("status", "status"),
-    "solver": ("solver", "solver"),
-    "objective": ("objective", "objective"),
-    "bound": ("bound", "bound"),
-    "gap": ("gap", "gap"),
-    "seconds": ("s", "s"),
-    "role": ("role", "role"),
-    "file": ("file", "file"),
+    "stage": ("阶段", "stage"),
+    "stage_status": ("状态", "status"),
+    "solver": ("求解器", "solver"),
+    "objective": ("目标值", "objective"),
+    "bound": ("证明的界", "bound"),
+    "gap": ("间隙", "gap"),
+    "seconds": ("秒", "s"),
+    "role": ("用途", "role"),
+    "file": ("文件", "file"),
     "sha256": ("SHA-256", "SHA-256"),
-    "proven_gap_short": ("proven gap", "proven gap"),
-    "time_limit": ("time limit", "time limit"),
-    "size_network": ("network: {nodes:,} nodes, {segments:,} segments",
+    "proven_gap_short": ("证明间隙", "proven gap"),
+    "time_limit": ("时间限制", "time limit"),
+    "size_network": ("路网：{nodes:,} 个节点，{segments:,} 条路段",
                      "network: {nodes:,} nodes, {segments:,} segments"),
-    "size_units": ("demand units: {units:,}; candidate sites: {sites:,}",
+    "size_units": ("需求单元 {units:,} 个；候选站点 {sites:,} 个",
                    "demand units: {units:,}; candidate sites: {sites:,}"),
-    "unsnapped": ("not attached to the {mode} network: ", "not attached to the {mode} network: "),
+    "unsnapped": ("未接入{mode}路网：", "not attached to the {mode} network: "),
     "attribution_generated": (
+        "生成数据（siting 生成器），叠加真实行政框架：乡镇边界 © Azavea（Apache-2.0），"
+        "国家统计局 2023 年区划代码（WTFPL），2020 年人口普查（MIT）",
         "generated data (siting generate) over the real frame: township polygons © Azavea "
-        "(Apache-2.0), NBS 2023 codes (WTFPL), 2020 census (MIT)",) * 2,
+        "(Apache-2.0), NBS 2023 codes (WTFPL), 2020 census (MIT)"),
     "attribution_osm": ("© OpenStreetMap contributors (ODbL 1.0)",) * 2,
     "tiles_osm": ("© OpenStreetMap contributors (ODbL)",) * 2,
 }
@@ -297,12 +303,169 @@ _PHASING: dict[str, tuple[str, str]] = {
     "by_year_end": ("{year} 年底前", "built by end of {year}"),
 }
 
+_RUN_WORDS: dict[str, tuple[str, str]] = {
+    # the solver's statuses and stages, the run's stages and input roles, in words
+    "drive": ("车行", "driving"),
+    "status_optimal": ("最优（已证明在要求的间隙内）", "optimal (proven within the gap asked)"),
+    "status_feasible": ("可行（未证明最优）", "feasible (not proven optimal)"),
+    "status_infeasible": ("无可行解", "infeasible"),
+    "status_no_solution": ("未找到解", "no solution"),
+    "status_skipped": ("未计算", "not computed"),
+    "stage_minimum cost": ("最低费用", "minimum cost"),
+    "stage_most reached weight at that cost": ("同等费用下覆盖最多",
+                                               "most reached weight at that cost"),
+    "stage_most reached weight": ("覆盖最多", "most reached weight"),
+    "stage_least cost at that reach": ("同等覆盖下费用最低", "least cost at that reach"),
+    "stage_least weighted distance": ("加权距离最小", "least weighted distance"),
+    "solver_pieces": ("{name}（分为 {n} 个子问题求解）", "{name} ({n} pieces apart)"),
+    "solver_no_solve": ("无需求解：可达单元均已覆盖", "no solve: every reachable row is reached"),
+    "timing_read": ("读取输入", "read"),
+    "timing_candidates": ("候选站点", "candidates"),
+    "timing_distances": ("路网距离", "distances"),
+    "timing_model": ("建模与求解", "model"),
+    "timing_check": ("独立核验", "check"),
+    "timing_target_costs": ("目标代价", "target costs"),
+    "timing_tradeoff": ("权衡曲线", "trade-off"),
+    "timing_build_model": ("其中建模", "build model"),
+    "timing_solve": ("其中求解", "solve"),
+    "role_osm": ("路网", "roads"),
+    "role_facilities": ("现有网点", "existing outlets"),
+    "notes_in_json": ("运行检查另有 {n} 条提示，其英文原文保存在 report.json 中；"
+                      "其中影响目标的已在上文说明。",
+                      "{n} notes of the run's checks are kept in report.json."),
+}
+
+_ADVICE: dict[str, tuple[str, str]] = {
+    # what each target costs, the sites that reach no one, the next steps (siting.outputs.advice)
+    "target_costs_title": ("各目标的代价（去掉该目标再求解一次）",
+                           "What each target costs (solved again without it)"),
+    "target_costs_none": ("本方案没有数量或格口容量目标。",
+                          "The plan has no count or capacity target."),
+    "tc_count_max": (
+        "{tier}：不设数量目标时，新建 {without_new:,} 个即可覆盖本方案覆盖的全部{what}单元，"
+        "总费用 {without_cost}；数量目标（不少于 {n:,} 个）要求新建 {plan_new:,} 个，"
+        "多出 {extra_sites:,} 个，增加费用约 {extra}，占总费用 {share}（证明区间 {lo} 至 {hi}）。",
+        "{tier}: without the count, {without_new:,} new sites reach every {what} unit the plan "
+        "reaches, for a total cost of {without_cost}; the count (at least {n:,}) asks for "
+        "{plan_new:,} new, {extra_sites:,} more, adding about {extra}, {share} of the total "
+        "(proven between {lo} and {hi})."),
+    "tc_idle": ("其中 {idle:,} 个新建网点的服务范围内没有任何需求单元，只为凑足数量。",
+                "{idle:,} of the new sites reach no demand unit: they are there for the count "
+                "alone."),
+    "tc_count": (
+        "{tier}：不设数量目标时新建 {without_new:,} 个，总费用 {without_cost}；数量目标（不少于 "
+        "{n:,} 个）要求新建 {plan_new:,} 个，多出 {extra_sites:,} 个，增加费用约 {extra}，占总费用 "
+        "{share}（证明区间 {lo} 至 {hi}）。",
+        "{tier}: without the count, {without_new:,} new sites, for a total of {without_cost}; "
+        "the count (at least {n:,}) asks for {plan_new:,} new, {extra_sites:,} more, adding "
+        "about {extra}, {share} of the total (proven between {lo} and {hi})."),
+    "tc_capacity": (
+        "{tier}：若不要求格口容量（每处新建只设最小箱体），新建 {without_new:,} 处即可，总费用 "
+        "{without_cost}；格口容量目标要求新建 {plan_new:,} 处并配足箱体，增加费用约 {extra}，"
+        "占总费用 {share}（证明区间 {lo} 至 {hi}）。",
+        "{tier}: without compartments to hold (the smallest bank at each new site), "
+        "{without_new:,} new sites, for a total of {without_cost}; the capacity target asks "
+        "for {plan_new:,} new sites with banks large enough, adding about {extra}, {share} of "
+        "the total (proven between {lo} and {hi})."),
+    "tc_solve": ("去掉该目标的求解：{status}，可避免间隙 {gap}，用时 {used} 秒（分得剩余时间 "
+                 "{given} 秒）。",
+                 "The solve without it: {status}, avoidable gap {gap}, {used} s (given {given} s "
+                 "of the time left)."),
+    "tc_skipped": ("{tier}：“{target}”的代价未计算：方案本身的求解已用完时间限制。",
+                   "{tier}: the cost of “{target}” was not computed: the plan's own solve used "
+                   "the whole time limit."),
+    "idle_title": ("服务范围内没有任何需求单元的站点", "Sites that reach no demand unit"),
+    "idle_none": ("每个开放站点的服务范围内都有需求单元。",
+                  "Every open site reaches a demand unit."),
+    "idle_line": ("{tier}：{open:,} 处开放站点中有 {idle:,} 处的服务范围内没有任何需求单元"
+                  "（现有 {existing:,} 处，新建 {new:,} 处）。",
+                  "{tier}: {idle:,} of {open:,} open sites reach no demand unit ({existing:,} "
+                  "existing, {new:,} new)."),
+    "idle_why_existing": ("现有的 {n:,} 处已建成、不花费用，保留并计入各项目标。",
+                          "The {n:,} existing ones are there already, cost nothing, and count "
+                          "toward every target."),
+    "idle_why_count": ("新建的 {n:,} 处为满足数量目标而设。",
+                       "The {n:,} new ones are there for the count target."),
+    "idle_why_other": ("新建的 {n:,} 处由其他目标（合址、每个社区至少一处）要求。",
+                       "The {n:,} new ones are there for another target (co-location, one in "
+                       "each community)."),
+    "idle_more": ("另有 {n:,} 处未列出，见 sites.csv（可达单元数为 0 的行）。",
+                  "{n:,} more are not listed: see sites.csv (the rows with reach_units 0)."),
+    "next_steps_title": ("下一步", "Next steps"),
+    "next_steps_none": ("各项目标均已达标，无需进一步处理。",
+                        "Every target is met; nothing is left to do."),
+    "step_reason_no_road": (
+        "{units}：{m:g} 米内没有道路，{tier}无法到达。请在路网文件中补上通往这些单元的道路"
+        "（或核实其边界位置），或调大 [network] max_snap_m 后重新运行。",
+        "{units}: no road within {m:g} m, so no {tier} can reach them. Add the road to them to "
+        "the road file (or check where their boundary lies), or raise [network] max_snap_m "
+        "and run again."),
+    "step_reason_no_site": (
+        "{units}：{r:g} 米内没有可选站点。请放宽 [tiers.{tier_key}] radius_m，或增加候选站点"
+        "（调小 [candidates] min_spacing_m）。",
+        "{units}: no possible site within {r:g} m. Widen [tiers.{tier_key}] radius_m, or allow "
+        "more candidates (a smaller [candidates] min_spacing_m)."),
+    "step_reason_far": (
+        "{units}：最近的开放站点超出 {r:g} 米。请调大 [solver] time_limit_s 重新求解，或放宽 "
+        "[tiers.{tier_key}] radius_m。",
+        "{units}: the nearest open site is beyond {r:g} m. Give the solver more time ([solver] "
+        "time_limit_s), or widen [tiers.{tier_key}] radius_m."),
+    "step_reason_not_chosen": (
+        "{units}：服务范围内没有开放站点。请调大 [solver] time_limit_s 后重新运行。",
+        "{units}: no open site within reach. Give the solver more time ([solver] time_limit_s) "
+        "and run again."),
+    "step_capacity_short": (
+        "{tier}：{n:,} 个区域的快件格口需求超出其服务范围内可设箱体的容量。请增加更大的箱体规格"
+        "（[tiers.locker] sizes）或放宽 radius_m。",
+        "{tier}: {n:,} areas need more compartments than the banks within reach can hold. Add "
+        "a larger bank size ([tiers.locker] sizes) or widen radius_m."),
+    "step_count": (
+        "{tier}的数量目标（不少于 {n:,} 个）使费用增加约 {extra}（占总费用 {share}），"
+        "为此多建 {sites:,} 个。",
+        "The {tier} count (at least {n:,}) adds about {extra} ({share} of the total) and "
+        "{sites:,} sites."),
+    "step_count_idle": ("其中 {idle:,} 个服务范围内没有任何需求单元。",
+                        "{idle:,} of them reach no demand unit."),
+    "step_count_do": ("请与市局核实分配给本区的数量（按 2020 年城镇人口分摊），"
+                      "或把多出的网点放在居民最多的社区内。",
+                      "Check the county's share with the city administration (apportioned by "
+                      "2020 urban population), or put the extra points in the most populous "
+                      "communities."),
+    "step_capacity": (
+        "{tier}的格口容量目标使费用增加约 {extra}（占总费用 {share}）。",
+        "The {tier} capacity target adds about {extra} ({share} of the total)."),
+    "step_capacity_do": ("请核实决定格口需求的参数（parcels_per_person_day、locker_share、"
+                         "dwell_days）。",
+                         "Check the figures that set the compartments needed "
+                         "(parcels_per_person_day, locker_share, dwell_days)."),
+    "step_not_priced": ("{tier}目标的代价未计算：请调大 [solver] time_limit_s，为去掉目标的求解"
+                        "留出时间。",
+                        "The cost of the {tier} targets was not computed: raise [solver] "
+                        "time_limit_s to leave time for the solves without them."),
+    "step_idle_existing": (
+        "现有{tier} {of:,} 处中有 {n:,} 处服务范围内没有任何需求单元：请在现有网点文件中核实"
+        "其位置与类型（坐标或类型可能有误）。",
+        "{n:,} of the {of:,} existing {tier}s reach no demand unit: check their position and "
+        "type in the existing facilities file (a wrong coordinate or type?)."),
+    "step_time_limit": (
+        "求解被时间限制（{limit:g} 秒）停止，可避免费用上的证明间隙为 {gap}：调大 [solver] "
+        "time_limit_s 可得到更省或已证明最优的方案。",
+        "The time limit ({limit:g} s) stopped the solve at a proven gap of {gap} on the "
+        "avoidable cost: raise [solver] time_limit_s for a cheaper or proven plan."),
+    "step_generated": ("本方案基于生成数据：把真实文件放入 data/zhengzhou/ 下本县区的文件夹后"
+                       "重新运行。",
+                       "This plan is made from generated data: put the real files in the "
+                       "county's folder under data/zhengzhou/ and run again."),
+    "per_township_table": ("各乡镇（街道）新建站点、费用与未覆盖单元",
+                           "Per township: new sites, cost and units not served"),
+}
+
 TEXT: dict[str, tuple[str, ...]] = {
     **_WORDS, **_REPORT, **_CITY_REPORT, **_MAP,
     **{f"sentence_{k}": v for k, v in _SENTENCES.items()},
     **{f"column_{k}": v for k, v in _COLUMNS.items()},
     **{f"column_of_tier_{k}": v for k, v in _COLUMN_OF_TIER.items()}, **_WORKBOOK,
-    **_PHASING}
+    **_PHASING, **_RUN_WORDS, **_ADVICE}
 """Every key and its words, one per language of :data:`LANGS`."""
 
 
@@ -337,6 +500,21 @@ def header_keys() -> dict[str, str]:
     return {words[i]: key for key, words in _COLUMNS.items() for i in range(len(LANGS))}
 
 
+def role(key: str, lang: str = "zh") -> str:
+    """An input file's role in words: ``layers.villages`` → 行政村, ``network.osm`` → 路网."""
+    last = key.rsplit(".", 1)[-1]
+    return t(f"role_{last}", lang) if f"role_{last}" in TEXT else unit(last, lang)
+
+
+def notes_in_language(notes: list[str], lang: str) -> list[str]:
+    """The run's notes as the report shows them.
+
+    They are written in English, so a report in another language shows none (it says how
+    many there are, and where).
+    """
+    return list(notes) if lang == "en" else []
+
+
 def says_generated(text: str) -> bool:
     """Whether ``text`` already says, in either language, that its data are generated."""
     return any(word in text.lower() for word in ("生成数据", "generated"))
@@ -359,6 +537,14 @@ class Words:
     def unit(self, key: str) -> str:
         """The word for a demand class or layer."""
         return unit(key, self.lang)
+
+    def of(self, kind: str, key: str) -> str:
+        """The word for a value of a kind: ``w.of('status', 'optimal')`` (key status_optimal)."""
+        return self(f"{kind}_{key}")
+
+    def sentences(self, parts: Iterable[str]) -> str:
+        """Sentences one after the other, as the language writes them."""
+        return SENTENCE_SEP[LANGS.index(self.lang)].join(parts)
 
     def join(self, items: Iterable[str]) -> str:
         """Items joined as a list is written in the language (、 or , )."""

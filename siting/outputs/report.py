@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from siting.outputs import labels, phasing, render, tables
+from siting.outputs import advice, labels, phasing, render, tables
 from siting.run import inputs
 from siting.run.results import RunResult
 
@@ -44,7 +44,7 @@ def summary(result: RunResult) -> dict[str, Any]:
             "uncoverable": [inputs.unit_label(result.demand, int(rows_of[i]))
                             for i in sol.uncoverable.get(name, np.zeros(0, int))]}
     saving = round(sum(t["cost"] for t in by_tier.values()) - sol.cost, 2)
-    return {
+    d = {
         "title": s.title or s.name, "scenario": s.name, "scenario_file": str(s.path),
         "generated_data": result.generated, "lang": s.lang,
         "data_attribution": attribution(result),
@@ -79,7 +79,12 @@ def summary(result: RunResult) -> dict[str, Any]:
         "tradeoffs": result.tradeoffs,
         "compartments": _compartments(result),
         **_phasing(result),
+        "target_costs": advice.target_costs(result),
+        "idle_sites": advice.idle_sites(result),
+        "unmet_units": advice.unmet_units(result),
     }
+    d["next_steps"] = advice.next_steps(result, d)
+    return d
 
 
 def _phasing(result: RunResult) -> dict[str, Any]:

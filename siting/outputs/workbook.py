@@ -21,8 +21,7 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from siting.outputs import handout, kpi, labels, phasing, report, tables
-from siting.run import inputs
+from siting.outputs import advice, handout, kpi, labels, phasing, report, tables
 from siting.run.results import RunResult
 
 MAX_WIDTH = 48
@@ -111,27 +110,9 @@ def unserved_table(result: RunResult) -> pd.DataFrame:
 
 
 def reason(result: RunResult, tier: str, unit: int, lang: str) -> str:
-    """Why ``unit`` is not served by ``tier``: no road, no site within reach, or too far."""
-    cfg = result.tiers[tier].config
-    w = labels.Words(lang)
-    if cfg.reach == "road" and inputs.unit_label(result.demand, unit) in \
-            result.unsnapped.get(cfg.network, []):
-        return w.fill("reason_no_road", m=result.scenario.network.max_snap_m)
-    if unit in _uncoverable(result, tier):
-        return w.fill("reason_no_site", r=float(cfg.radius_m or 0.0))
-    dist = result.outcomes[tier].dist_m[unit]
-    if np.isfinite(dist):
-        return w.fill("reason_far", d=float(dist), r=float(cfg.radius_m or 0.0))
-    return w("reason_not_chosen")
-
-
-def _uncoverable(result: RunResult, tier: str) -> set[int]:
-    """The units of ``tier`` that no candidate or existing site can reach at all."""
-    tr = result.tiers[tier]
-    rows = np.concatenate([tr.rows, tr.each_rows]) if tr.config.coverage == "all" \
-        else tr.each_rows
-    got = result.solution.uncoverable.get(tier, np.zeros(0, np.int64))
-    return {int(rows[i]) for i in got}
+    """Why ``unit`` is not served by ``tier``, in words (:func:`advice.reason_of`)."""
+    key, values = advice.reason_of(result, tier, unit)
+    return labels.Words(lang).fill(key, **values)
 
 
 def _sheet(ws: Worksheet, frame: pd.DataFrame) -> None:

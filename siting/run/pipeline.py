@@ -22,7 +22,16 @@ from siting.check import checker
 from siting.config.scenario import Scenario, SolverConfig, TierConfig
 from siting.network import candidates, distances, roads
 from siting.network.snapping import AccessGraph, access_graph
-from siting.run import allocation, assemble, costs, inputs, placement, sizing, validate
+from siting.run import (
+    allocation,
+    assemble,
+    costs,
+    inputs,
+    placement,
+    sizing,
+    target_costs,
+    validate,
+)
 from siting.run.assemble import compartments_needed, demand_rows, inside, required_count, site_nodes
 from siting.run.phasing import plan as build_order
 from siting.run.phasing import refuse_early
@@ -132,6 +141,8 @@ def run(scenario: Scenario, *, progress: ProgressFactory | None = None,
         with clock.stage("phasing"):
             phased = build_order(scenario, sites, tiers, solution, prices, targets, comp,
                                  solver_settings(scenario.solver))
+    with clock.stage("target_costs"):
+        priced = _target_costs(scenario, problem, tiers, solution, prep)
     with clock.stage("tradeoff"):
         curves = _tradeoffs(scenario, problem, tiers, solution)
     log.info("check: %d of %d targets met (independent recomputation)",
@@ -142,7 +153,19 @@ def run(scenario: Scenario, *, progress: ProgressFactory | None = None,
                      timings=clock.times, inputs=prep.inputs.files, generated=scenario.generated,
                      notes=prep.inputs.notes + findings.warnings,
                      layer_info=prep.inputs.layer_info, tradeoffs=curves,
-                     phrases=assemble.target_phrases(tiers), phasing=phased)
+                     phrases=assemble.target_phrases(tiers), phasing=phased,
+                     target_costs=priced)
+
+
+def _target_costs(scenario: Scenario, problem: core.Problem, tiers: dict[str, TierRun],
+                  solution: core.Solution, prep: Prepared) -> list[target_costs.TargetCost]:
+    """Each count and capacity target priced, in what is left of the user's time limit."""
+    if not scenario.report.target_costs:
+        return []
+    limit = scenario.solver.time_limit_s
+    left = limit - prep.deadline.spent() if prep.deadline else limit
+    return target_costs.of_targets(problem, tiers, solution, scenario.solver,
+                                   seconds_left=left)
 
 
 def _compartments(tr: TierRun, solution: core.Solution) -> np.ndarray | None:
@@ -258,7 +281,7 @@ def _unsnapped(units: pd.DataFrame, sites: Sites, graphs: dict[str, AccessGraph]
             [f"{sites.name[j]} ({sites.site_id[j]})" for j in bad_sites]
         if items:
             out[mode] = items
-            log.warning("snap (%s): %d demand units and %d existing sites farther than %g m "
+            log.debug("snap (%s): %d demand units and %d existing sites farther than %g m "
                         "from a road were not attached", mode, len(bad_units), len(bad_sites),
                         scenario.network.max_snap_m)
     return out

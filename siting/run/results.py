@@ -26,6 +26,7 @@ from siting.network.snapping import AccessGraph
 from siting.run import inputs
 from siting.run.phrases import Phrase
 from siting.run.sizing import Deadline
+from siting.run.target_costs import TargetCost
 
 
 @dataclass(frozen=True)
@@ -172,6 +173,7 @@ class RunResult:
     tradeoffs: dict[str, list[dict[str, float]]] = field(default_factory=dict)
     phrases: dict[str, Phrase] = field(default_factory=dict)  # what each target asks, by key
     phasing: PhasePlan | None = None   # the build order over the plan's years ([phasing])
+    target_costs: list[TargetCost] = field(default_factory=list)  # each target's price
 
 
 @dataclass(frozen=True)
