@@ -260,8 +260,40 @@ _WORKBOOK: dict[str, tuple[str, str]] = {
     "reason_not_chosen": ("服务范围内无开放站点", "no open site within reach"),
 }
 
+_CHAIN: dict[str, tuple[str, str]] = {
+    # the three-level chain (专栏5) and the compartment target (发展目标), issue 14
+    "sentence_chain": ("每个行政村的三级链路（县级处理中心→乡镇网点→村级网点）道路距离不超过 {km:g} 公里",
+                       "every village's chain (county centre → township outlet → village "
+                       "outlet) within {km:g} km by road"),
+    "sentence_compartments": ("{tier}格口（现有加新建）不少于 {n:,} 个",
+                              "at least {n:,} {tier} compartments open (existing and new)"),
+    "centre": ("县级处理中心", "county processing centre"),
+    "new_centre": ("新建县级处理中心", "new county processing centre"),
+    "chain": ("三级链路", "chain"),
+    "chain_layer": ("三级链路（中心→乡镇→村）", "chain (centre → township → village)"),
+    "sheet_chain": ("三级链路", "chain"),
+    "column_village_outlet": ("村级网点", "village_outlet"),
+    "column_township_outlet": ("乡镇网点", "township_outlet"),
+    "column_centre": ("县级处理中心", "centre"),
+    "column_outlet_km": ("村→村级网点（公里）", "outlet_km"),
+    "column_township_km": ("乡镇网点→村级网点（公里）", "township_km"),
+    "column_centre_km": ("中心→乡镇网点（公里）", "centre_km"),
+    "column_chain_km": ("链路合计（公里）", "chain_km"),
+    "column_beyond": ("超出限值", "beyond"),
+    "beyond_mark": ("超出", "beyond"),
+    "chain_summary": ("三级链路：{n:,} 个行政村，中心 {centres} 个（新建 {new} 个），链路平均 "
+                      "{mean:.1f} 公里，最长 {longest:.1f} 公里",
+                      "chain: {n:,} villages, {centres} centres ({new} new), mean {mean:.1f} km, "
+                      "longest {longest:.1f} km"),
+    "chain_beyond": ("超过 {km:g} 公里的行政村 {n:,} 个", "{n:,} villages beyond {km:g} km"),
+    "target_cost": ("达到{what}的代价：{cost:,.0f}（含目标 {with_target:,.0f}，仅按需求配置 "
+                    "{without:,.0f}）",
+                    "reaching {what} costs {cost:,.0f} ({with_target:,.0f} with the target, "
+                    "{without:,.0f} sized to demand alone)"),
+}
+
 TEXT: dict[str, tuple[str, ...]] = {
-    **_WORDS, **_REPORT, **_CITY_REPORT, **_MAP,
+    **_WORDS, **_REPORT, **_CITY_REPORT, **_MAP, **_CHAIN,
     **{f"sentence_{k}": v for k, v in _SENTENCES.items()},
     **{f"column_{k}": v for k, v in _COLUMNS.items()},
     **{f"column_of_tier_{k}": v for k, v in _COLUMN_OF_TIER.items()}, **_WORKBOOK}
@@ -337,6 +369,10 @@ def phrase(p: Phrase, lang: str = "zh") -> str:
         return w.fill("sentence_each", tier=tier, what=w.unit(p.classes[0]))
     if p.kind == "capacity":
         return w.fill("sentence_capacity", tier=tier)
+    if p.kind == "compartments":
+        return w.fill("sentence_compartments", tier=tier, n=p.n)
+    if p.kind == "chain":
+        return w.fill("sentence_chain", km=p.radius_m / 1000.0)
     if p.kind.startswith("city_"):
         return w.fill(f"sentence_{p.kind}", n=p.n)
     return _cover(p, w)

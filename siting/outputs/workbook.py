@@ -19,7 +19,7 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from siting.outputs import handout, kpi, labels, report, tables
+from siting.outputs import chain, handout, kpi, labels, report, tables
 from siting.run import inputs
 from siting.run.results import RunResult
 
@@ -39,6 +39,8 @@ def write(result: RunResult, path: Path) -> None:
               "sheet_sites": handout.headed(handout.site_table(result), lang),
               "sheet_townships": handout.headed(township_table(result), lang),
               "sheet_unserved": handout.headed(unserved_table(result), lang)}
+    if result.chain is not None:
+        sheets["sheet_chain"] = handout.headed(chain.table(result), lang)
     for key, frame in sheets.items():
         _sheet(book.create_sheet(labels.t(key, lang)), frame)
     book.save(path)
@@ -55,6 +57,9 @@ def summary_rows(d: dict[str, Any], lang: str) -> pd.DataFrame:
     rows += [[s["label"], s["new"], s["existing"], s["cost"]] for s in d["sites"].values()]
     rows.append([w("colocation_saving"), "", "", -d["cost"]["colocation_saving"]])
     rows.append([w("total_cost"), "", "", d["cost"]["total"]])
+    rows += [[c["text"], "", "", c["cost"]] for c in d.get("target_costs", [])]
+    if d.get("chain"):
+        rows.append([d["chain"]["text"], "", "", ""])
     return pd.DataFrame(rows, columns=cols)
 
 

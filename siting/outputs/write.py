@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from siting._atomic import staging
-from siting.outputs import handout, report, report_html, tables, webmap, workbook
+from siting.outputs import chain, handout, report, report_html, tables, webmap, workbook
 from siting.outputs.handout import neutralised, site_table
 
 __all__ = ["FILES", "neutralised", "site_table", "write_all", "write_csv", "write_gpkg",
@@ -77,3 +77,6 @@ def write_gpkg(result: RunResult, path: Path) -> None:
     lines = tables.allocation_lines(result)
     if len(lines):
         lines.to_file(path, layer="allocation", driver="GPKG", engine="pyogrio")
+    links = chain.lines(result)
+    if len(links):      # centre → township outlet → village outlet, one line per village
+        links.to_file(path, layer="chain", driver="GPKG", engine="pyogrio")

@@ -126,6 +126,23 @@ class TierRun:
     each_cover: sp.csr_array       # each_rows × sites, 0/1: the site lies inside the unit
     count: int                     # required number of sites (0: none)
     demand: np.ndarray | None = None   # (rows,) compartments needed (capacitated tiers)
+    compartments: int = 0          # compartments open at least (a plan target; 0: none)
+
+
+@dataclass(frozen=True)
+class TargetCost:
+    """What a target costs: the plan with it against the same plan solved without it."""
+
+    key: str                       # the target's key (``locker_compartments``)
+    with_target: float             # the plan's cost
+    without: float                 # the cost of the same scenario solved without the target
+    gap_without: float | None      # the proven avoidable gap of that second solve
+    open_without: float            # what the target counts (compartments) without it
+
+    @property
+    def cost(self) -> float:
+        """What reaching the target costs beyond the plan without it."""
+        return self.with_target - self.without
 
 
 @dataclass(frozen=True)
@@ -171,6 +188,53 @@ class RunResult:
     layer_info: dict[str, dict[str, object]] = field(default_factory=dict)
     tradeoffs: dict[str, list[dict[str, float]]] = field(default_factory=dict)
     phrases: dict[str, Phrase] = field(default_factory=dict)  # what each target asks, by key
+    target_costs: list[TargetCost] = field(default_factory=list)
+    chain: Chain | None = None     # the county → township → village chain ([chain])
+
+
+@dataclass(frozen=True)
+class Centre:
+    """A county processing centre: an existing facility, or sited by the run."""
+
+    site_id: str                   # the facility's site id, or C001 … for a new one
+    name: str
+    source: str                    # the facility type, or "road node"
+    osm_id: str                    # the facility's id, or the road node's OSM id
+    lon: float
+    lat: float
+    existing: bool
+
+
+@dataclass(frozen=True)
+class Chain:
+    """Each village's chain: centre → township outlet → village outlet, by road (metres).
+
+    Arrays are by village (the village tier's demand rows, in order): the site rows of its
+    village and township outlets (-1: none), its centre (an index into ``centres``, -1), and
+    the road length of each link; NaN where a link has no end.
+    """
+
+    villages: np.ndarray           # (v,) unit rows (indices into RunResult.demand)
+    village_site: np.ndarray       # (v,) the village outlet serving it (site row), -1
+    township_site: np.ndarray      # (v,) that outlet's nearest township outlet, -1
+    centre: np.ndarray             # (v,) that township outlet's nearest centre, -1
+    outlet_m: np.ndarray           # (v,) village → its village outlet
+    township_m: np.ndarray         # (v,) township outlet → village outlet
+    centre_m: np.ndarray           # (v,) centre → township outlet
+    centres: list[Centre]
+    max_m: float | None            # [chain] max_chain_km in metres
+
+    @property
+    def chain_m(self) -> np.ndarray:
+        """(v,) centre → township outlet → village outlet."""
+        return self.centre_m + self.township_m
+
+    @property
+    def beyond(self) -> np.ndarray:
+        """(v,) bool: a chain longer than the limit, or with a link missing."""
+        if self.max_m is None:
+            return np.zeros(len(self.villages), dtype=bool)
+        return ~(self.chain_m <= self.max_m + 1e-6)
 
 
 class Clock:
