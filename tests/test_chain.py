@@ -115,3 +115,12 @@ def test_a_village_without_an_outlet_in_reach_has_no_chain_and_is_beyond():
     c = chain.build(scenario, _net(), _graph(), _sites(), is_open, village, settings=SETTINGS)
     assert (c.village_site == -1).all() and np.isnan(c.chain_m).all()
     assert c.beyond.all()
+
+
+def test_a_village_no_road_reaches_is_not_counted_by_the_chain():
+    c = _run(max_chain_km=6.0)
+    cut = chain.Chain(**{**c.__dict__, "attached": np.array([True, True, False])})
+    assert cut.beyond.tolist() == [False, False, False]
+    import pandas as pd
+    r = chain.result(cut, pd.DataFrame({"code": ["V1", "V2", "V3"], "name": ["甲", "乙", "丙"]}))
+    assert (r.required, r.achieved, r.met) == (2, 2, True)

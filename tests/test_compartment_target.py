@@ -1,4 +1,4 @@
-"""A compartment target (a lower bound on open compartments) met at its least cost, by brute force."""
+"""A compartment target (a lower bound on open compartments) at its least cost, by brute force."""
 
 from __future__ import annotations
 

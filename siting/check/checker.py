@@ -210,7 +210,7 @@ def nearest_source(graph: sp.csr_array, sources: np.ndarray, targets: np.ndarray
     d, _, origin = csgraph.dijkstra(graph, directed=True, indices=nodes, limit=limit,
                                     min_only=True, return_predecessors=True)
     pos = dict(zip(nodes.tolist(), ok_src[first].tolist(), strict=True))
-    ok = np.flatnonzero((targets >= 0))
+    ok = np.flatnonzero(targets >= 0)
     ok = ok[np.isfinite(d[targets[ok]])]
     dist[ok] = d[targets[ok]]
     which[ok] = [pos[int(o)] for o in origin[targets[ok]]]

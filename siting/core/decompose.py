@@ -8,7 +8,8 @@ falls apart into one problem per tier, each with costs :math:`c_{bj} - \delta` a
 charged sites. A capacitated tier falls apart further into its connected components
 (:mod:`siting.core.components`), each solved with its alike sites merged
 (:mod:`siting.core.banks`), unless it has a compartment target (which spans its
-components): then it is solved whole, its alike sites merged. The pieces share no variable and no row, so
+components): then it is solved whole, its alike sites merged. The pieces share no
+variable and no row, so
 
 .. math::
 

@@ -262,7 +262,8 @@ _WORKBOOK: dict[str, tuple[str, str]] = {
 
 _CHAIN: dict[str, tuple[str, str]] = {
     # the three-level chain (专栏5) and the compartment target (发展目标), issue 14
-    "sentence_chain": ("每个行政村的三级链路（县级处理中心→乡镇网点→村级网点）道路距离不超过 {km:g} 公里",
+    "sentence_chain": ("每个行政村的三级链路（县级处理中心→乡镇网点→村级网点）道路距离"
+                       "不超过 {km:g} 公里",
                        "every village's chain (county centre → township outlet → village "
                        "outlet) within {km:g} km by road"),
     "sentence_compartments": ("{tier}格口（现有加新建）不少于 {n:,} 个",
@@ -286,6 +287,17 @@ _CHAIN: dict[str, tuple[str, str]] = {
                       "chain: {n:,} villages, {centres} centres ({new} new), mean {mean:.1f} km, "
                       "longest {longest:.1f} km"),
     "chain_beyond": ("超过 {km:g} 公里的行政村 {n:,} 个", "{n:,} villages beyond {km:g} km"),
+    "sentence_city_chain": ("各县区行政村三级链路在限值内", "villages' chains within each "
+                            "county's limit"),
+    "city_target_cost": ("达到全市格口目标的代价：{cost:,.0f}（含目标 {with_target:,.0f}，仅按需求"
+                         "配置 {without:,.0f}，届时开放格口 {open_without:,.0f} 个）",
+                         "reaching the citywide compartment target costs {cost:,.0f} "
+                         "({with_target:,.0f} with it, {without:,.0f} sized to demand alone, "
+                         "which opens {open_without:,.0f} compartments)"),
+    "city_chain": ("三级链路：{villages:,} 个行政村，{centres} 个县级处理中心，超出限值 {beyond:,} "
+                   "个，最长 {longest:.1f} 公里",
+                   "chain: {villages:,} villages, {centres} county centres, {beyond:,} beyond "
+                   "the limit, longest {longest:.1f} km"),
     "target_cost": ("达到{what}的代价：{cost:,.0f}（含目标 {with_target:,.0f}，仅按需求配置 "
                     "{without:,.0f}）",
                     "reaching {what} costs {cost:,.0f} ({with_target:,.0f} with the target, "

@@ -4,13 +4,18 @@ Each village (a unit of the village tier) is served by its nearest open village 
 (within the tier's radius when it reaches by road); that outlet by its nearest open township
 outlet; that one by its nearest county processing centre. Distances are road metres on the
 ``[chain] network`` access graph, searched from the outlets (the graph is undirected, so
-"from" and "to" measure alike). The centres are the existing facilities whose type is one of
-``[chain] centre_types``, and ``new_centres`` more, sited by a p-median
-(:func:`siting.core.p_median`) over the open township outlets: the least summed road
-distance from every township outlet to its nearest centre, the existing centres fixed open.
-Their candidates are the township outlets' own sites and the road junctions thinned to one
-per ``spacing_m`` grid cell (:func:`siting.network.candidates.road_nodes`). A village whose
-chain is longer than ``max_chain_km``, or has no chain, is named by the ``chain`` target.
+"from" and "to" measure alike).
+
+The centres are the existing facilities whose type is one of ``[chain] centre_types``, and
+``new_centres`` more, sited by a p-median (:func:`siting.core.p_median`) over the open
+township outlets: the least summed road distance from every township outlet to its nearest
+centre, the existing centres fixed open. Their candidates are the township outlets' own
+sites and the road junctions thinned to one per ``spacing_m`` grid cell
+(:func:`siting.network.candidates.road_nodes`).
+
+The ``chain`` target (with ``max_chain_km``) names every village whose chain is longer, or
+that a road reaches but that has no chain (no village outlet in reach). A village no road
+reaches has no chain and is left to the village tier's target, which names it.
 """
 
 from __future__ import annotations
@@ -59,7 +64,8 @@ def build(scenario: Scenario, net: RoadNetwork, graph: AccessGraph, sites: Sites
     chain = Chain(village.rows, village_site, township_site, centre,
                   _nan(outlet_m, village_site), _nan(town_m, township_site),
                   _nan(centre_m, centre), centres,
-                  None if cfg.max_chain_km is None else cfg.max_chain_km * 1000.0)
+                  None if cfg.max_chain_km is None else cfg.max_chain_km * 1000.0,
+                  attached=unit_node >= 0)
     total = chain.chain_m[np.isfinite(chain.chain_m)]
     log.info("chain: %d villages, %d centres (%d new); chain %s km mean, %s km longest%s",
              len(chain.villages), len(centres), sum(not c.existing for c in centres),
@@ -138,8 +144,10 @@ def result(chain: Chain, units: object) -> checker.Result:
     labels = [inputs.unit_label(units, int(i)) for i in chain.villages]  # type: ignore[arg-type]
     failing = [f"{labels[i]} ({km[i]:.1f} km)" if np.isfinite(km[i]) else f"{labels[i]} (-)"
                for i in np.flatnonzero(beyond)]
-    return checker.Result(KEY, "village", KEY, "units", len(beyond), int((~beyond).sum()),
-                          bool(not beyond.any()), failing, ~beyond)
+    counted = chain.counted
+    return checker.Result(KEY, "village", KEY, "units", int(counted.sum()),
+                          int((counted & ~beyond).sum()), bool(not beyond.any()), failing,
+                          counted & ~beyond)
 
 
 def phrase(chain: Chain) -> Phrase:

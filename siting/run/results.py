@@ -223,6 +223,9 @@ class Chain:
     centre_m: np.ndarray           # (v,) centre → township outlet
     centres: list[Centre]
     max_m: float | None            # [chain] max_chain_km in metres
+    attached: np.ndarray | None = None   # (v,) bool: the village reaches the road graph
+    #                                      (one that does not has no chain; it is named by
+    #                                      the village tier's target, not the chain's)
 
     @property
     def chain_m(self) -> np.ndarray:
@@ -231,10 +234,17 @@ class Chain:
 
     @property
     def beyond(self) -> np.ndarray:
-        """(v,) bool: a chain longer than the limit, or with a link missing."""
+        """(v,) bool: a counted village whose chain is longer than the limit, or missing."""
         if self.max_m is None:
             return np.zeros(len(self.villages), dtype=bool)
-        return ~(self.chain_m <= self.max_m + 1e-6)
+        return self.counted & ~(self.chain_m <= self.max_m + 1e-6)
+
+    @property
+    def counted(self) -> np.ndarray:
+        """(v,) bool: the villages the chain target counts (those attached to the roads)."""
+        if self.attached is None:
+            return np.ones(len(self.villages), dtype=bool)
+        return np.asarray(self.attached, dtype=bool)
 
 
 class Clock:
