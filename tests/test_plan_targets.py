@@ -146,3 +146,49 @@ def test_check_catches_a_chain_beyond_the_limit(planned, tmp_path):
     got = command.check(s, out, headers=HEADERS)
     assert got.exit_code == command.EXIT_UNMET and "chain" in {f.key for f in got.broken}
     assert _found(got)["chain"].failing[0].endswith("(-)")
+
+
+def test_the_map_has_the_chain_layer_off_with_a_line_per_village(planned):
+    from . import cdp
+    from .test_browser import LEAFLET
+
+    _, run, out = planned
+    binary = cdp.find()
+    if binary is None:
+        pytest.skip("no Chromium on this machine")
+    from siting.outputs import labels
+
+    name = labels.t("chain_layer", run.scenario.lang)
+    with cdp.Browser(binary) as b:
+        page = b.page()
+        page.open(out / "map.html")
+        page.js(LEAFLET)
+        assert page.errors() == []
+        assert name in page.js("Object.keys(__t.overlays)")
+        layer = f"__t.overlays[{json.dumps(name)}]"
+        assert page.js(f"__t.map.hasLayer({layer})") is False          # off by default
+        page.js(f"__t.map.addLayer({layer}), 0")
+        count = page.js(f"""(() => {{ let n = 0, dots = 0;
+            const walk = l => {{ if (l instanceof L.CircleMarker) dots++;
+              else if (l instanceof L.Polyline && !(l instanceof L.Polygon)) n++;
+              if (typeof l.getLayers === 'function') l.getLayers().forEach(walk); }};
+            walk({layer}); return [n, dots]; }})()""")
+        assert count == [int(np.isfinite(run.chain.chain_m).sum()), len(run.chain.centres)]
+        assert page.errors() == []
+        page.close()
+
+
+def test_city_shares_the_plan_total_by_population_or_parcel_demand(planned, small):
+    from siting.run import city
+
+    s, _, _ = planned
+    root, _ = small
+    alone = scenario_mod.load(root / "models" / f"{SMALL}.toml")
+    cfg = city.CityConfig(counties=(), compartments_from_plan=1001, compartments_by="parcels")
+    # the same county twice: equal parcel demand, so halves (the remainder to the first)
+    assert city.compartment_shares(cfg, [alone, s]) == {SMALL: 501, "planned": 500}
+    by_pop = city.compartment_shares(replace(cfg, compartments_by="population"), [alone])
+    assert by_pop == {SMALL: 1001}
+    assert city.compartment_shares(replace(cfg, compartments_from_plan=None), [alone]) == {}
+    planned_to = city.with_compartments(s, 777).tiers["locker"]
+    assert (planned_to.compartments, planned_to.compartments_from_plan) == (777, None)
