@@ -22,7 +22,17 @@ from siting.check import checker
 from siting.config.scenario import Scenario, SolverConfig, TierConfig
 from siting.network import candidates, distances, roads
 from siting.network.snapping import AccessGraph, access_graph
-from siting.run import allocation, assemble, chain, costs, inputs, placement, sizing, validate
+from siting.run import (
+    allocation,
+    assemble,
+    chain,
+    costs,
+    inputs,
+    placement,
+    sizing,
+    target_cost,
+    validate,
+)
 from siting.run.assemble import compartments_needed, demand_rows, inside, required_count, site_nodes
 from siting.run.results import (
     Clock,
@@ -30,7 +40,6 @@ from siting.run.results import (
     RunResult,
     SiteCosts,
     Sites,
-    TargetCost,
     TierOutcome,
     TierRun,
 )
@@ -133,7 +142,8 @@ def run(scenario: Scenario, *, progress: ProgressFactory | None = None,
             results.append(chain.result(links, units))
             phrases[chain.KEY] = chain.phrase(links)
     with clock.stage("target cost"):
-        paid = _target_costs(scenario, problem, solution, tiers, prep)
+        paid = target_cost.of_targets(problem, solution, replace(
+            solver_settings(scenario.solver), time_limit_s=max(10.0, _left(prep))))
     prices = costs.of_sites(scenario, sites, tiers, solution)
     population = units["population"].to_numpy(float)
     outcomes = {name: _outcome(sites, tr, solution, comp[name], population, nearest, results,
@@ -155,27 +165,6 @@ def run(scenario: Scenario, *, progress: ProgressFactory | None = None,
 def _left(prep: Prepared) -> float:
     """Seconds left of the user's time limit."""
     return prep.deadline.left() if prep.deadline else prep.scenario.solver.time_limit_s
-
-
-def _target_costs(scenario: Scenario, problem: core.Problem, solution: core.Solution,
-                  tiers: dict[str, TierRun], prep: Prepared) -> list[TargetCost]:
-    """What each compartment target costs: the same problem solved again without it."""
-    out = []
-    for t in problem.tiers:
-        if t.capacity_target <= 0:
-            continue
-        alone = replace(problem, tiers=tuple(replace(u, min_capacity=0.0) if u.name == t.name
-                                             else u for u in problem.tiers))
-        settings = replace(solver_settings(scenario.solver), time_limit_s=max(10.0, _left(prep)))
-        without = core.optimise(alone, settings)
-        cap = np.where(t.existing, t.existing_capacity if t.existing_capacity is not None
-                       else 0.0, without.capacity.get(t.name, 0.0))
-        out.append(TargetCost(f"{t.name}_compartments", solution.cost, without.cost,
-                              without.avoidable_gap, float(cap[without.open[t.name]].sum())))
-        log.info("target cost %s: %s with the target, %s sized to demand alone (%s more)",
-                 t.name, f"{solution.cost:,.0f}", f"{without.cost:,.0f}",
-                 f"{solution.cost - without.cost:,.0f}")
-    return out
 
 
 def _compartments(tr: TierRun, solution: core.Solution) -> np.ndarray | None:
