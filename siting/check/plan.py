@@ -32,6 +32,7 @@ class Plan:
     sites: pd.DataFrame                      # NEEDED columns, and 'compartments' when written
     claims: dict[str, bool | None] = field(default_factory=dict)   # target key -> met
     claimed_cost: float | None = None
+    centres: pd.DataFrame = field(default_factory=pd.DataFrame)   # the run's new centres
 
     def of_tier(self, tier: str) -> pd.DataFrame:
         """The rows of one tier."""
@@ -73,7 +74,21 @@ def read(outdir: Path, *, headers: Mapping[str, str] | None = None) -> Plan:
         raise InputError(f"{path}: lon/lat not a number in {rows}. Give decimal degrees.")
     claims, cost = _claims(path.parent / "report.json")
     log.info("plan: %s site rows from %s", f"{len(sites):,}", path)
-    return Plan(path, sites.reset_index(drop=True), claims, cost)
+    return Plan(path, sites.reset_index(drop=True), claims, cost,
+                _new_centres(path.parent / "report.json"))
+
+
+def _new_centres(report: Path) -> pd.DataFrame:
+    """The county centres the run sited (``report.json`` ``chain.centres``, status new).
+
+    They are part of the plan like its sites; the existing centres come from the inputs.
+    """
+    cols = ["site_id", "source", "osm_id", "lon", "lat", "status"]
+    if not report.is_file():
+        return pd.DataFrame(columns=cols)
+    chain = json.loads(report.read_text(encoding="utf-8")).get("chain") or {}
+    rows = [c for c in chain.get("centres", []) if c.get("status") == "new"]
+    return pd.DataFrame([{k: c.get(k) for k in cols} for c in rows], columns=cols)
 
 
 def _csv(path: Path) -> pd.DataFrame:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Literal
 from siting._errors import InputError
 
 if TYPE_CHECKING:
-    from siting.run.city import CountyOutcome
+    from siting.run.city import CityConfig, CountyOutcome
     from siting.run.pipeline import ProgressFactory
     from siting.run.results import RunResult
 
@@ -225,36 +225,62 @@ def city(args: argparse.Namespace) -> int:
     if args.lang:
         cfg = replace(cfg, lang=args.lang)
     probe(Path("maps") / cfg.name, kind="city", label=cfg.name)
-    outcomes = []
+    outcomes, codes = [], []
     paths = city_run.county_paths(cfg)
-    for k, path in enumerate(paths, 1):
+    for path in paths:
         _prepare(path, args.generate, args.cache)
+    shares = _compartment_shares(cfg, paths, args.cache)
+    for k, path in enumerate(paths, 1):
         log.info("county %d/%d: %s", k, len(paths), path.name)
-        outcomes.append(run_county(path, Path("maps"), lang=args.lang,
-                                   progress=_progress_factory(not args.quiet),
-                                   cache=args.cache))
+        got, code = run_county(path, Path("maps"), lang=args.lang,
+                               progress=_progress_factory(not args.quiet), cache=args.cache,
+                               shares=shares)
+        outcomes.append(got)
+        codes.append(code)
     summary = city_outputs.write(cfg, outcomes, Path("maps") / cfg.name)
     met = sum(1 for t in summary["targets"] if t["met"])
     log.info("city done in %.1f s: %d of %d citywide targets met; outputs in maps/%s",
              time.perf_counter() - start, met, len(summary["targets"]), cfg.name)
-    return 0
+    return max(codes, default=0)
+
+
+def _compartment_shares(cfg: CityConfig, paths: list[Path],
+                        cache: Path | None) -> dict[str, int]:
+    """Each county's share of the city's ``compartments_from_plan`` (none when unset)."""
+    from siting.config import scenario
+    from siting.run import city as city_run
+
+    if cfg.compartments_from_plan is None:
+        return {}
+    return city_run.compartment_shares(cfg, [scenario.load(p, cache=cache) for p in paths])
 
 
 def run_county(path: Path, out_root: Path, *, lang: Literal["zh", "en"] | None = None,
-               progress: ProgressFactory | None = None,
-               cache: Path | None = None) -> CountyOutcome:
-    """Run one county scenario, write its outputs, keep what the city report needs."""
+               progress: ProgressFactory | None = None, cache: Path | None = None,
+               shares: dict[str, int] | None = None) -> tuple[CountyOutcome, int]:
+    """Run one county scenario, write and check its outputs, keep what the city needs.
+
+    ``shares``: the county's compartment target by scenario name (the city's
+    ``compartments_from_plan``), replacing the scenario's own. Returns the outcome and
+    the check's exit code (:data:`siting.check.command.EXIT_UNMET` when a claim breaks).
+    """
     from siting._atomic import probe
+    from siting.check import command as check_command
     from siting.config import scenario
     from siting.outputs import city as city_outputs
+    from siting.outputs import labels
     from siting.outputs import write as outputs
+    from siting.run import city as city_run
     from siting.run import pipeline
 
     start = time.perf_counter()
     s = scenario.load(path, cache=cache)
     if lang:
         s = replace(s, lang=lang)
+    if shares and s.name in shares:
+        s = city_run.with_compartments(s, shares[s.name])
     probe(out_root / s.name, kind="run", label=s.name)
     result = pipeline.run(s, progress=progress)
     outputs.write_all(result, out_root / s.name)
-    return city_outputs.outcome(result, seconds=time.perf_counter() - start)
+    code = check_command.after_run(s, out_root / s.name, headers=labels.header_keys())
+    return city_outputs.outcome(result, seconds=time.perf_counter() - start), code

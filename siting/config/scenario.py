@@ -108,6 +108,12 @@ class TierConfig:
     existing_compartments: int = spec(60, check=positive, need="> 0",
                                       doc="compartments of an existing bank whose size is "
                                       "not given")
+    compartments: int | None = spec(None, check=non_negative, need=">= 0",
+                                    doc="at least this many compartments open (existing "
+                                    "banks included): a target to plan to (needs sizes)")
+    compartments_from_plan: int | None = spec(
+        None, check=positive, need="> 0", doc="a citywide compartment total (the plan's "
+        "2,500,000) apportioned to the scenario's county by 2020 urban population")
 
     def __post_init__(self) -> None:
         if self.sizes and (self.reach != "road" or self.coverage != "all"):
@@ -123,6 +129,11 @@ class TierConfig:
                              "count_from_plan or max_count, or use coverage = 'all'")
         if self.reach == "road" and self.radius_m is None:
             raise ValueError("reach = 'road' needs radius_m (the reach in metres by road)")
+        if self.compartments is not None and self.compartments_from_plan is not None:
+            raise ValueError("give compartments or compartments_from_plan, not both")
+        if (self.compartments or self.compartments_from_plan) and not self.sizes:
+            raise ValueError("a compartment target (compartments, compartments_from_plan) "
+                             "needs bank sizes: add sizes = [{ compartments = …, cost = … }]")
 
 
 @dataclass(frozen=True)
@@ -208,6 +219,24 @@ class MapConfig:
     tiles: str = spec("none", doc="'none', 'osm', or a tile URL template with {z}/{x}/{y}")
     service_areas: tuple[str, ...] = spec((), doc="tiers whose sites' service areas (the "
                                           "roads each reaches) are drawn")
+
+
+@dataclass(frozen=True)
+class ChainConfig:
+    """The three-level rural chain (专栏5): county centre → township outlet → village outlet."""
+
+    centre_types: tuple[str, ...] = spec(("县级处理中心",), doc="facility types (the "
+                                         "[facilities] type column) that are county centres")
+    new_centres: int = spec(0, check=non_negative, need=">= 0",
+                            doc="new centres to site, at the least summed road distance to "
+                            "the township outlets (a p-median)")
+    max_chain_km: float | None = spec(None, check=positive, need="> 0 km",
+                                      doc="a village whose chain (centre → township outlet → "
+                                      "village outlet, by road) is longer is named: a target")
+    network: Literal["walk", "drive"] = spec("drive", doc="the roads the chain is measured on")
+    spacing_m: float = spec(1000.0, check=positive, need="> 0 metres",
+                            doc="new centres: candidate road junctions at most one per grid "
+                            "cell of this size (and every township outlet's site)")
 
 
 GCJ02_LANGS = ("zh",)
@@ -311,6 +340,7 @@ class Scenario:
     report: ReportConfig = field(default_factory=ReportConfig)
     phasing: PhasingConfig | None = spec(None, doc="a build order over the plan's years "
                                          "([phasing] years, budget or share)")
+    chain: ChainConfig | None = None
     path: Path = field(default=Path(), compare=False, metadata={"internal": True})
     data_dir: Path = field(default=Path(), compare=False, metadata={"internal": True})
     generated: bool = field(default=False, compare=False, metadata={"internal": True})
@@ -431,6 +461,13 @@ def _cross_checks(s: Scenario) -> list[str]:
                         f"but has no [tiers.{name}] section")
     if not s.tiers:
         problems.append("[tiers] is empty: configure at least one tier")
+    if s.chain is not None and not {"township", "village"} <= set(s.tiers):
+        problems.append("[chain] links village outlets to township outlets: it needs "
+                        "[tiers.township] and [tiers.village]")
+    for name, t in s.tiers.items():
+        if t.compartments_from_plan is not None and s.county is None:
+            problems.append(f"[tiers.{name}] compartments_from_plan needs the scenario's "
+                            "county (top-level county = \"4101xx\")")
     if s.objective == "p_median":
         if len(s.tiers) != 1:
             problems.append("objective = 'p_median' sites one tier: keep one [tiers.*] section")

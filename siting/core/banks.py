@@ -14,7 +14,9 @@ pool their capacity :math:`C^0_c`:
     \sum_s n_{cs} &\le m_c \;(= m_c \text{ if forced}), \quad n_{cs} \in \mathbb{Z}_{\ge 0} \\
     \sum_{c \ni i} \sum_s n_{cs} &\ge 1 \quad \text{rows no existing site reaches} \\
     \sum_{c \ni i} z_{ic} \ge d_i, \quad \sum_{i \in R_c} z_{ic} &\le C^0_c + \sum_s C_s n_{cs} \\
-    z_{ic} &\le \sum_s \min(C_s, d_i)\, n_{cs} \quad \text{(new classes)}
+    z_{ic} &\le \sum_s \min(C_s, d_i)\, n_{cs} \quad \text{(new classes)} \\
+    \sum_c \sum_s C_s\, n_{cs} &\ge K - \textstyle\sum_c C^0_c
+        \quad \text{(a compartment target } K\text{, when the tier has one)}
 
 The last row is the strong linking of :mod:`siting.core.formulation` tightened per size (a
 bank smaller than the row's demand gives it at most its capacity); it is valid because the
@@ -74,6 +76,9 @@ def solve_tier(t: TierData, settings: SolverSettings) -> Banks | None:
     lp.setObjective(expr([(n, c.cost + cs) for c, ns in zip(classes, counts, strict=True)
                           for n, (_, cs) in zip(ns, t.sizes, strict=False)]))
     _add_rows(lp, t, classes, counts)
+    if t.capacity_target > 0:
+        lp += expr([(n, cs) for ns in counts for n, (cs, _) in zip(ns, t.sizes, strict=False)]) \
+            >= t.capacity_target, "capacity_target"
     out = solver.run(lp, settings)
     if not out.has_solution:
         return Banks(out, np.full(len(t.cost), -1, np.int64), len(classes))

@@ -37,6 +37,8 @@ tier; :math:`o_{tj} = \sum_s x_{tjs}` "open"; :math:`z_{ij} \ge 0` the demand of
         && \text{(rounding, each bank capacity } \delta < d_i \text{)} \\
     y_{ti} &\le \sum_j B_{tij}\, o_{tj} \\
     N_t \le \sum_j o_{tj} &\le M_t \\
+    \sum_{j \in E_t} C^0_j + \sum_{j \notin E_t} \sum_s C_s x_{tjs} &\ge K_t
+        && \text{compartment target (capacitated tiers with one)} \\
     w_j \le o_{aj},\; w_j &\le o_{bj}
 
 Objectives (the stages that follow are :mod:`siting.core.optimise`'s):
@@ -140,6 +142,9 @@ def _add_tier(built: Built, problem: Problem, t: TierData) -> None:
     elif t.reach is not None:
         _add_reach(built, t.name, "r", sp.csr_array(t.reach), t.weights(), v, t.existing)
     _add_counts(lp, t, v)
+    if t.capacity_target > 0:
+        lp += expr([(x, float(c)) for x, c, paid in zip(v.x, v.capacity, v.paid, strict=True)
+                    if paid]) >= t.capacity_target, f"capacity_target_{t.name}"
 
 
 def _set_objective(built: Built, problem: Problem) -> None:

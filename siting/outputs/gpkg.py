@@ -93,7 +93,7 @@ def write(result: RunResult, path: Path) -> None:
 def build(result: RunResult) -> list[Layer]:
     """The layers of ``sites.gpkg``, in the order QGIS should draw them (bottom first)."""
     out = [_townships(result), *_demand_layers(result), *_service_areas(result),
-           _allocation(result), _sites(result)]
+           _allocation(result), _chain(result), _sites(result)]
     return [x for x in out if x is not None and len(x.frame)]
 
 
@@ -186,6 +186,21 @@ def _allocation(result: RunResult) -> Layer:
                  for t in result.tiers)
     look = Style(w("style_lines"), "line", '"tier"', cats, aliases=_aliases(lines, lang, []))
     return _layer("allocation", result, lines, (look,))
+
+
+def _chain(result: RunResult) -> Layer | None:
+    """Centre → township outlet → village outlet, one line per village ([chain])."""
+    from siting.outputs import chain
+
+    if result.chain is None:
+        return None
+    lang = result.scenario.lang
+    links = chain.lines(result)
+    w = labels.Words(lang)
+    look = Style(w("layer_chain"), "line", '"generated"',
+                 (Category("", w("layer_chain"), style.tier_color("township"), size=0.5),),
+                 aliases=_aliases(links, lang, []))
+    return _layer("chain", result, links, (look,))
 
 
 def _service_areas(result: RunResult) -> Iterator[Layer]:

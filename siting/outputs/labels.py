@@ -460,8 +460,52 @@ _ADVICE: dict[str, tuple[str, str]] = {
                            "Per township: new sites, cost and units not served"),
 }
 
+_CHAIN: dict[str, tuple[str, str]] = {
+    # the three-level chain (专栏5) and the compartment target (发展目标), issue 14
+    "sentence_chain": ("每个行政村的三级链路（县级处理中心→乡镇网点→村级网点）道路距离"
+                       "不超过 {km:g} 公里",
+                       "every village's chain (county centre → township outlet → village "
+                       "outlet) within {km:g} km by road"),
+    "sentence_compartments": ("{tier}格口（现有加新建）不少于 {n:,} 个",
+                              "at least {n:,} {tier} compartments open (existing and new)"),
+    "centre": ("县级处理中心", "county processing centre"),
+    "new_centre": ("新建县级处理中心", "new county processing centre"),
+    "chain": ("三级链路", "chain"),
+    "chain_layer": ("三级链路（中心→乡镇→村）", "chain (centre → township → village)"),
+    "sheet_chain": ("三级链路", "chain"),
+    "column_village_outlet": ("村级网点", "village_outlet"),
+    "column_township_outlet": ("乡镇网点", "township_outlet"),
+    "column_centre": ("县级处理中心", "centre"),
+    "column_outlet_km": ("村→村级网点（公里）", "outlet_km"),
+    "column_township_km": ("乡镇网点→村级网点（公里）", "township_km"),
+    "column_centre_km": ("中心→乡镇网点（公里）", "centre_km"),
+    "column_chain_km": ("链路合计（公里）", "chain_km"),
+    "column_beyond": ("超出限值", "beyond"),
+    "beyond_mark": ("超出", "beyond"),
+    "chain_summary": ("三级链路：{n:,} 个行政村，中心 {centres} 个（新建 {new} 个），链路平均 "
+                      "{mean:.1f} 公里，最长 {longest:.1f} 公里",
+                      "chain: {n:,} villages, {centres} centres ({new} new), mean {mean:.1f} km, "
+                      "longest {longest:.1f} km"),
+    "chain_beyond": ("超过 {km:g} 公里的行政村 {n:,} 个", "{n:,} villages beyond {km:g} km"),
+    "sentence_city_chain": ("各县区行政村三级链路在限值内", "villages' chains within each "
+                            "county's limit"),
+    "city_target_cost": ("达到全市格口目标的代价：{cost:,.0f}（含目标 {with_target:,.0f}，仅按需求"
+                         "配置 {without:,.0f}，届时开放格口 {open_without:,.0f} 个）",
+                         "reaching the citywide compartment target costs {cost:,.0f} "
+                         "({with_target:,.0f} with it, {without:,.0f} sized to demand alone, "
+                         "which opens {open_without:,.0f} compartments)"),
+    "city_chain": ("三级链路：{villages:,} 个行政村，{centres} 个县级处理中心，超出限值 {beyond:,} "
+                   "个，最长 {longest:.1f} 公里",
+                   "chain: {villages:,} villages, {centres} county centres, {beyond:,} beyond "
+                   "the limit, longest {longest:.1f} km"),
+    "target_cost": ("达到{what}的代价：{cost:,.0f}（含目标 {with_target:,.0f}，仅按需求配置 "
+                    "{without:,.0f}）",
+                    "reaching {what} costs {cost:,.0f} ({with_target:,.0f} with the target, "
+                    "{without:,.0f} sized to demand alone)"),
+}
+
 TEXT: dict[str, tuple[str, ...]] = {
-    **_WORDS, **_REPORT, **_CITY_REPORT, **_MAP,
+    **_WORDS, **_REPORT, **_CITY_REPORT, **_MAP, **_CHAIN,
     **{f"sentence_{k}": v for k, v in _SENTENCES.items()},
     **{f"column_{k}": v for k, v in _COLUMNS.items()},
     **{f"column_of_tier_{k}": v for k, v in _COLUMN_OF_TIER.items()}, **_WORKBOOK,
@@ -561,6 +605,10 @@ def phrase(p: Phrase, lang: str = "zh") -> str:
         return w.fill("sentence_each", tier=tier, what=w.unit(p.classes[0]))
     if p.kind == "capacity":
         return w.fill("sentence_capacity", tier=tier)
+    if p.kind == "compartments":
+        return w.fill("sentence_compartments", tier=tier, n=p.n)
+    if p.kind == "chain":
+        return w.fill("sentence_chain", km=p.radius_m / 1000.0)
     if p.kind.startswith("city_"):
         return w.fill(f"sentence_{p.kind}", n=p.n)
     return _cover(p, w)
@@ -596,6 +644,7 @@ _GPKG: dict[str, tuple[str, str]] = {
     "layer_buildings": ("建筑", "buildings"),
     "layer_sites": ("站点", "sites"),
     "layer_allocation": ("服务关系线", "allocation"),
+    "layer_chain": ("县乡村三级链路", "chain"),
     "layer_service_areas": ("服务范围", "service_areas"),
     "style_coverage": ("{tier}覆盖", "{tier} coverage"),
     "style_sites": ("站点（按类型）", "sites by type"),

@@ -24,6 +24,16 @@ CITY_NEW, CITY_EXISTING = "#e8590c", NEUTRAL
 ROAD_MAJOR, ROAD_MINOR, OUTLINE, BOUNDARY = NEUTRAL, "#adb5bd", "#343a40", "#212529"
 
 
+CHAIN_STEPS = ("#2b8a3e", "#94d82d", "#fcc419", "#f76707", "#e03131")
+"""The chain layer's lines, short to long (the last: at or beyond the scenario's limit)."""
+
+
+def chain_color(share: float) -> str:
+    """A chain's colour by its length as a share of the limit (or of the longest)."""
+    k = int(min(max(share, 0.0), 1.0) * (len(CHAIN_STEPS) - 1) + 1e-9)
+    return CHAIN_STEPS[k]
+
+
 def tier_color(tier: str) -> str:
     """A tier's colour, neutral grey for an unknown tier."""
     return TIER_COLOR.get(tier, NEUTRAL)

@@ -66,6 +66,8 @@ def build(result: RunResult) -> folium.Map:
             _service_areas(m, result, name)
     groups = [_site_layer(m, result, name) for name in result.tiers]
     _year_filter(m, result, groups)
+    if result.chain is not None:
+        _chain_layer(m, result)
     _search(m, result)
     plugins.Fullscreen(position="topleft").add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
@@ -210,6 +212,34 @@ def _year_filter(m: folium.Map, result: RunResult,
     add_html(m, render.render("year_filter.html.j2", lang=result.scenario.lang,
                               map=m.get_name(), groups=[g.get_name() for g in groups],
                               years=list(p.years)))
+
+
+def _chain_layer(m: folium.Map, result: RunResult) -> None:
+    """Centre → township outlet → village outlet lines coloured by the chain's length."""
+    from siting.outputs import chain
+
+    lang = result.scenario.lang
+    lines = chain.lines(result)
+    c = result.chain
+    assert c is not None
+    top = c.max_m / 1000.0 if c.max_m else float(lines["chain_km"].max() or 1.0)
+    features = [{"type": "Feature", "geometry": _lean(g), "properties": {
+        "name": esc(f"{r.name} {r.code}"), "km": f"{r.chain_km:,.1f} km",
+        "color": style.chain_color(float(r.chain_km) / top if top else 0.0)}}
+        for g, r in zip(lines.geometry, lines.itertuples(index=False), strict=True)]
+    group = folium.FeatureGroup(name=labels.t("chain_layer", lang), show=False)
+    folium.GeoJson({"type": "FeatureCollection", "features": features},
+                   style_function=lambda f: {"color": f["properties"]["color"], "weight": 2,
+                                             "opacity": 0.8},
+                   tooltip=folium.GeoJsonTooltip(fields=["name", "km"], aliases=[
+                       labels.t("village_unit", lang), labels.t("chain", lang)]),
+                   ).add_to(group)
+    for x in c.centres:
+        word = labels.t("centre" if x.existing else "new_centre", lang)
+        folium.CircleMarker([x.lat, x.lon], radius=8, color=style.chain_color(1.0),
+                            fill=True, fill_opacity=0.9,
+                            tooltip=esc(f"{word} · {x.name or x.site_id}")).add_to(group)
+    group.add_to(m)
 
 
 def _metric_scale(m: folium.Map) -> None:

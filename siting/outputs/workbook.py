@@ -21,7 +21,7 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from siting.outputs import advice, handout, kpi, labels, phasing, report, tables
+from siting.outputs import advice, chain, handout, kpi, labels, phasing, report, tables
 from siting.run.results import RunResult
 
 MAX_WIDTH = 48
@@ -42,6 +42,8 @@ def write(result: RunResult, path: Path) -> None:
               "sheet_unserved": handout.headed(unserved_table(result), lang)}
     if result.phasing is not None:
         sheets["sheet_phasing"] = handout.headed(phasing.year_table(result), lang)
+    if result.chain is not None:
+        sheets["sheet_chain"] = handout.headed(chain.table(result), lang)
     for key, frame in sheets.items():
         _sheet(book.create_sheet(labels.t(key, lang)), frame)
     book.save(path)
@@ -58,6 +60,9 @@ def summary_rows(d: dict[str, Any], lang: str) -> pd.DataFrame:
     rows += [[s["label"], s["new"], s["existing"], s["cost"]] for s in d["sites"].values()]
     rows.append([w("colocation_saving"), "", "", -d["cost"]["colocation_saving"]])
     rows.append([w("total_cost"), "", "", d["cost"]["total"]])
+    rows += [[c["text"], "", "", c["cost"]] for c in d.get("target_costs", [])]
+    if d.get("chain"):
+        rows.append([d["chain"]["text"], "", "", ""])
     return pd.DataFrame(rows, columns=cols)
 
 

@@ -25,10 +25,12 @@ from siting.network.snapping import AccessGraph, access_graph
 from siting.run import (
     allocation,
     assemble,
+    chain,
     costs,
     inputs,
     placement,
     sizing,
+    target_cost,
     target_costs,
     validate,
 )
@@ -67,7 +69,8 @@ def prepare(scenario: Scenario, *, progress: ProgressFactory | None = None) -> P
         inp = inputs.load(scenario)
     deadline.check("read")
     net, units = inp.network, inp.units
-    modes: list[str] = sorted({t.network for t in scenario.tiers.values() if t.reach == "road"})
+    modes: list[str] = sorted({t.network for t in scenario.tiers.values() if t.reach == "road"}
+                              | ({scenario.chain.network} if scenario.chain else set()))
     with clock.stage("candidates"):
         nodes = candidates.road_nodes(net, modes or list(roads.MODES),
                                       min_spacing_m=scenario.candidates.min_spacing_m,
@@ -131,6 +134,20 @@ def run(scenario: Scenario, *, progress: ProgressFactory | None = None,
     with clock.stage("check"):
         targets = assemble.targets(scenario, units, sites, prep.graphs, tiers, comp)
         results, nearest = checker.verify(targets, solution.open)
+    phrases = assemble.target_phrases(tiers)
+    links = None
+    if scenario.chain is not None:
+        with clock.stage("chain"):
+            links = chain.build(scenario, prep.inputs.network, prep.graphs[scenario.chain.network],
+                                sites, solution.open, tiers["village"],
+                                settings=replace(solver_settings(scenario.solver),
+                                                 time_limit_s=max(10.0, _left(prep))))
+        if links.max_m is not None:
+            results.append(chain.result(links, units))
+            phrases[chain.KEY] = chain.phrase(links)
+    with clock.stage("target cost"):
+        paid = target_cost.of_targets(problem, solution, replace(
+            solver_settings(scenario.solver), time_limit_s=max(10.0, _left(prep))))
     prices = costs.of_sites(scenario, sites, tiers, solution)
     population = units["population"].to_numpy(float)
     outcomes = {name: _outcome(sites, tr, solution, comp[name], population, nearest, results,
@@ -153,8 +170,8 @@ def run(scenario: Scenario, *, progress: ProgressFactory | None = None,
                      timings=clock.times, inputs=prep.inputs.files, generated=scenario.generated,
                      notes=prep.inputs.notes + findings.warnings,
                      layer_info=prep.inputs.layer_info, tradeoffs=curves,
-                     phrases=assemble.target_phrases(tiers), phasing=phased,
-                     target_costs=priced)
+                     phrases=phrases, phasing=phased, target_costs=priced,
+                     compartment_costs=paid, chain=links)
 
 
 def _target_costs(scenario: Scenario, problem: core.Problem, tiers: dict[str, TierRun],
@@ -166,6 +183,12 @@ def _target_costs(scenario: Scenario, problem: core.Problem, tiers: dict[str, Ti
     left = limit - prep.deadline.spent() if prep.deadline else limit
     return target_costs.of_targets(problem, tiers, solution, scenario.solver,
                                    seconds_left=left)
+
+
+
+def _left(prep: Prepared) -> float:
+    """Seconds left of the user's time limit."""
+    return prep.deadline.left() if prep.deadline else prep.scenario.solver.time_limit_s
 
 
 def _compartments(tr: TierRun, solution: core.Solution) -> np.ndarray | None:
@@ -256,15 +279,18 @@ def _tier(scenario: Scenario, name: str, cfg: TierConfig, units: pd.DataFrame,
     each_cover = inside(units, each, sites)
     count = required_count(scenario, cfg)
     need = compartments_needed(units, rows, cfg) if cfg.sizes else None
+    target = assemble.required_compartments(scenario, cfg) if cfg.sizes else 0
     how = (f"within {cfg.radius_m:g} m ({cfg.network})" if cfg.reach == "road" else "inside")
     log.info("distances %s: %s demand units × %s sites, %s pairs %s%s%s", name,
              f"{len(rows):,}", f"{len(sites):,}", f"{cover.nnz:,}", how,
              f"; one in each {cfg.one_in_each} ({len(each):,})" if len(each) else "",
              f"; at least {count:,} sites" if count else "")
     if need is not None:
-        log.info("capacity %s: %s compartments needed by %s units", name,
-                 f"{need.sum():,.0f}", f"{len(rows):,}")
-    return TierRun(name, cfg, rows, cover, dist, weight, each, each_cover, count, need)
+        log.info("capacity %s: %s compartments needed by %s units%s", name,
+                 f"{need.sum():,.0f}", f"{len(rows):,}",
+                 f"; at least {target:,} open (the plan's target)" if target else "")
+    return TierRun(name, cfg, rows, cover, dist, weight, each, each_cover, count, need,
+                   target)
 
 
 def _unsnapped(units: pd.DataFrame, sites: Sites, graphs: dict[str, AccessGraph],
