@@ -93,7 +93,27 @@ def _parser() -> argparse.ArgumentParser:
                       help="generate stand-ins for counties without real input files")
     _cache(city)
     _verbosity(city)
+    _compare_parser(sub)
     return p
+
+
+def _compare_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    cmp = sub.add_parser("compare", help="compare run outputs side by side",
+                         description="Read the output folders of `siting run` or `siting "
+                                     "city` (report.json, sites.csv) and write one report "
+                                     "(report.html, report.md, report.json) and map.html: the "
+                                     "targets and the cost per tier of each, and the sites "
+                                     "added, removed and kept against the first folder.")
+    cmp.add_argument("folders", nargs="+", type=Path, metavar="OUT",
+                     help="output folders, the first is the base, e.g. maps/a maps/b")
+    cmp.add_argument("--out", type=Path, default=None,
+                     help="folder of the comparison (default: maps/compare)")
+    cmp.add_argument("--tolerance-m", type=float, default=5.0, metavar="M",
+                     help="sites of the same tier within M metres are the same site "
+                          "(default 5)")
+    cmp.add_argument("--lang", choices=["zh", "en"], default=None,
+                     help="language of the report (default: the first folder's)")
+    _verbosity(cmp)
 
 
 def _cache(p: argparse.ArgumentParser) -> None:
@@ -119,7 +139,8 @@ def _configure_logging(verbose: bool, quiet: bool) -> None:
 
 
 COMMANDS = {"run": commands.run, "check": commands.check, "validate": commands.validate,
-            "generate": commands.generate, "city": commands.city}
+            "generate": commands.generate, "city": commands.city,
+            "compare": commands.compare}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

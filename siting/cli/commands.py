@@ -206,3 +206,32 @@ def run_county(path: Path, out_root: Path, *, lang: Literal["zh", "en"] | None =
     result = pipeline.run(s, progress=progress)
     outputs.write_all(result, out_root / s.name)
     return city_outputs.outcome(result, seconds=time.perf_counter() - start)
+
+
+def compare(args: argparse.Namespace) -> int:
+    """``siting compare``: run outputs side by side, sites matched by tier and position."""
+    from siting._atomic import probe
+    from siting.outputs import compare as compare_outputs
+    from siting.outputs import labels
+    from siting.run import compare as compare_run
+
+    if not args.tolerance_m >= 0 or not math.isfinite(args.tolerance_m):
+        raise InputError(f"--tolerance-m {args.tolerance_m:g}: give metres ≥ 0, e.g. 5.")
+    out = args.out or Path("maps") / "compare"
+    probe(out, kind="compare", label="compare")
+    runs = [compare_run.read(f, headers=labels.header_keys()) for f in args.folders]
+    runs = _distinct_labels(runs)
+    c = compare_run.compare(runs, tolerance_m=args.tolerance_m)
+    lang = args.lang or runs[0].lang
+    compare_outputs.write(c, out, lang=lang)
+    log.info("compare written to %s (report.html, report.md, report.json, map.html)", out)
+    return 0
+
+
+def _distinct_labels(runs):  # type: ignore[no-untyped-def]
+    """Runs of the same scenario name are told apart by their folder."""
+    from collections import Counter
+
+    seen = Counter(r.label for r in runs)
+    return [replace(r, label=f"{r.label} ({r.folder.name})") if seen[r.label] > 1 else r
+            for r in runs]

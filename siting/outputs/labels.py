@@ -260,8 +260,49 @@ _WORKBOOK: dict[str, tuple[str, str]] = {
     "reason_not_chosen": ("服务范围内无开放站点", "no open site within reach"),
 }
 
+_COMPARE: dict[str, tuple[str, str]] = {
+    # siting compare (scenarios side by side) and siting sweep
+    "compare_title": ("方案比较", "Scenarios compared"),
+    "compare_runs": ("比较的方案（第一个为基准）", "Runs compared (the first is the base)"),
+    "compare_targets": ("规划目标", "Targets"),
+    "compare_cost": ("各类站点费用", "Cost per tier"),
+    "col_run": ("方案", "run"),
+    "col_folder": ("输出文件夹", "folder"),
+    "col_kind": ("类型", "kind"),
+    "kind_run": ("区县方案", "county run"),
+    "kind_city": ("全市汇总", "city"),
+    "added": ("新增", "added"),
+    "removed": ("取消", "removed"),
+    "kept": ("保留", "kept"),
+    "sites_diff": ("站点差异：{other} 相对 {base}", "Sites: {other} against {base}"),
+    "diff_counts": ("新增 {added} 个，取消 {removed} 个，保留 {kept} 个",
+                    "{added} added, {removed} removed, {kept} kept"),
+    "match_note": ("站点按类型（及区县）与位置匹配：相距 {m:g} 米以内视为同一站点。",
+                   "Sites are matched by tier (and county) and position: within {m:g} m they "
+                   "are the same site."),
+    "col_moved": ("位移（米）", "moved (m)"),
+    "no_difference": ("两个方案的站点相同。", "The two plans open the same sites."),
+    "diff_layer": ("{other} 相对 {base}：{what}", "{other} vs {base}: {what}"),
+    "sweep_title": ("参数扫描", "Sweep"),
+    "sweep_tasks": ("任务", "Tasks"),
+    "col_task": ("任务", "task"),
+    "col_variant": ("方案", "variant"),
+    "col_attempts": ("尝试次数", "attempts"),
+    "col_reused": ("沿用上次结果", "reused"),
+    "col_message": ("说明", "message"),
+    "task_ok": ("完成", "done"),
+    "task_reused": ("沿用", "reused"),
+    "task_error": ("失败", "failed"),
+    "retries_line": ("工作进程中断后重新运行的任务：{n}",
+                     "tasks run again after a worker was lost: {n}"),
+    "cost_coverage": ("费用与覆盖率（各方案、各区县）",
+                      "Cost against coverage (per variant and county)"),
+    "axis_cost": ("费用", "cost"),
+    "axis_coverage": ("规划目标单元覆盖率", "share of target units met"),
+}
+
 TEXT: dict[str, tuple[str, ...]] = {
-    **_WORDS, **_REPORT, **_CITY_REPORT, **_MAP,
+    **_WORDS, **_REPORT, **_CITY_REPORT, **_MAP, **_COMPARE,
     **{f"sentence_{k}": v for k, v in _SENTENCES.items()},
     **{f"column_{k}": v for k, v in _COLUMNS.items()},
     **{f"column_of_tier_{k}": v for k, v in _COLUMN_OF_TIER.items()}, **_WORKBOOK}

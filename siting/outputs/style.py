@@ -22,6 +22,8 @@ EXISTING_SWATCH = "#575757"
 CITY_NEW, CITY_EXISTING = "#e8590c", NEUTRAL
 """Site dots of the city map."""
 ROAD_MAJOR, ROAD_MINOR, OUTLINE, BOUNDARY = NEUTRAL, "#adb5bd", "#343a40", "#212529"
+DIFF_ADDED, DIFF_REMOVED, DIFF_KEPT = COVERED, UNCOVERED, GREY
+"""The comparison map's sites: added in the other plan, removed from the base, kept."""
 
 
 def tier_color(tier: str) -> str:
