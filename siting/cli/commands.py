@@ -1,4 +1,4 @@
-"""The drivers behind each command: ``run``, ``validate``, ``generate`` and ``city``.
+"""The drivers behind the commands: ``run``, ``validate``, ``generate``, ``city``, ``compare``.
 
 Each takes the parsed arguments and returns the exit code; :func:`siting.cli.main` maps the
 errors they raise to exit codes. This is the top layer: it runs the stages (``siting.run``)
@@ -14,13 +14,13 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from siting._errors import InputError
+from siting._errors import InputError, SitingError
 
 if TYPE_CHECKING:
-    from siting.run.city import CountyOutcome
-    from siting.run.pipeline import ProgressFactory
+    from siting.cli.tasks import Task, TaskResult
+    from siting.run.city import ClusterConfig
 
 log = logging.getLogger("siting")
 
@@ -163,8 +163,9 @@ def generate(args: argparse.Namespace) -> int:
 
 
 def city(args: argparse.Namespace) -> int:
-    """``siting city``: run each county, write its outputs, then the city's."""
+    """``siting city``: every county a task on the cluster, then the city's report."""
     from siting._atomic import probe
+    from siting.cli import cluster
     from siting.outputs import city as city_outputs
     from siting.run import city as city_run
 
@@ -172,40 +173,59 @@ def city(args: argparse.Namespace) -> int:
     cfg = city_run.load(args.config)
     if args.lang:
         cfg = replace(cfg, lang=args.lang)
-    probe(Path("maps") / cfg.name, kind="city", label=cfg.name)
-    outcomes = []
-    paths = city_run.county_paths(cfg)
-    for k, path in enumerate(paths, 1):
-        _prepare(path, args.generate, args.cache)
-        log.info("county %d/%d: %s", k, len(paths), path.name)
-        outcomes.append(run_county(path, Path("maps"), lang=args.lang,
-                                   progress=_progress_factory(not args.quiet),
-                                   cache=args.cache))
-    summary = city_outputs.write(cfg, outcomes, Path("maps") / cfg.name)
+    out_root = Path("maps").resolve()
+    probe(out_root / cfg.name, kind="city", label=cfg.name)
+    tasks = [county_task(p, out_root, lang=args.lang, cache=args.cache)
+             for p in city_run.county_paths(cfg)]
+    results = run_tasks(tasks, args, cfg.cluster, scratch=out_root)
+    cluster.say_failures(results, "city")
+    if cluster.exit_code(results):
+        return cluster.exit_code(results)
+    summary = city_outputs.write(cfg, [r.outcome for r in results if r.outcome is not None],
+                                 out_root / cfg.name, tasks=cluster.rows(results))
     met = sum(1 for t in summary["targets"] if t["met"])
     log.info("city done in %.1f s: %d of %d citywide targets met; outputs in maps/%s",
              time.perf_counter() - start, met, len(summary["targets"]), cfg.name)
     return 0
 
 
-def run_county(path: Path, out_root: Path, *, lang: Literal["zh", "en"] | None = None,
-               progress: ProgressFactory | None = None,
-               cache: Path | None = None) -> CountyOutcome:
-    """Run one county scenario, write its outputs, keep what the city report needs."""
-    from siting._atomic import probe
+def county_task(path: Path, out_root: Path, *, lang: Literal["zh", "en"] | None,
+                cache: Path | None, variant: str = "",
+                overrides: dict[str, Any] | None = None) -> Task:
+    """The task of one county scenario (× variant); outputs in ``out_root/<its name>``."""
+    from siting.cli.tasks import Task
     from siting.config import scenario
-    from siting.outputs import city as city_outputs
-    from siting.outputs import write as outputs
-    from siting.run import pipeline
 
-    start = time.perf_counter()
-    s = scenario.load(path, cache=cache)
-    if lang:
-        s = replace(s, lang=lang)
-    probe(out_root / s.name, kind="run", label=s.name)
-    result = pipeline.run(s, progress=progress)
-    outputs.write_all(result, out_root / s.name)
-    return city_outputs.outcome(result, seconds=time.perf_counter() - start)
+    try:
+        name = str(scenario._read_toml(path).get("name") or path.stem)
+    except SitingError:
+        name = path.stem                       # the task itself reports the bad file
+    label = f"{variant}/{name}" if variant else name
+    return Task(label, path.resolve(), (out_root / name).resolve(), variant=variant,
+                overrides=dict(overrides or {}), lang=lang,
+                cache=cache.resolve() if cache else None)
+
+
+def run_tasks(tasks: list[Task], args: argparse.Namespace, cfg: ClusterConfig, *,
+              scratch: Path) -> list[TaskResult]:
+    """Generate missing stand-ins here (one writer per cache folder), then run the tasks."""
+    from siting.cli import cluster
+    from siting.cli.tasks import TaskResult
+
+    failed: dict[int, TaskResult] = {}
+    for path in dict.fromkeys(t.scenario for t in tasks):
+        try:
+            _prepare(path, args.generate, args.cache)
+        except SitingError as e:
+            failed |= {i: TaskResult(t.name, t.variant, "failed", 0.0, code=2,
+                                     message=f"error: {e}")
+                       for i, t in enumerate(tasks) if t.scenario == path}
+    todo = [t for i, t in enumerate(tasks) if i not in failed]
+    done = iter(cluster.run(todo, scratch=scratch,
+                            scheduler=args.scheduler or cfg.scheduler,
+                            workers=args.workers if args.workers is not None else cfg.workers,
+                            bar=not args.quiet))
+    return [failed[i] if i in failed else next(done) for i in range(len(tasks))]
 
 
 def compare(args: argparse.Namespace) -> int:

@@ -27,6 +27,17 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
+class ClusterConfig:
+    """Where the tasks run (``[cluster]``): a LocalCluster by default, or a running one."""
+
+    scheduler: str | None = spec(None, doc="address of a running Dask scheduler, e.g. "
+                                 "tcp://10.0.0.5:8786; none: a LocalCluster of this machine")
+    workers: int | None = spec(None, check=lambda n: n >= 0, need=">= 0",
+                               doc="LocalCluster worker processes (default: one per core); "
+                               "0 runs the tasks one after another in this process")
+
+
+@dataclass(frozen=True)
 class CityConfig:
     """The citywide run."""
 
@@ -37,6 +48,7 @@ class CityConfig:
     plan_community_points: int = spec(20_000, check=positive, need="> 0")
     plan_compartments: int = spec(2_500_000, check=positive, need="> 0",
                                   doc="the plan's 智能收投终端 target (发展目标): 2.5 million")
+    cluster: ClusterConfig = ClusterConfig()
     path: Path = field(default=Path(), compare=False, metadata={"internal": True})
 
 
