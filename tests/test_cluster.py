@@ -159,13 +159,36 @@ def test_a_bad_input_county_is_reported_while_the_others_finish(small, tmp_path)
     assert not (project / "maps" / "city").exists()                 # no partial city report
 
 
-def test_sweep_of_two_radii_compares_the_variants(small, tmp_path):
+@pytest.fixture
+def dask_cluster(tmp_path):
+    """A cluster as the README starts one: `dask scheduler`, `dask worker` (2 processes)."""
+    dask = str(Path(sys.executable).with_name("dask"))
+    file = tmp_path / "scheduler.json"
+    procs = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", "0",
+                               "--no-dashboard", "--scheduler-file", str(file)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    try:
+        deadline = time.monotonic() + 120
+        while not file.is_file() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        procs.append(subprocess.Popen(
+            [dask, "worker", "--scheduler-file", str(file), "--nworkers", "2", "--nthreads",
+             "1", "--no-dashboard"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        yield json.loads(file.read_text())["address"]
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+            p.wait(timeout=60)
+
+
+def test_sweep_on_a_running_cluster_compares_the_variants(small, tmp_path, dask_cluster):
     project = _project(tmp_path / "sweep", {"a": 2000, "c": 2000})
     (project / "models" / "sw.toml").write_text(
         'name = "sw"\nbase = "city.toml"\nlang = "en"\n'
         '[grid]\n"tiers.village.radius_m" = [2000, 3000]\n', encoding="utf-8")
-    r = _siting(project, "sweep", "models/sw.toml", "--workers", "2")
+    r = _siting(project, "sweep", "models/sw.toml", "--scheduler", dask_cluster)
     assert r.returncode == 0, r.stderr
+    assert f"tasks: 4 on {dask_cluster}" in r.stderr
     out = project / "maps" / "sw"
     d = json.loads((out / "report" / "report.json").read_text(encoding="utf-8"))
     assert [x["label"] for x in d["runs"]] == ["radius_m=2000", "radius_m=3000"]

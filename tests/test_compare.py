@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from tests.conftest import read_sites
+from tests.test_browser import browser, open_alone  # noqa: F401 (the fixture)
 
 
 def _siting(*args, cwd):
@@ -83,3 +84,37 @@ def test_compare_refuses_a_folder_that_is_not_an_output(two_radii, tmp_path):
     assert r.returncode == 2
     assert "no report.json" in r.stderr and str(tmp_path) in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_compare_map_and_report_in_a_browser(two_radii, browser):  # noqa: F811 (fixture)
+    """map.html opens alone (no request, no error); its added and removed layers hold, in
+    Leaflet, one dot per differing site; report.html lists them."""
+    out, (a, b) = two_radii
+    folder = out / "browser"
+    assert _siting("compare", a, b, "--out", folder, cwd=out).returncode == 0
+    d = json.loads((folder / "report.json").read_text(encoding="utf-8"))["diffs"][0]
+    page = browser.page()
+    try:
+        open_alone(page, folder / "report.html")
+        names = page.js("Array.from(document.querySelectorAll('table')).at(-1).rows.length")
+        assert names == 1 + len(d["added"]) + len(d["removed"])
+    finally:
+        page.close()
+    page = browser.page()
+    try:
+        open_alone(page, folder / "map.html")
+        dots = page.js("""(() => {
+            const key = Object.keys(window).find(k => /^layer_control_[0-9a-f]+_layers$/.test(k));
+            const out = {};
+            for (const [name, layer] of Object.entries(window[key].overlays)) {
+              out[name] = layer.getLayers().filter(l => l instanceof L.CircleMarker).length;
+            }
+            return out;
+        })()""")
+        added = next(v for k, v in dots.items() if "新增" in k)
+        removed = next(v for k, v in dots.items() if "取消" in k)
+        assert (added, removed) == (len(d["added"]), len(d["removed"]))
+        legend = page.js("document.querySelector('#siting-legend').textContent")
+        assert "新增" in legend and "取消" in legend and "保留" in legend
+    finally:
+        page.close()
