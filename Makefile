@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 COUNTIES := zhongyuan erqi guancheng jinshui shangjie huiji zhongmu jingkai gaoxin \
             hangkonggang gongyi xingyang xinmi xinzheng dengfeng
 
-.PHONY: demo demo-haidian test browser check bench clean help city generate $(COUNTIES)
+.PHONY: demo demo-haidian test browser check bench clean help city sweep generate $(COUNTIES)
 
 help:
 	@echo "make demo          set up .venv, run models/demo.toml (中牟县, generated inputs), write maps/demo/"
@@ -16,6 +16,7 @@ help:
 	@echo "make check         ruff, mypy and lint-imports only"
 	@echo "make <county>      one county: $(COUNTIES)"
 	@echo "make city          all 15 counties and the citywide report, maps/city/"
+	@echo "make sweep         the city at three village radii on Dask, maps/sweep-village-radius/"
 	@echo "make bench         run the benchmarks in bench/"
 	@echo "generated inputs are cached in \$$SITING_CACHE, else ~/.cache/siting: make demo SITING_CACHE=DIR"
 
@@ -44,6 +45,11 @@ $(COUNTIES): $(STAMP)
 city: $(STAMP)
 	$(BIN)/siting city models/city.toml --generate
 	@echo "outputs: maps/city/ and maps/<county>/"
+
+# every county × variant a task on a LocalCluster (one worker per core); see the README
+sweep: $(STAMP)
+	$(BIN)/siting sweep models/sweep-village-radius.toml --generate
+	@echo "outputs: maps/sweep-village-radius/report/ and maps/sweep-village-radius/<variant>/"
 
 generate: $(STAMP)
 	$(BIN)/siting generate all

@@ -133,3 +133,36 @@ def city_outputs(small, small_run, tmp_path_factory):
     outcome = city_outputs.outcome(small_run, seconds=1.0)
     out = tmp_path_factory.mktemp("city") / "city"
     return city_outputs.write(cfg, [outcome], out), out, outcome
+
+
+def village_only(text: str, *, name: str, radius_m: int = 2000) -> str:
+    """A county scenario cut to its township and village tiers (a fast run, a few seconds)."""
+    kept, skip = [], False
+    for line in text.splitlines():
+        if line.startswith("["):
+            skip = line.split("]")[0] + "]" in ("[tiers.community]", "[tiers.locker]",
+                                                "[colocation]")
+        if not skip:
+            kept.append(line)
+    out = "\n".join(kept) + "\n"
+    for old, new in ((f'name = "{SMALL}"', f'name = "{name}"'),
+                     ('"智能快件箱" = ["locker"]', '"智能快件箱" = []'),
+                     ('["township", "village", "community"]', '["township", "village"]'),
+                     ('"快递网点" = ["village", "community"]', '"快递网点" = ["village"]'),
+                     ("radius_m = 2000", f"radius_m = {radius_m}")):
+        assert old in out, old
+        out = out.replace(old, new, 1)
+    return out
+
+
+@pytest.fixture(scope="session")
+def village_models(small):
+    """Write ``models/<name>.toml``, a village-only 上街区 scenario, in the scratch project."""
+    root, _ = small
+    base = (root / "models" / f"{SMALL}.toml").read_text(encoding="utf-8")
+
+    def write(name: str, *, radius_m: int = 2000) -> Path:
+        path = root / "models" / f"{name}.toml"
+        path.write_text(village_only(base, name=name, radius_m=radius_m), encoding="utf-8")
+        return path
+    return write

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import difflib
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from siting._errors import ScenarioError
 from siting.config import _schema, discovery
+from siting.config import overrides as _overrides
 from siting.config._schema import fraction, non_negative, positive, spec
 
 TIERS = ("township", "village", "community", "locker")
@@ -364,7 +366,8 @@ class Scenario:
         return (self.layers or {})[key]
 
 
-def load(path: str | Path, *, cache: str | Path | None = None) -> Scenario:
+def load(path: str | Path, *, cache: str | Path | None = None,
+         overrides: Mapping[str, Any] | None = None) -> Scenario:
     """Read and validate a scenario file.
 
     Parameters
@@ -374,6 +377,9 @@ def load(path: str | Path, *, cache: str | Path | None = None) -> Scenario:
     cache
         The cache folder holding generated inputs (``--cache``); None: $SITING_CACHE, else
         the default (see :func:`siting.config.discovery.cache_dir`).
+    overrides
+        Dotted keys set before validation (a sweep's variant,
+        :func:`siting.config.overrides.apply`), e.g. ``{"tiers.village.radius_m": 3000}``.
 
     Returns
     -------
@@ -390,6 +396,8 @@ def load(path: str | Path, *, cache: str | Path | None = None) -> Scenario:
     """
     path = Path(path)
     table = _read_toml(path)
+    if overrides:
+        table = _overrides.apply(table, overrides, source=str(path))
     data_dir, generated = discovery.choose_inputs(table, path, cache=cache)
     problems: list[str] = []
     built = _schema.build(Scenario, table, "", problems, base=data_dir)

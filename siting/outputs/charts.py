@@ -135,3 +135,44 @@ def bars(rows: list[tuple[str, dict[str, int]]], tiers: list[str]) -> Bars:
             x += width
         out.append(Bar(name, 10 + i * (bar + gap), tuple(segments), x, sum(counts.values())))
     return Bars(w, h, bar, tuple(out))
+
+
+@dataclass(frozen=True)
+class Dot:
+    """One variant × county on the cost–coverage chart."""
+
+    x: float
+    y: float
+    color: str
+    variant: str
+    county: str
+    cost: float
+    coverage: float
+
+
+@dataclass(frozen=True)
+class Scatter:
+    """Cost (x, 0 to the largest) against coverage (y, the lowest to 100 %), a colour a variant."""
+
+    width: int
+    height: int
+    pad: int
+    top_cost: float
+    low: float
+    dots: tuple[Dot, ...]
+    legend: tuple[tuple[str, str, int], ...]        # variant, colour, y
+
+
+def scatter(points: list[tuple[str, str, float, float]]) -> Scatter:
+    """(variant, county, cost, coverage) points, placed on the chart."""
+    w, h, pad = 700, 320, 50
+    top = max((p[2] for p in points), default=1.0) or 1.0
+    low = min((p[3] for p in points), default=0.0)
+    low = min(low, 0.99) - 0.01
+    variants = list(dict.fromkeys(p[0] for p in points))
+    color = {v: style.SERIES[i % len(style.SERIES)] for i, v in enumerate(variants)}
+    dots = tuple(Dot(pad + (w - 2 * pad - 150) * cost / top,
+                     h - pad - (h - 2 * pad) * (cov - low) / (1 - low), color[v], v, county,
+                     cost, cov) for v, county, cost, cov in points)
+    legend = tuple((v, color[v], 20 + 16 * i) for i, v in enumerate(variants))
+    return Scatter(w, h, pad, top, low, dots, legend)

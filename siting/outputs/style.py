@@ -22,6 +22,11 @@ EXISTING_SWATCH = "#575757"
 CITY_NEW, CITY_EXISTING = "#e8590c", NEUTRAL
 """Site dots of the city map."""
 ROAD_MAJOR, ROAD_MINOR, OUTLINE, BOUNDARY = NEUTRAL, "#adb5bd", "#343a40", "#212529"
+SERIES = ("#1c7ed6", "#e8590c", "#2b8a3e", "#7048e8", "#c2255c", "#0b7285", "#5c940d",
+          "#862e9c", "#d9480f", "#364fc7")
+"""One colour per series (a sweep's variants), in order."""
+DIFF_ADDED, DIFF_REMOVED, DIFF_KEPT = COVERED, UNCOVERED, GREY
+"""The comparison map's sites: added in the other plan, removed from the base, kept."""
 
 
 CHAIN_STEPS = ("#2b8a3e", "#94d82d", "#fcc419", "#f76707", "#e03131")

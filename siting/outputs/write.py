@@ -27,8 +27,13 @@ FILES = ("map.html", "sites.gpkg", "sites.csv", "plan.xlsx", "report.json", "rep
          "report.html")
 
 
-def write_all(result: RunResult, out_dir: Path) -> list[Path]:
-    """Write every output of ``result`` into ``out_dir`` atomically; return the file paths."""
+def write_all(result: RunResult, out_dir: Path, *,
+              extra: dict[str, Callable[[Path], object]] | None = None) -> list[Path]:
+    """Write every output of ``result`` into ``out_dir`` atomically; return the file paths.
+
+    ``extra`` names more files and their writers (a sweep task's record), written in the
+    same step: all of them or none.
+    """
     writers: dict[str, Callable[[RunResult, Path], None]] = {
         "sites.csv": write_csv, "sites.gpkg": write_gpkg, "report.json": report.write_json,
         "report.md": report.write_markdown, "report.html": report_html.write,
@@ -36,6 +41,8 @@ def write_all(result: RunResult, out_dir: Path) -> list[Path]:
     with staging(out_dir, kind="run", label=result.scenario.name) as tmp:
         for name, writer in writers.items():
             writer(result, tmp / name)
+        for name, write_extra in (extra or {}).items():
+            write_extra(tmp / name)
     files = [out_dir / n for n in FILES]
     log.info("outputs: %s", ", ".join(str(f) for f in files))
     return files

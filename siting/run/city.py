@@ -32,6 +32,17 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
+class ClusterConfig:
+    """Where the tasks run (``[cluster]``): a LocalCluster by default, or a running one."""
+
+    scheduler: str | None = spec(None, doc="address of a running Dask scheduler, e.g. "
+                                 "tcp://10.0.0.5:8786; none: a LocalCluster of this machine")
+    workers: int | None = spec(None, check=lambda n: n >= 0, need=">= 0",
+                               doc="LocalCluster worker processes (default: one per core); "
+                               "0 runs the tasks one after another in this process")
+
+
+@dataclass(frozen=True)
 class CityConfig:
     """The citywide run."""
 
@@ -48,6 +59,7 @@ class CityConfig:
     compartments_by: Literal["population", "parcels"] = spec(
         "population", doc="the shares: by 2020 urban population, or by each county's locker "
         "parcel demand (compartments needed, from its areas layer)")
+    cluster: ClusterConfig = ClusterConfig()
     path: Path = field(default=Path(), compare=False, metadata={"internal": True})
 
 
