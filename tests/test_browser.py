@@ -165,7 +165,7 @@ def test_map_credits_the_data_it_draws(shown):
     """OpenStreetMap for a real extract; the generator and the frame for generated data."""
     credit = shown.page.js("document.querySelector('.siting-attr').textContent")
     if shown.run.generated:
-        assert "generated" in credit and "OpenStreetMap" not in credit
+        assert labels.says_generated(credit) and "OpenStreetMap" not in credit
     else:
         assert "© OpenStreetMap contributors" in credit
 

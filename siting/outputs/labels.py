@@ -367,10 +367,10 @@ _ADVICE: dict[str, tuple[str, str]] = {
         "{without_new:,} new sites, for a total of {without_cost}; the capacity target asks "
         "for {plan_new:,} new sites with banks large enough, adding about {extra}, {share} of "
         "the total (proven between {lo} and {hi})."),
-    "tc_solve": ("去掉该目标的求解：{status}，可避免间隙 {gap}，用时 {used} 秒（分得剩余时间 "
-                 "{given} 秒）。",
-                 "The solve without it: {status}, avoidable gap {gap}, {used} s (given {given} s "
-                 "of the time left)."),
+    "tc_solve": ("去掉该目标的求解：{status}，可避免间隙 {gap}。",
+                 "The solve without it: {status}, avoidable gap {gap}."),
+    "tc_time": ("用时 {used} 秒（分得剩余时间 {given} 秒）",
+                "{used} s (given {given} s of the time left)"),
     "tc_skipped": ("{tier}：“{target}”的代价未计算：方案本身的求解已用完时间限制。",
                    "{tier}: the cost of “{target}” was not computed: the plan's own solve used "
                    "the whole time limit."),
