@@ -1,7 +1,8 @@
 """The citywide run's data: the city file, and each target summed over the counties.
 
-``models/city.toml`` lists the county scenarios. Each runs in turn exactly as
-``siting run`` would (the command line drives them, ``siting.cli.commands``), and
+``models/city.toml`` lists the county scenarios. Each runs as ``siting run`` would, one task
+on a Dask cluster (the command line drives them, ``siting.cli.cluster``; ``[cluster]`` says
+where), and
 :func:`aggregate` adds them up target by target: townships with an outlet, administrative
 villages reached, community service points against the plan's 20,000, communities holding
 one, locker areas covered, and the cost per tier. The result is typed and has no words:
