@@ -60,7 +60,7 @@ def summary_rows(d: dict[str, Any], lang: str) -> pd.DataFrame:
     rows += [[s["label"], s["new"], s["existing"], s["cost"]] for s in d["sites"].values()]
     rows.append([w("colocation_saving"), "", "", -d["cost"]["colocation_saving"]])
     rows.append([w("total_cost"), "", "", d["cost"]["total"]])
-    rows += [[c["text"], "", "", c["cost"]] for c in d.get("target_costs", [])]
+    rows += [[c["text"], "", "", c["cost"]] for c in d.get("compartment_costs", [])]
     if d.get("chain"):
         rows.append([d["chain"]["text"], "", "", ""])
     return pd.DataFrame(rows, columns=cols)
