@@ -85,7 +85,7 @@ def test_each_village_has_its_links_and_the_report_says_them(planned):
     assert len(sheet) == len(c.villages)
     assert sheet["链路合计（公里）"].max() == pytest.approx(np.nanmax(c.chain_m) / 1000, abs=0.01)
     import geopandas as gpd
-    lines = gpd.read_file(out / "sites.gpkg", layer="chain", engine="pyogrio")
+    lines = gpd.read_file(out / "sites.gpkg", layer="县乡村三级链路", engine="pyogrio")
     assert len(lines) == int(ok.sum())
     assert set(lines.geometry.geom_type) == {"LineString"}
 
@@ -104,14 +104,14 @@ def test_a_village_beyond_the_limit_is_named():
 
 def test_the_target_costs_more_than_sizing_to_demand_alone(planned):
     _, run, out = planned
-    (cost,) = run.target_costs
+    (cost,) = run.compartment_costs
     assert cost.key == "locker_compartments"
     assert cost.with_target == pytest.approx(run.solution.cost)
     assert cost.open_without < TARGET <= run.results[[r.key for r in run.results].index(
         "locker_compartments")].achieved
     assert cost.cost > 0
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
-    assert report["target_costs"][0]["cost"] == pytest.approx(cost.cost, abs=0.01)
+    assert report["compartment_costs"][0]["cost"] == pytest.approx(cost.cost, abs=0.01)
     assert report["compartments"]["target"] == TARGET
 
 

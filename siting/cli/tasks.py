@@ -30,6 +30,7 @@ import pickle
 import resource
 import socket
 import time
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -102,6 +103,7 @@ def run_task(task: Task, attempts_dir: str | None = None, *, capture: bool = Tru
         except SitingError as e:
             return _failed(task, start, attempts, 2, f"error: {e}", warnings)
         except Exception as e:  # one task's internal error must not stop the others
+            log.debug("task %s: %s", task.name, traceback.format_exc())
             return _failed(task, start, attempts, 1, f"internal error: {type(e).__name__}: {e}",
                            warnings)
     return TaskResult(task.name, task.variant, status, time.perf_counter() - start,

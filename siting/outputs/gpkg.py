@@ -324,4 +324,5 @@ def _data_columns(con: sqlite3.Connection, layers: list[Layer]) -> None:
     con.executemany(
         "INSERT INTO gpkg_data_columns (table_name, column_name, name, title) "
         "VALUES (?, ?, ?, ?)",
-        [(x.table, c, c, alias) for x in layers for c, alias in x.styles[0].aliases.items()])
+        [(x.table, c, c, alias) for x in layers if x.styles
+         for c, alias in x.styles[0].aliases.items()])

@@ -145,7 +145,7 @@ def run(scenario: Scenario, *, progress: ProgressFactory | None = None,
         if links.max_m is not None:
             results.append(chain.result(links, units))
             phrases[chain.KEY] = chain.phrase(links)
-    with clock.stage("target cost"):
+    with clock.stage("compartment_cost"):
         paid = target_cost.of_targets(problem, solution, replace(
             solver_settings(scenario.solver), time_limit_s=max(10.0, _left(prep))))
     prices = costs.of_sites(scenario, sites, tiers, solution)
