@@ -110,8 +110,14 @@ def test_the_target_costs_more_than_sizing_to_demand_alone(planned):
     assert cost.open_without < TARGET <= run.results[[r.key for r in run.results].index(
         "locker_compartments")].achieved
     assert cost.cost > 0
+    # the range from the two solves' bounds holds the figure, and is read from the solver
+    assert 0 <= cost.at_least <= cost.cost <= cost.at_most
+    assert cost.with_bound == pytest.approx(min(run.solution.cost, run.solution.stages[0][1].bound))
+    assert cost.without_bound <= cost.without
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert report["compartment_costs"][0]["cost"] == pytest.approx(cost.cost, abs=0.01)
+    assert report["compartment_costs"][0]["at_most"] == pytest.approx(cost.at_most, abs=0.01)
+    assert f"{cost.at_least:,.0f}" in report["compartment_costs"][0]["text"]
     assert report["compartments"]["target"] == TARGET
 
 

@@ -17,6 +17,7 @@ from siting.readers import frame
 from siting.synth import generate
 
 from .conftest import ROOT, SMALL
+from .test_report_language import english_words, rendered_text
 
 
 def test_frame_has_every_unit_of_the_2023_codes(fr):
@@ -166,4 +167,11 @@ def test_city_report_sums_the_counties(small_run, city_outputs):
     listed = next(t for t in outcome.summary["targets"] if t["key"] == "village_cover")
     assert county["unmet"].get("village_cover", []) == listed["failing"]
     md = (out / "report.md").read_text(encoding="utf-8")
-    assert f"| {SMALL} | yes | {village.required:,} |" in md
+    title = small_run.scenario.title
+    assert f"| {title} | 是 | {village.required:,} |" in md
+    # the county table says the plan's own status and its avoidable gap, in the report's words
+    solver = outcome.summary["solver"]
+    assert county["gap"] == solver["avoidable_gap"] and county["solver_status"] == solver["status"]
+    # (the task table names each task by its scenario file, models/<name>.toml: an identifier)
+    html = rendered_text((out / "report.html").read_text(encoding="utf-8"))
+    assert [w for w in english_words(md) + english_words(html) if w != SMALL] == []

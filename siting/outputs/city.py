@@ -72,7 +72,8 @@ def write(cfg: CityConfig, counties: list[CountyOutcome], out: Path, *,
 def _page(template: str, d: dict[str, Any]) -> str:
     """The city report from ``template`` (markdown or HTML)."""
     tiers = list(d["sites"])
-    unmet = [(c["name"], key, units) for c in d["counties"]
+    said = {t["key"]: t["target"] for t in d["targets"]}
+    unmet = [(c["title"], said.get(key, key), units) for c in d["counties"]
              for key, units in c.get("unmet", {}).items() if units]
     bars = charts.bars([(c["name"], c["sites"]) for c in d["counties"]], tiers)
     names = [labels.t(t, d["lang"]) for t in tiers]

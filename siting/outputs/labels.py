@@ -146,21 +146,15 @@ _CITY_REPORT: dict[str, tuple[str, str]] = {
     "col_segments": ("路段", "segments"),
     "col_targets_met": ("达标", "targets met"),
     "col_solver": ("求解", "solver"),
-    "col_gap": ("间隙", "gap"),
+    "col_gap": ("可避免费用间隙", "avoidable gap"),
     "col_solve_s": ("求解秒", "solve s"),
-    # the county table of city/report.md has always been in English
-    "md_county": ("county", "county"),
-    "md_generated": ("generated", "generated"),
-    "md_villages": ("villages", "villages"),
-    "md_communities": ("communities", "communities"),
-    "md_nodes": ("nodes", "nodes"),
-    "md_segments": ("segments", "segments"),
-    "md_sites": ("sites: {tier}", "sites: {tier}"),
-    "md_targets_met": ("targets met", "targets met"),
-    "md_solve_s": ("solve s", "solve s"),
-    "md_cost": ("cost", "cost"),
-    "yes": ("yes", "yes"),
-    "no": ("no", "no"),
+    "col_run_s": ("总秒", "run s"),
+    "solver_optimal": ("已证明", "optimal"),
+    "solver_feasible": ("未证明", "feasible"),
+    "solver_infeasible": ("无可行解", "infeasible"),
+    "solver_no_solution": ("无解", "no solution"),
+    "yes": ("是", "yes"),
+    "no": ("否", "no"),
 }
 
 _MAP: dict[str, tuple[str, str]] = {
@@ -492,19 +486,22 @@ _CHAIN: dict[str, tuple[str, str]] = {
     "chain_beyond": ("超过 {km:g} 公里的行政村 {n:,} 个", "{n:,} villages beyond {km:g} km"),
     "sentence_city_chain": ("各县区行政村三级链路在限值内", "villages' chains within each "
                             "county's limit"),
-    "city_target_cost": ("达到全市格口目标的代价：{cost:,.0f}（含目标 {with_target:,.0f}，仅按需求"
-                         "配置 {without:,.0f}，届时开放格口 {open_without:,.0f} 个）",
-                         "reaching the citywide compartment target costs {cost:,.0f} "
-                         "({with_target:,.0f} with it, {without:,.0f} sized to demand alone, "
-                         "which opens {open_without:,.0f} compartments)"),
+    "city_target_cost": ("达到全市格口目标的代价：{cost:,.0f}，介于 {at_least:,.0f} 与 "
+                         "{at_most:,.0f} 之间（含目标 {with_target:,.0f}，仅按需求配置 "
+                         "{without:,.0f}，届时开放格口 {open_without:,.0f} 个）",
+                         "reaching the citywide compartment target costs {cost:,.0f}, between "
+                         "{at_least:,.0f} and {at_most:,.0f} ({with_target:,.0f} with it, "
+                         "{without:,.0f} sized to demand alone, which opens "
+                         "{open_without:,.0f} compartments)"),
     "city_chain": ("三级链路：{villages:,} 个行政村，{centres} 个县级处理中心，超出限值 {beyond:,} "
                    "个，最长 {longest:.1f} 公里",
                    "chain: {villages:,} villages, {centres} county centres, {beyond:,} beyond "
                    "the limit, longest {longest:.1f} km"),
-    "target_cost": ("达到{what}的代价：{cost:,.0f}（含目标 {with_target:,.0f}，仅按需求配置 "
-                    "{without:,.0f}）",
-                    "reaching {what} costs {cost:,.0f} ({with_target:,.0f} with the target, "
-                    "{without:,.0f} sized to demand alone)"),
+    "target_cost": ("达到{what}的代价：{cost:,.0f}，介于 {at_least:,.0f} 与 {at_most:,.0f} 之间"
+                    "（含目标 {with_target:,.0f}，仅按需求配置 {without:,.0f}）",
+                    "reaching {what} costs {cost:,.0f}, between {at_least:,.0f} and "
+                    "{at_most:,.0f} ({with_target:,.0f} with the target, {without:,.0f} sized "
+                    "to demand alone)"),
 }
 
 _COMPARE: dict[str, tuple[str, str]] = {

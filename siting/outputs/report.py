@@ -102,8 +102,10 @@ def _compartment_cost(c: Any, result: RunResult) -> dict[str, Any]:
     what = labels.phrase(p, lang) if p is not None else c.key
     return {"key": c.key, "cost": round(c.cost, 2), "with_target": round(c.with_target, 2),
             "without": round(c.without, 2), "avoidable_gap_without": c.gap_without,
-            "open_without": c.open_without,
+            "open_without": c.open_without, "at_least": round(c.at_least, 2),
+            "at_most": round(c.at_most, 2),
             "text": labels.Words(lang).fill("target_cost", what=what, cost=c.cost,
+                                            at_least=c.at_least, at_most=c.at_most,
                                             with_target=c.with_target, without=c.without)}
 
 

@@ -228,7 +228,7 @@ def _target_cost(counties: list[CountyOutcome]) -> dict[str, float]:
     if not parts:
         return {}
     return {k: round(float(sum(t[k] for t in parts)), 2)
-            for k in ("cost", "with_target", "without", "open_without")}
+            for k in ("cost", "with_target", "without", "open_without", "at_least", "at_most")}
 
 
 def _chain(counties: list[CountyOutcome]) -> dict[str, float]:
@@ -276,7 +276,7 @@ def _row(c: CountyOutcome) -> CountyRow:
         name=c.name, title=c.title, generated=c.generated, seconds=round(c.seconds, 2),
         targets_met=sum(t["met"] is True for t in s["targets"]),
         targets=sum(t["met"] is not None for t in s["targets"]),
-        solver_status=s["solver"]["status"], gap=s["solver"]["gap"],
+        solver_status=s["solver"]["status"], gap=s["solver"]["avoidable_gap"],
         network_nodes=s["counts"]["network_nodes"],
         network_segments=s["counts"]["network_segments"],
         villages=_required(c, "village_cover"), communities=_required(c, "community_each"),

@@ -139,11 +139,23 @@ class CompartmentCost:
     without: float                 # the cost of the same scenario solved without the target
     gap_without: float | None      # the proven avoidable gap of that second solve
     open_without: float            # what the target counts (compartments) without it
+    with_bound: float = 0.0        # the solver's proven lower bounds of the two costs
+    without_bound: float = 0.0
 
     @property
     def cost(self) -> float:
         """What reaching the target costs beyond the plan without it."""
         return self.with_target - self.without
+
+    @property
+    def at_least(self) -> float:
+        """The least the target can cost: the plan's bound against the plan without it."""
+        return max(0.0, self.with_bound - self.without)
+
+    @property
+    def at_most(self) -> float:
+        """The most the target can cost: the plan against the bound without the target."""
+        return self.with_target - self.without_bound
 
 
 @dataclass(frozen=True)
