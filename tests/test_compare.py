@@ -62,6 +62,12 @@ def test_compare_names_the_sites_that_differ(two_radii):
     html = (out / "cmp" / "report.html").read_text(encoding="utf-8")
     for sid in only_a | only_b:
         assert sid in md and sid in html
+    # the village target reads 2000 m in one run and 3000 m in the other: each cell says its own
+    cover = next(t for t in d["targets"] if t["key"] == "village_cover")
+    assert cover["varies"] and "2000" in cover["runs"][0]["text"]
+    assert "3000" in cover["runs"][1]["text"]
+    assert cover["runs"][1]["text"] in md and cover["runs"][1]["text"] in html
+    assert not next(t for t in d["targets"] if t["key"] == "township_cover")["varies"]
     page = (out / "cmp" / "map.html").read_text(encoding="utf-8")
     assert "<script src=\"http" not in page and "新增" in page and "取消" in page
     for sid in only_a | only_b:

@@ -35,7 +35,11 @@ def _run(r: RunOutputs) -> dict[str, Any]:
 
 
 def _target_rows(runs: tuple[RunOutputs, ...]) -> list[dict[str, Any]]:
-    """One row per target key (first seen order): each run's required, achieved, met."""
+    """One row per target key (first seen order): each run's required, achieved, met.
+
+    A target whose sentence differs between runs (``村级网点 2000 米内`` against ``3000 米内``)
+    is one row, ``varies``, and each cell carries its own run's sentence.
+    """
     keys: dict[str, str] = {}
     for r in runs:
         for t in r.targets:
@@ -48,7 +52,9 @@ def _target_rows(runs: tuple[RunOutputs, ...]) -> list[dict[str, Any]]:
             cells.append(None if got is None else
                          {"text": got.text, "required": got.required,
                           "achieved": got.achieved, "met": got.met})
-        rows.append({"key": key, "target": text, "runs": cells})
+        # a target worded differently in some run (a radius changed) says each run's words
+        varies = len({c["text"] for c in cells if c is not None}) > 1
+        rows.append({"key": key, "target": text, "runs": cells, "varies": varies})
     return rows
 
 
