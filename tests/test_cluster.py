@@ -203,3 +203,18 @@ def test_sweep_on_a_running_cluster_compares_the_variants(small, tmp_path, dask_
     assert diff["counts"]["added"] + diff["counts"]["removed"] > 0
     html = (out / "report" / "report.html").read_text(encoding="utf-8")
     assert "<svg" in html and "Cost against coverage" in html
+
+
+def test_a_task_made_by_other_code_is_not_reused(small, monkeypatch):
+    """The reuse key holds the code's digest: a change to siting (same version) runs again."""
+    from siting.cli import tasks
+    from siting.config import scenario
+
+    root, _ = small
+    s = scenario.load(root / "models" / f"{SMALL}.toml")
+    key = tasks.task_key(s)
+    assert tasks.task_key(s) == key                           # the same code, the same key
+    digest = tasks.code_digest()
+    assert len(digest) == 64
+    monkeypatch.setattr(tasks, "code_digest", lambda: "0" * 64)
+    assert tasks.task_key(s) != key

@@ -4,9 +4,10 @@
 the scenario with the variant's overrides, and either
 
 - **reuses** the outputs already in its folder, when their task record (``task.json``)
-  carries the same *key*: the SHA-256 of the siting version, the effective scenario (every
-  setting, after the overrides and the language) and the bytes of every input file (a
-  shapefile with its ``.dbf``/``.shx``/``.prj``/``.cpg``); or
+  carries the same *key*: the SHA-256 of the siting code (its version and the bytes of every
+  module and template of the installed package, so an upgrade or a local change runs again),
+  the effective scenario (every setting, after the overrides and the language) and the bytes
+  of every input file (a shapefile with its ``.dbf``/``.shx``/``.prj``/``.cpg``); or
 - **runs** it as ``siting run`` does and writes its outputs atomically, the task record and
   the city report's part of it (``outcome.pkl``) in the same step (:mod:`siting._atomic`):
   a worker killed mid-task leaves the previous outputs, or none, never half of them.
@@ -22,6 +23,7 @@ the same path as the driver (one machine, or a disk shared by every worker).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import logging
@@ -141,16 +143,32 @@ def _run_or_reuse(task: Task) -> tuple[Status, str, CountyOutcome]:
 
 
 def task_key(s: Any) -> str:
-    """SHA-256 of the siting version, the effective scenario and every input file's bytes."""
+    """SHA-256 of the siting code, the effective scenario and every input file's bytes."""
     from siting.run.inputs import sha256
 
     h = hashlib.sha256()
     setting = json.dumps(dataclasses.asdict(s), sort_keys=True, default=str, ensure_ascii=False)
-    h.update(f"siting {__version__}\n{setting}\n".encode())
+    h.update(f"siting {__version__} {code_digest()}\n{setting}\n".encode())
     for role, path in sorted(s.input_files().items()):
         for p in [path, *(path.with_suffix(x) for x in SIDECARS)]:
             if p.is_file():
                 h.update(f"{role} {p.name} {sha256(p)}\n".encode())
+    return h.hexdigest()
+
+
+@functools.cache
+def code_digest() -> str:
+    """SHA-256 of the siting package's own files (modules and templates), in path order.
+
+    A task's outputs are reused only when the code that made them is the code that would run
+    now: the version alone stays the same through a change made in a checkout.
+    """
+    root = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    for p in sorted(x for x in root.rglob("*") if x.suffix in (".py", ".j2", ".css", ".js")
+                    and "__pycache__" not in x.parts):
+        h.update(f"{p.relative_to(root).as_posix()}\n".encode())
+        h.update(p.read_bytes())
     return h.hexdigest()
 
 
