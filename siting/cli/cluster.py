@@ -132,7 +132,9 @@ class _Progress:
 
 def line_of(r: TaskResult) -> str:
     """A finished task's status in a few words (the terminal's line)."""
-    again = f", attempt {r.attempts}" if r.attempts > 1 else ""
+    lost = "the worker of attempt 1 was lost" if r.attempts == 2 else \
+        f"the workers of attempts 1–{r.attempts - 1} were lost"
+    again = f", attempt {r.attempts} ({lost}, the task ran again)" if r.attempts > 1 else ""
     if r.status == "failed":
         return f"FAILED (exit {r.code}) after {r.seconds:.1f} s{again}: {r.message}"
     if r.status == "reused":
