@@ -226,6 +226,9 @@ def test_reports_have_the_table_per_year(phased_out, section):
                f"{y['spent']:,.0f} | {y['cumulative']:,.0f} |" in text
     page = (phased_out / "report.html").read_text(encoding="utf-8")
     assert "<h2>分年建设</h2>" in page and page.count("<table class=phasing>") == 2
+    # the phased report speaks Chinese only, the phasing model's status too
+    from tests.test_report_language import english_words, rendered_text
+    assert english_words(text) == [] and english_words(rendered_text(page)) == []
 
 
 def test_a_budget_that_never_builds_a_site_names_it(phased):
