@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +37,9 @@ window.__t = (() => {
   const map = Object.values(window).find(v => v instanceof L.Map);
   const key = Object.keys(window).find(k => /^layer_control_[0-9a-f]+_layers$/.test(k));
   const overlays = window[key].overlays;
-  const isMarker = l => l instanceof L.Marker && !(L.MarkerCluster && l instanceof L.MarkerCluster);
+  // a site's marker: not a cluster bubble, not a place name (those sit in their own pane)
+  const isMarker = l => l instanceof L.Marker && !(L.MarkerCluster && l instanceof L.MarkerCluster)
+    && l.options.pane !== 'sitingLabels';
   // every marker under a layer, once: a MarkerClusterGroup's getLayers() has them all,
   // also those shown only as a cluster (not in the DOM)
   function markers(layer, out, seen) {
@@ -165,9 +168,11 @@ def test_map_credits_the_data_it_draws(shown):
     """OpenStreetMap for a real extract; the generator and the frame for generated data."""
     credit = shown.page.js("document.querySelector('.siting-attr').textContent")
     if shown.run.generated:
-        assert "generated" in credit and "OpenStreetMap" not in credit
+        assert labels.says_generated(credit) and "OpenStreetMap" not in credit
     else:
-        assert "© OpenStreetMap contributors" in credit
+        assert "© OpenStreetMap contributors" in credit     # the licence's own words
+    if shown.run.scenario.lang == "zh":     # in the map's language, not English
+        assert not re.search(r"\b(generated|data|roads|over|the)\b", credit), credit
 
 
 def test_site_markers_in_leaflet_match_sites_csv(shown):
