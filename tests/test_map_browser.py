@@ -24,7 +24,7 @@ from siting.outputs import labels, naming, report, shortfall, style, tables, web
 
 from . import cdp
 from .conftest import read_sites
-from .test_browser import LEAFLET, type_into
+from .test_browser import LEAFLET, icon_centre, type_into
 
 
 @pytest.fixture(scope="module")
@@ -198,13 +198,7 @@ def test_clicking_a_locker_and_a_village_reads_their_popups(county, small_output
                     "__t.target.getLatLng()) < 1 && __t.target._icon && "
                     "document.body.contains(__t.target._icon)) || "
                     "(__t.map.setView(__t.target.getLatLng(), 18, {animate: false}), false)")
-    # its icon in place (the cluster group may still be moving it) and nothing over it
-    time.sleep(0.5)
-    x, y = county.wait_for("""(() => { const b = __t.target._icon.getBoundingClientRect(),
-        x = b.left + b.width / 2, y = b.top + b.height / 2;
-        return __t.target._icon.contains(document.elementFromPoint(x, y)) ? [x, y] : null;
-        })()""")
-    county.click(x, y)
+    county.click(*icon_centre(county))
     text = county.wait_for("(document.querySelector('.leaflet-popup-content') || {}).innerText")
     w = labels.Words("zh")
     assert site.site_id in text, text
