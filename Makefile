@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 COUNTIES := zhongyuan erqi guancheng jinshui shangjie huiji zhongmu jingkai gaoxin \
             hangkonggang gongyi xingyang xinmi xinzheng dengfeng
 
-.PHONY: demo demo-haidian test browser check bench clean help city generate $(COUNTIES)
+.PHONY: demo demo-haidian test browser check bench clean help city sweep generate $(COUNTIES)
 
 help:
 	@echo "make demo          set up .venv, run models/demo.toml (中牟县, generated inputs), write maps/demo/"
@@ -16,6 +16,7 @@ help:
 	@echo "make check         ruff, mypy and lint-imports only"
 	@echo "make <county>      one county: $(COUNTIES)"
 	@echo "make city          all 15 counties and the citywide report, maps/city/"
+	@echo "make sweep         the city at three village radii on Dask, maps/sweep-village-radius/"
 	@echo "make bench         run the benchmarks in bench/"
 	@echo "generated inputs are cached in \$$SITING_CACHE, else ~/.cache/siting: make demo SITING_CACHE=DIR"
 
@@ -45,6 +46,11 @@ city: $(STAMP)
 	$(BIN)/siting city models/city.toml --generate
 	@echo "outputs: maps/city/ and maps/<county>/"
 
+# every county × variant a task on a LocalCluster (one worker per core); see the README
+sweep: $(STAMP)
+	$(BIN)/siting sweep models/sweep-village-radius.toml --generate
+	@echo "outputs: maps/sweep-village-radius/report/ and maps/sweep-village-radius/<variant>/"
+
 generate: $(STAMP)
 	$(BIN)/siting generate all
 
@@ -62,10 +68,15 @@ test: check browser
 # as root or with sudo (CI is a fresh Debian machine running as root). Without either, the
 # browser tests skip and say why. tests/test_workbook.py converts plan.xlsx to PDF with
 # LibreOffice headless (libreoffice-calc-nogui) and reads it back with pdftotext (poppler-utils).
-BROWSER_PACKAGES := chromium chromium-driver fonts-wqy-zenhei libreoffice-calc-nogui poppler-utils
+# tests/test_gpkg_qgis.py opens sites.gpkg in PyQGIS (python3-qgis, for /usr/bin/python3) and
+# tests/test_gpkg.py reads it with the system's GDAL 3.6 (ogrinfo, gdal-bin).
+QGIS_PACKAGES := python3-qgis gdal-bin
+BROWSER_PACKAGES := chromium chromium-driver fonts-wqy-zenhei libreoffice-calc-nogui poppler-utils \
+                    $(QGIS_PACKAGES)
 browser:
 	@if ! command -v chromium >/dev/null 2>&1 || \
 	    ! command -v libreoffice >/dev/null 2>&1 || ! command -v pdftotext >/dev/null 2>&1 || \
+	    ! command -v ogrinfo >/dev/null 2>&1 || [ ! -d /usr/lib/python3/dist-packages/qgis ] || \
 	    [ ! -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ]; then \
 	  if [ "$$(id -u)" = 0 ]; then sudo=""; \
 	  elif command -v sudo >/dev/null 2>&1; then sudo="sudo"; \

@@ -89,10 +89,11 @@ def small(tmp_path_factory, fr, cache):
     root = tmp_path_factory.mktemp("zz")
     (root / "models").mkdir()
     text = (ROOT / "models" / f"{SMALL}.toml").read_text(encoding="utf-8")
-    # a test budget: 20 s and a 2 % proven gap (the report states the gap reached)
-    text = text.replace("time_limit_s = 240", "time_limit_s = 20").replace(
+    # a test budget: 60 s and a 2 % proven gap (the report states the gap reached); the plan
+    # proves it in ~15 s, what is left prices the count and capacity targets
+    text = text.replace("time_limit_s = 240", "time_limit_s = 60").replace(
         "rel_gap = 0.005", "rel_gap = 0.02") + "\n[report]\ntradeoff_points = 3\n"
-    assert "time_limit_s = 20" in text and "rel_gap = 0.02" in text
+    assert "time_limit_s = 60" in text and "rel_gap = 0.02" in text
     (root / "models" / f"{SMALL}.toml").write_text(text, encoding="utf-8")
     folder = generate.generate(SMALL, cache, frame=fr)
     return root, folder
@@ -107,13 +108,18 @@ def small_run(small):
     return pipeline.run(scenario.load(root / "models" / f"{SMALL}.toml"))
 
 
-@pytest.fixture(scope="session")
-def small_outputs(small_run, tmp_path_factory):
+def written(run, tmp_path_factory, name: str) -> Path:
+    """Every output of ``run``, written into a fresh scratch folder ``<name>N/out``."""
     from siting.outputs import write as outputs
 
-    out = tmp_path_factory.mktemp("small") / "out"
-    outputs.write_all(small_run, out)
+    out = tmp_path_factory.mktemp(name) / "out"
+    outputs.write_all(run, out)
     return out
+
+
+@pytest.fixture(scope="session")
+def small_outputs(small_run, tmp_path_factory):
+    return written(small_run, tmp_path_factory, "small")
 
 
 @pytest.fixture(scope="session")
@@ -127,3 +133,36 @@ def city_outputs(small, small_run, tmp_path_factory):
     outcome = city_outputs.outcome(small_run, seconds=1.0)
     out = tmp_path_factory.mktemp("city") / "city"
     return city_outputs.write(cfg, [outcome], out), out, outcome
+
+
+def village_only(text: str, *, name: str, radius_m: int = 2000) -> str:
+    """A county scenario cut to its township and village tiers (a fast run, a few seconds)."""
+    kept, skip = [], False
+    for line in text.splitlines():
+        if line.startswith("["):
+            skip = line.split("]")[0] + "]" in ("[tiers.community]", "[tiers.locker]",
+                                                "[colocation]")
+        if not skip:
+            kept.append(line)
+    out = "\n".join(kept) + "\n"
+    for old, new in ((f'name = "{SMALL}"', f'name = "{name}"'),
+                     ('"智能快件箱" = ["locker"]', '"智能快件箱" = []'),
+                     ('["township", "village", "community"]', '["township", "village"]'),
+                     ('"快递网点" = ["village", "community"]', '"快递网点" = ["village"]'),
+                     ("radius_m = 2000", f"radius_m = {radius_m}")):
+        assert old in out, old
+        out = out.replace(old, new, 1)
+    return out
+
+
+@pytest.fixture(scope="session")
+def village_models(small):
+    """Write ``models/<name>.toml``, a village-only 上街区 scenario, in the scratch project."""
+    root, _ = small
+    base = (root / "models" / f"{SMALL}.toml").read_text(encoding="utf-8")
+
+    def write(name: str, *, radius_m: int = 2000) -> Path:
+        path = root / "models" / f"{name}.toml"
+        path.write_text(village_only(base, name=name, radius_m=radius_m), encoding="utf-8")
+        return path
+    return write

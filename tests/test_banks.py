@@ -94,3 +94,54 @@ def test_the_tiers_solved_apart_prove_the_optimum_with_the_saving_at_every_bank(
     assert int(both.sum()) == 2
     plain = optimise(problem, SETTINGS, cut=False)      # the whole model: the same optimum
     assert plain.cost == pytest.approx(119.0)
+
+
+def _brute_force(cover: np.ndarray, cost: np.ndarray, demand: np.ndarray) -> float:
+    """The least cost by enumerating a bank size (or none) at every site: an LP per choice
+    would be overkill, so the assignment is checked as a transportation problem by max-flow."""
+    import itertools
+
+    from scipy.optimize import linprog
+    best = np.inf
+    n_rows, n = cover.shape
+    for pick in itertools.product(range(-1, len(SIZES)), repeat=n):
+        caps = np.array([SIZES[s][0] if s >= 0 else 0.0 for s in pick])
+        price = sum(cost[j] + SIZES[s][1] for j, s in enumerate(pick) if s >= 0)
+        if price >= best or caps @ np.ones(n) < demand.sum():
+            continue
+        if any(not (cover[i] * (caps > 0)).any() for i in range(n_rows)):
+            continue
+        # z_ij >= 0 on covered pairs, z_ij <= min(cap_j, d_i) so a bank serves rows in full
+        pairs = [(i, j) for i in range(n_rows) for j in range(n) if cover[i, j] and caps[j]]
+        a_ub = np.zeros((n, len(pairs)))
+        a_eq = np.zeros((n_rows, len(pairs)))
+        for q, (i, j) in enumerate(pairs):
+            a_ub[j, q] = 1.0
+            a_eq[i, q] = 1.0
+        res = linprog(np.zeros(len(pairs)), A_ub=a_ub, b_ub=caps, A_eq=a_eq, b_eq=demand,
+                      bounds=(0, None), method="highs")
+        if res.status == 0:
+            best = price
+    return float(best)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_the_rounding_cuts_keep_the_optimum_of_every_bank_choice(seed: int) -> None:
+    # random small pieces, some rows above one bank's capacity: the merged model with its
+    # Chvátal–Gomory roundings finds the least cost an enumeration of every bank finds
+    rng = np.random.default_rng(seed)
+    n_rows, n = 3, 5
+    cover = rng.random((n_rows, n)) < 0.5
+    cover[np.arange(n_rows), rng.integers(0, n, n_rows)] = True
+    cost = rng.choice([5.0, 8.0], n)
+    demand = rng.choice([20.0, 70.0, 130.0, 250.0], n_rows)
+    t = TierData("locker", cost=cost, existing=np.zeros(n, bool),
+                 cover=sp.csr_array(cover.astype(int)), sizes=SIZES, demand=demand)
+    got = banks.solve_tier(t, SETTINGS)
+    want = _brute_force(cover, cost, demand)
+    if got is None:      # a row no bank within reach can serve in full
+        assert any(demand[i] > SIZES[-1][0] * cover[i].sum() for i in range(n_rows)) \
+            or np.isinf(want)
+        return
+    assert got.outcome.status == "optimal"
+    assert got.outcome.objective == pytest.approx(want)

@@ -393,3 +393,56 @@ def test_the_checks_above_would_see_trouble(browser, tmp_path):
         assert any(f.get("blockedReason") or "BLOCKED" in f.get("errorText", "") for f in failed)
     finally:
         page.close()
+
+
+CHART_BOXES = """(() => {
+  const svg = document.querySelector('svg.tradeoff');
+  const box = e => { const b = e.getBoundingClientRect();
+                     return {l: b.left, t: b.top, r: b.right, b: b.bottom}; };
+  return {svg: box(svg), plot: box(svg.querySelector('rect.plot-area')),
+          legend: Array.from(svg.querySelectorAll('g.legend text'), box),
+          texts: Array.from(svg.querySelectorAll('text'), box),
+          xticks: svg.querySelectorAll('line.x-tick').length,
+          yticks: svg.querySelectorAll('line.y-tick').length,
+          xlabels: Array.from(svg.querySelectorAll('text.x-tick-label'), t => t.textContent),
+          ylabels: Array.from(svg.querySelectorAll('text.y-tick-label'), t => t.textContent),
+          axis: Array.from(svg.querySelectorAll('text.axis-label'), t => t.textContent)};
+})()"""
+
+
+def _overlap(a: dict, b: dict) -> bool:
+    return a["l"] < b["r"] and b["l"] < a["r"] and a["t"] < b["b"] and b["t"] < a["b"]
+
+
+def _inside(a: dict, box: dict) -> bool:
+    return (a["l"] >= box["l"] - 0.5 and a["r"] <= box["r"] + 0.5
+            and a["t"] >= box["t"] - 0.5 and a["b"] <= box["b"] + 0.5)
+
+
+def test_the_tradeoff_chart_keeps_its_legend_off_the_curves(browser, small_outputs, tmp_path):
+    """As Chromium lays it out: the legend beside the plot area, every word inside the
+    drawing (no label cut off), ticks and their values on both axes."""
+    page = browser.page()
+    try:
+        open_alone(page, small_outputs / "report.html")
+        got = page.js(CHART_BOXES)
+        page.screenshot(tmp_path / "report.png")
+    finally:
+        page.close()
+    assert len(got["legend"]) == 4                      # one entry per tier
+    assert not any(_overlap(t, got["plot"]) for t in got["legend"])
+    assert all(_inside(t, got["svg"]) for t in got["texts"]), got
+    assert got["xticks"] == got["yticks"] == 5
+    assert got["xlabels"] == got["ylabels"] == ["0%", "25%", "50%", "75%", "100%"]
+    assert got["axis"] == ["新建站点数占本方案新建数的比例", "覆盖的需求比例"]
+    assert (tmp_path / "report.png").stat().st_size > 0
+
+
+def test_the_old_chart_would_fail_the_layout_check():
+    """The check above sees a legend over the plot and a label past the edge."""
+    plot = {"l": 40, "t": 40, "r": 600, "b": 220}
+    legend = {"l": 450, "t": 10, "r": 590, "b": 24}     # the old legend: x = w − 190, y = 20
+    assert not _overlap(legend, plot)
+    assert _overlap({"l": 450, "t": 48, "r": 590, "b": 62}, plot)   # its 4th entry
+    assert not _inside({"l": 570, "t": 240, "r": 700, "b": 252}, {"l": 0, "t": 0, "r": 640,
+                                                                    "b": 260})

@@ -111,13 +111,14 @@ def test_locker_moved_400_m_in_the_geopackage(demo_scenario, demo_outputs, tmp_p
     """QGIS moves the point geometry; the lon/lat attributes stay as they were."""
     out = _copy(demo_outputs, tmp_path)
     (out / "sites.csv").unlink()
-    sites = gpd.read_file(out / "sites.gpkg", layer="sites")
+    layer = check_plan.sites_layer(out / "sites.gpkg")
+    sites = gpd.read_file(out / "sites.gpkg", layer=layer)
     k = int(np.flatnonzero((sites["tier"] == "locker") & (sites["status"] == "new")
                            & (sites["reach_units"] > 0))[0])
     pt = sites.geometry.iloc[k]
     dlon = 400 / (111_320 * np.cos(np.radians(pt.y)))
     sites.loc[sites.index[k], "geometry"] = shapely.Point(pt.x + dlon, pt.y)
-    sites.to_file(out / "sites.gpkg", layer="sites", driver="GPKG", engine="pyogrio")
+    sites.to_file(out / "sites.gpkg", layer=layer, driver="GPKG", engine="pyogrio")
     got = command.check(demo_scenario, out, headers=HEADERS)
     assert got.plan.name == "sites.gpkg"
     assert _found(got)["locker_cover"].met is False
@@ -242,3 +243,16 @@ def test_unknown_tier_in_the_plan_is_named(demo_scenario, demo_outputs, tmp_path
     _save(out, df)
     with pytest.raises(InputError, match=r"tier 'lockr' is not a tier of .*locker"):
         command.check(demo_scenario, out, headers=HEADERS)
+
+
+def test_a_geopackage_with_two_sites_layers_is_refused(tmp_path):
+    from siting._errors import InputError
+
+    cols = {c: ["x"] for c in check_plan.NEEDED if c not in ("lon", "lat")}
+    sites = gpd.GeoDataFrame(cols, geometry=[shapely.Point(113.6, 34.7)], crs="EPSG:4326")
+    path = tmp_path / "sites.gpkg"
+    sites.to_file(path, layer="站点", driver="GPKG", engine="pyogrio")
+    assert check_plan.sites_layer(path) == "站点"
+    sites.to_file(path, layer="sites", driver="GPKG", engine="pyogrio")
+    with pytest.raises(InputError, match=r"2 point layers \(站点, sites\).*Keep the one sites"):
+        check_plan.sites_layer(path)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
 import pytest
 
 from siting import cli
+from tests.conftest import ROOT
 
 
 def _run(*args, cwd=None):
@@ -77,3 +79,48 @@ def test_targets_that_cannot_hold_together_exit_3(demo_copy, tmp_path):
     assert "infeasible" in out.stderr and "max_count" in out.stderr
     assert "Traceback" not in out.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_a_count_above_the_candidates_is_bad_input_exit_2(demo_copy, tmp_path):
+    # the README's exit-code table: bad input found before solving is 2, not 3
+    text = demo_copy.read_text(encoding="utf-8")
+    assert "count = 8\n" in text
+    demo_copy.write_text(text.replace("count = 8\n", "count = 100000\n", 1), encoding="utf-8")
+    out = _run("run", demo_copy, "--out", tmp_path / "out")
+    assert out.returncode == 2, out.stderr
+    assert "at least 100,000 sites are required" in out.stderr
+    assert "[tiers.community] count" in out.stderr
+    assert "Traceback" not in out.stderr
+    assert not (tmp_path / "out").exists()
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "2 for bad input" in readme and "a count larger than the candidate" in readme
+
+
+def test_the_terminal_says_each_warning_once_and_ends_with_the_verdict(demo_copy, tmp_path):
+    osm = demo_copy.parents[1] / "data" / "demo" / "beijing_haidian_tsinghua_pku_2017.osm"
+    text = osm.read_text(encoding="utf-8")
+    cut = ('<way id="999999999"><nd ref="1"/><nd ref="2"/>'
+           '<tag k="highway" v="residential"/></way>\n</osm>')
+    osm.write_text(text.replace("</osm>", cut), encoding="utf-8")    # a way cut at the edge
+    out = _run("run", demo_copy, "--out", tmp_path / "out")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == ""                       # progress and log lines: stderr only
+    assert out.stderr.count("way nodes or areas without coordinates") == 1, out.stderr
+    last = out.stderr.strip().splitlines()[-1]
+    assert last.startswith("done in ") and "targets met" in last
+    assert re.search(r"cost \d{1,3}(,\d{3})+;", last), last     # 1,240,000, not 1.24e+06
+    assert "time limit" in last and str(tmp_path / "out") in last
+    assert "e+0" not in out.stderr
+
+
+def test_the_last_line_names_an_unmet_target_and_its_units(small_run, tmp_path):
+    from siting.cli.commands import summary_line
+
+    line = summary_line(small_run, 12.3, tmp_path)
+    unmet = [r for r in small_run.results if r.met is False]
+    assert unmet and "NOT met: " in line
+    assert "马固村" in line and "village outlet" in line
+    assert f"cost {small_run.solution.cost:,.0f};" in line
+    stopped = small_run.solution.status != "optimal"
+    assert ("STOPPED the solve" in line) == stopped
+    assert ("did not stop it" in line) == (not stopped)

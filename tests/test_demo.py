@@ -99,10 +99,17 @@ def test_map_loads_no_remote_script_or_stylesheet(demo_outputs):
     assert "leaflet" in page.lower()          # the library is inlined, not missing
 
 
-def test_gpkg_has_sites_and_demand_layers(demo_outputs, demo_run):
+def test_gpkg_has_the_sites_and_every_demand_unit(demo_outputs, demo_run):
     import pyogrio
 
-    layers = {name for name, _ in pyogrio.list_layers(demo_outputs / "sites.gpkg")}
-    assert {"sites", "demand"} <= layers
-    demand = pyogrio.read_dataframe(demo_outputs / "sites.gpkg", layer="demand")
-    assert len(demand) == len(demo_run.demand)
+    from siting.check import plan
+    from siting.outputs import gpkg
+
+    path = demo_outputs / "sites.gpkg"
+    layers = {name for name, _ in pyogrio.list_layers(path)}
+    assert plan.sites_layer(path) == "站点" and "layer_styles" in layers
+    units = [x for x in gpkg.build(demo_run) if x.key in ("villages", "communities", "areas",
+                                                          "buildings")]
+    assert {x.table for x in units} <= layers
+    written = sum(len(pyogrio.read_dataframe(path, layer=x.table)) for x in units)
+    assert written == int((demo_run.demand["layer"] != "townships").sum()) > 0

@@ -1,4 +1,4 @@
-"""The same inputs and scenario give the same report.json (timings aside) and sites.csv.
+"""The same inputs and scenario give the same report.json (timings aside), sites.csv and gpkg.
 
 Nothing inside a run may read the clock except the user's time limit: the component pieces,
 the Lagrangian ascent and the trade-off points all stop on node or step counts. A run that
@@ -48,6 +48,7 @@ def _same(a: Path, b: Path) -> None:
     assert ra["solver"]["status"] == "optimal"      # proved its gap: no clock decided it
     assert _strip(ra) == _strip(rb)
     assert (a / "sites.csv").read_bytes() == (b / "sites.csv").read_bytes()
+    assert (a / "sites.gpkg").read_bytes() == (b / "sites.gpkg").read_bytes()
 
 
 def test_real_osm_demo_twice(tmp_path: Path) -> None:

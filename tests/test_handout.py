@@ -125,7 +125,7 @@ def test_allocation_serves_within_the_radius_and_adds_up(small_run):
 
 
 def test_gpkg_has_the_allocation_lines_and_the_serving_site(small_run, small_outputs):
-    lines = gpd.read_file(small_outputs / "sites.gpkg", layer="allocation", engine="pyogrio")
+    lines = gpd.read_file(small_outputs / "sites.gpkg", layer="服务关系线", engine="pyogrio")
     table = tables.allocation_table(small_run)
     got = table[table["site"] >= 0]
     sites = small_run.sites
@@ -136,5 +136,6 @@ def test_gpkg_has_the_allocation_lines_and_the_serving_site(small_run, small_out
     assert (lines.geom_type == "LineString").all() and lines.is_valid.all()
     ids = set(small_run.sites.site_id)
     assert set(lines["site_id"]) <= ids
-    dem = gpd.read_file(small_outputs / "sites.gpkg", layer="demand", engine="pyogrio")
+    dem = gpd.read_file(small_outputs / "sites.gpkg", layer="区域（居住、商业、政务）",
+                        engine="pyogrio")
     assert "locker_site" in dem.columns and "locker_site_m" in dem.columns

@@ -104,3 +104,29 @@ def test_a_start_is_given_by_variable_not_by_name():
     assert out.has_solution and out.objective <= a.shape[1]
     x = np.array([v.varValue for v in lp.variables()])
     assert (a @ x >= 1 - 1e-6).all()
+
+
+def test_a_long_solve_logs_incumbent_bound_and_avoidable_gap(monkeypatch, caplog):
+    # every callback a line (the CLI gets one every 5 s): what HiGHS holds, offset added back
+    monkeypatch.setitem(solve.Progress.__init__.__kwdefaults__, "every_s", 0.0)
+    a = _instance()
+    caplog.set_level("INFO", logger="siting.core.solve")
+    out = solve.run(_pulp(a, maximise=False), SolverSettings(time_limit_s=60),
+                    offset=1_000_000.0, forced=1_000_000.0)
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("solving:")]
+    assert lines, "no progress line"
+    assert all("incumbent" in x and "bound" in x and "avoidable gap" in x for x in lines)
+    assert any("incumbent 1,000,0" in x for x in lines)        # thousands separators
+    assert not any("e+0" in r.getMessage() for r in caplog.records)
+    # the lines only read HiGHS's state: the same answer with no one listening
+    caplog.set_level("WARNING", logger="siting.core.solve")
+    quiet = solve.run(_pulp(a, maximise=False), SolverSettings(time_limit_s=60),
+                      offset=1_000_000.0, forced=1_000_000.0)
+    assert (quiet.objective, quiet.bound, quiet.nodes) == (out.objective, out.bound, out.nodes)
+
+
+def test_money_has_thousands_separators_never_an_exponent():
+    assert solve.money(32_680_000) == "32,680,000"
+    assert solve.money(-1.5e6) == "-1,500,000"
+    assert solve.money(12.25) == "12.25" and solve.money(1e-7) == "0"
+    assert solve.money(None) == "n/a" and solve.money(float("inf")) == "n/a"

@@ -74,6 +74,17 @@ class CapacityTarget:
 
 
 @dataclass(frozen=True)
+class CompartmentTarget:
+    """At least ``required`` compartments in the open banks of ``tier`` (existing included)."""
+
+    key: str
+    tier: str
+    text: str
+    required: int
+    capacity: np.ndarray       # (n,) compartments of each site's bank (0 if none)
+
+
+@dataclass(frozen=True)
 class CountTarget:
     """At least ``required`` open sites of ``tier`` (existing included)."""
 
@@ -96,7 +107,7 @@ class Result(Finding):
                 "failing": self.failing}
 
 
-Target = CoverTarget | InsideTarget | CountTarget | CapacityTarget
+Target = CoverTarget | InsideTarget | CountTarget | CapacityTarget | CompartmentTarget
 
 
 def verify(targets: list[Target], is_open: dict[str, np.ndarray],
@@ -121,6 +132,11 @@ def verify(targets: list[Target], is_open: dict[str, np.ndarray],
         opened = is_open.get(t.tier, np.zeros(0, dtype=bool))
         if isinstance(t, CapacityTarget):
             results.append(_capacity(t, opened))
+            continue
+        if isinstance(t, CompartmentTarget):
+            got_c = float(t.capacity[opened].sum())
+            results.append(Result(t.key, t.tier, t.text, "compartments", t.required, got_c,
+                                  got_c >= t.required))
             continue
         if isinstance(t, CountTarget):
             got = int(opened.sum())
@@ -174,6 +190,31 @@ def _nearest(graph: sp.csr_array, targets: np.ndarray, sources: np.ndarray, *,
     ok = targets >= 0
     out[ok] = d[targets[ok]]
     return out
+
+
+def nearest_source(graph: sp.csr_array, sources: np.ndarray, targets: np.ndarray, *,
+                   limit: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
+    """Each target's road distance to its nearest source and which source (its position).
+
+    ``sources`` and ``targets`` are graph nodes (-1: not attached). Where several sources
+    share a node the first is named. Returns (distance, position in ``sources``), ``inf``
+    and -1 beyond ``limit`` or unattached.
+    """
+    sources = np.asarray(sources, dtype=np.int64)
+    targets = np.asarray(targets, dtype=np.int64)
+    dist, which = np.full(len(targets), np.inf), np.full(len(targets), -1, np.int64)
+    ok_src = np.flatnonzero(sources >= 0)
+    if len(ok_src) == 0 or len(targets) == 0:
+        return dist, which
+    nodes, first = np.unique(sources[ok_src], return_index=True)
+    d, _, origin = csgraph.dijkstra(graph, directed=True, indices=nodes, limit=limit,
+                                    min_only=True, return_predecessors=True)
+    pos = dict(zip(nodes.tolist(), ok_src[first].tolist(), strict=True))
+    ok = np.flatnonzero(targets >= 0)
+    ok = ok[np.isfinite(d[targets[ok]])]
+    dist[ok] = d[targets[ok]]
+    which[ok] = [pos[int(o)] for o in origin[targets[ok]]]
+    return dist, which
 
 
 def _within(graph: sp.csr_array, targets: np.ndarray, sources: np.ndarray,

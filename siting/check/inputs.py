@@ -30,7 +30,7 @@ class CheckInputs:
     roads: osm.RoadWays
     crs: str                   # the metric CRS of the length convention (UTM of the roads)
     units: pd.DataFrame        # layer, code, name, class, population, floor_m2, lon, lat, geometry
-    existing: pd.DataFrame     # osm_id, lon, lat, capacity (NaN: not given)
+    existing: pd.DataFrame     # osm_id, source (type), lon, lat, capacity (NaN: not given)
 
     def label(self, rows: np.ndarray) -> list[str]:
         """'code name' of the units at ``rows``, for the table."""
@@ -95,11 +95,12 @@ def _existing(scenario: Scenario, data: osm.OsmData, crs: str) -> pd.DataFrame:
                                                       crs))
     if scenario.facilities is not None:
         parts.append(facilities.from_csv(scenario.facilities, list(scenario.tiers), crs)[0])
-    cols = ["osm_id", "lon", "lat", "capacity"]
+    cols = ["osm_id", "source", "lon", "lat", "capacity"]
     if not parts:
         return pd.DataFrame(columns=cols)
     out = pd.concat(parts, ignore_index=True)
     if "capacity" not in out:
         out["capacity"] = np.nan
     out["osm_id"] = out["osm_id"].astype(str)
+    out["source"] = out["source"].astype(str)
     return out[cols]

@@ -10,6 +10,8 @@ the radius plus :data:`TOL_M`, the float noise of summing edge lengths in anothe
 
 from __future__ import annotations
 
+import heapq
+
 import networkx as nx
 import numpy as np
 import scipy.sparse as sp
@@ -28,6 +30,33 @@ def nearest_distance(g: nx.Graph, sources: list[object], targets: list[object],
                                                  weight="length") if start else {}
     return np.array([found.get(t, np.inf) if t is not None else np.inf for t in targets],
                     dtype=float)
+
+
+def nearest_source(g: nx.Graph, sources: list[object], targets: list[object], *,
+                   cutoff: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
+    """Each target's road distance to its nearest source, and which source (its position).
+
+    One Dijkstra search grown from all the sources at once, each node labelled with the
+    source that reached it first (on a tie, the first source listed). Returns (distance,
+    position in ``sources``): ``inf`` and -1 beyond ``cutoff`` or unattached.
+    """
+    heap = [(0.0, k, k, s) for k, s in enumerate(sources) if s is not None and s in g]
+    heapq.heapify(heap)              # (distance, source, push order, node): nodes never compared
+    settled: dict[object, tuple[float, int]] = {}
+    pushed = len(heap)
+    while heap:
+        d, k, _, node = heapq.heappop(heap)
+        if node in settled:
+            continue
+        settled[node] = (d, k)
+        for nbr, data in g[node].items():
+            nd = d + data["length"]
+            if nbr not in settled and nd <= cutoff + TOL_M:
+                heapq.heappush(heap, (nd, k, pushed, nbr))
+                pushed += 1
+    found = [settled.get(t) if t is not None else None for t in targets]
+    return (np.array([f[0] if f else np.inf for f in found], dtype=float),
+            np.array([f[1] if f else -1 for f in found], dtype=np.int64))
 
 
 def within(g: nx.Graph, sources: list[object], targets: list[object], radius: float,

@@ -1,9 +1,9 @@
 """A written plan as ``siting check`` reads it: the open sites and what the run claimed.
 
 The sites come from ``sites.csv`` (one row per open site and tier, as Excel saves it) or
-``sites.gpkg`` (layer ``sites``: there a site's position is its point geometry, so a locker
-moved in QGIS is checked where it now stands). The claims come from ``report.json``
-(``targets[].met``); without it every target counts as claimed.
+``sites.gpkg`` (its sites layer, 站点 or ``sites``: there a site's position is its point
+geometry, so a locker moved in QGIS is checked where it now stands). The claims come from
+``report.json`` (``targets[].met``); without it every target counts as claimed.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ class Plan:
     sites: pd.DataFrame                      # NEEDED columns, and 'compartments' when written
     claims: dict[str, bool | None] = field(default_factory=dict)   # target key -> met
     claimed_cost: float | None = None
+    centres: pd.DataFrame = field(default_factory=pd.DataFrame)   # the run's new centres
 
     def of_tier(self, tier: str) -> pd.DataFrame:
         """The rows of one tier."""
@@ -73,7 +74,21 @@ def read(outdir: Path, *, headers: Mapping[str, str] | None = None) -> Plan:
         raise InputError(f"{path}: lon/lat not a number in {rows}. Give decimal degrees.")
     claims, cost = _claims(path.parent / "report.json")
     log.info("plan: %s site rows from %s", f"{len(sites):,}", path)
-    return Plan(path, sites.reset_index(drop=True), claims, cost)
+    return Plan(path, sites.reset_index(drop=True), claims, cost,
+                _new_centres(path.parent / "report.json"))
+
+
+def _new_centres(report: Path) -> pd.DataFrame:
+    """The county centres the run sited (``report.json`` ``chain.centres``, status new).
+
+    They are part of the plan like its sites; the existing centres come from the inputs.
+    """
+    cols = ["site_id", "source", "osm_id", "lon", "lat", "status"]
+    if not report.is_file():
+        return pd.DataFrame(columns=cols)
+    chain = json.loads(report.read_text(encoding="utf-8")).get("chain") or {}
+    rows = [c for c in chain.get("centres", []) if c.get("status") == "new"]
+    return pd.DataFrame([{k: c.get(k) for k in cols} for c in rows], columns=cols)
 
 
 def _csv(path: Path) -> pd.DataFrame:
@@ -84,10 +99,34 @@ def _csv(path: Path) -> pd.DataFrame:
 def _gpkg(path: Path) -> pd.DataFrame:
     import geopandas as gpd
 
-    gdf = gpd.read_file(path, layer="sites", engine="pyogrio").to_crs("EPSG:4326")
+    layer = sites_layer(path)
+    gdf = gpd.read_file(path, layer=layer, engine="pyogrio").to_crs("EPSG:4326")
     df = pd.DataFrame(gdf.drop(columns="geometry"))
     df["lon"], df["lat"] = gdf.geometry.x.to_numpy(), gdf.geometry.y.to_numpy()
     return df
+
+
+def sites_layer(path: Path) -> str:
+    """The layer of ``sites.gpkg`` that holds the sites: the point layer with their fields.
+
+    Its name is in the run's language (站点, ``sites``); the checker finds it by its fields
+    (:data:`NEEDED`, ``lon``/``lat`` aside: a site stands at its point).
+    """
+    import pyogrio
+
+    found = []
+    for name, geometry in pyogrio.list_layers(path):
+        if geometry not in ("Point", "MultiPoint"):
+            continue
+        fields = set(pyogrio.read_info(path, layer=name)["fields"])
+        if set(NEEDED) - {"lon", "lat"} <= fields:
+            found.append(str(name))
+    if len(found) != 1:
+        what = "no point layer" if not found else f"{len(found)} point layers ({', '.join(found)})"
+        raise InputError(f"{path}: {what} with the fields {', '.join(NEEDED[:5])}. Keep the "
+                         "one sites layer siting wrote (edit its features, not its fields), "
+                         "or check sites.csv instead.")
+    return found[0]
 
 
 def _claims(report: Path) -> tuple[dict[str, bool | None], float | None]:

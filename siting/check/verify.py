@@ -10,6 +10,13 @@ For each tier (as the scenario defines it, on the inputs as the readers give the
   existing ones included;
 - ``<tier>_capacity`` — every unit's compartments fit into the open banks within reach
   (max flow); ``<tier>_sizes`` — every new bank is one of the tier's bank sizes;
+- ``<tier>_compartments`` — at least the tier's compartment target open, existing banks
+  included (``compartments``, or the county's share of ``compartments_from_plan``);
+- ``chain`` — with ``[chain] max_chain_km``: each village's nearest open village outlet
+  (within the radius), that outlet's nearest township outlet, that one's nearest county
+  centre (the facilities of ``centre_types``, and the new centres ``report.json`` names),
+  the two links' road length within the limit (villages no road reaches are left to
+  ``village_cover``);
 - ``budget`` — the new sites' cost (tier costs, bank sizes, less the colocation saving) is
   within ``budget``.
 
@@ -33,7 +40,7 @@ from siting.check import graph as cgraph
 from siting.check import measure
 from siting.check.inputs import CheckInputs
 from siting.check.plan import Plan
-from siting.config.scenario import Scenario, TierConfig
+from siting.config.scenario import ChainConfig, Scenario, TierConfig
 from siting.readers import frame
 
 log = logging.getLogger(__name__)
@@ -68,10 +75,15 @@ def verify(scenario: Scenario, inp: CheckInputs, plan: Plan) -> list[Finding]:
                          "cells, or check with the scenario the plan was made from.")
     out: list[Finding] = []
     places = {t: place(plan.of_tier(t), inp) for t in scenario.tiers}
-    modes = sorted({c.network for c in scenario.tiers.values() if c.reach == "road"})
+    if scenario.chain is not None:
+        places[CENTRE] = place(_centres(scenario.chain, inp, plan), inp)
+    modes = sorted({c.network for c in scenario.tiers.values() if c.reach == "road"}
+                   | ({scenario.chain.network} if scenario.chain else set()))
     nets = {m: _attach(scenario, inp, places, m) for m in modes}
     for name, cfg in scenario.tiers.items():
         out += _tier(scenario, name, cfg, inp, plan, places[name], nets.get(cfg.network))
+    if scenario.chain is not None and scenario.chain.max_chain_km is not None:
+        out.append(_chain(scenario, scenario.chain, inp, nets[scenario.chain.network]))
     spent = plan_cost(scenario, plan)
     out.append(Finding("cost", "", "cost of the new sites (the run's figure as required)",
                        "cost", np.nan if plan.claimed_cost is None else plan.claimed_cost,
@@ -80,6 +92,43 @@ def verify(scenario: Scenario, inp: CheckInputs, plan: Plan) -> list[Finding]:
         out.append(Finding("budget", "", f"new sites cost at most {scenario.budget:,.0f}",
                            "cost", scenario.budget, spent, spent <= scenario.budget + 1e-6))
     return out
+
+
+CENTRE = "centre"
+"""The plan's county processing centres, beside its tiers (the ``[chain]``)."""
+
+
+def _centres(cfg: ChainConfig, inp: CheckInputs, plan: Plan) -> pd.DataFrame:
+    """The existing centres (facilities of ``centre_types``) and the run's new ones."""
+    ex = inp.existing[inp.existing["source"].isin(list(cfg.centre_types))]
+    have = pd.DataFrame({"site_id": ex["osm_id"], "source": ex["source"],
+                         "osm_id": ex["osm_id"], "lon": ex["lon"], "lat": ex["lat"],
+                         "status": "existing"})
+    new = plan.centres.astype({"osm_id": str, "source": str, "status": str})
+    return pd.concat([have, new], ignore_index=True).astype({"lon": float, "lat": float})
+
+
+def _chain(scenario: Scenario, cfg: ChainConfig, inp: CheckInputs,
+           net: tuple[cgraph.Access, dict[str, list[object]]]) -> Finding:
+    """Every village's chain, centre → township outlet → village outlet, within the limit."""
+    acc, nodes = net
+    village = scenario.tiers["village"]
+    rows = demand_rows(inp.units, village)
+    limit = float(village.radius_m or np.inf) if village.reach == "road" else np.inf
+    _, k = measure.nearest_source(acc.graph, nodes["village"], [acc.node[i] for i in rows],
+                                  cutoff=limit)
+    outlet = [nodes["village"][j] if j >= 0 else None for j in k]
+    town_m, k = measure.nearest_source(acc.graph, nodes["township"], outlet)
+    town = [nodes["township"][j] if j >= 0 else None for j in k]
+    centre_m, _ = measure.nearest_source(acc.graph, nodes[CENTRE], town)
+    km = (town_m + centre_m) / 1000.0
+    counted = np.array([acc.node[i] is not None for i in rows], dtype=bool)
+    beyond = counted & ~(km <= float(cfg.max_chain_km or np.inf) + 1e-9)
+    failing = [f"{lab} ({km[i]:.1f} km)" if np.isfinite(km[i]) else f"{lab} (-)"
+               for i, lab in zip(np.flatnonzero(beyond), inp.label(rows[beyond]), strict=True)]
+    return Finding("chain", "village", f"village: every chain within {cfg.max_chain_km:g} km "
+                   f"by road ({cfg.network})", "units", int(counted.sum()),
+                   int((counted & ~beyond).sum()), bool(not beyond.any()), failing)
 
 
 def place(rows: pd.DataFrame, inp: CheckInputs) -> pd.DataFrame:
@@ -160,7 +209,7 @@ def _tier(scenario: Scenario, name: str, cfg: TierConfig, inp: CheckInputs, plan
         out.append(Finding(f"{name}_max_count", name, f"{name}: at most {cfg.max_count} sites",
                            "sites", cfg.max_count, n_open, n_open <= cfg.max_count))
     if cfg.sizes and net is not None:
-        out += _capacity(name, cfg, inp, rows, sites, net, plan)
+        out += _capacity(scenario, name, cfg, inp, rows, sites, net, plan)
     return out
 
 
@@ -168,6 +217,12 @@ def _required_count(scenario: Scenario, cfg: TierConfig) -> int:
     if cfg.count_from_plan is not None and scenario.county is not None:
         return frame.plan_share(cfg.count_from_plan, scenario.county)
     return cfg.count or 0
+
+
+def _required_compartments(scenario: Scenario, cfg: TierConfig) -> int:
+    if cfg.compartments_from_plan is not None and scenario.county is not None:
+        return frame.plan_share(cfg.compartments_from_plan, scenario.county)
+    return cfg.compartments or 0
 
 
 def _cover(name: str, cfg: TierConfig, inp: CheckInputs, rows: np.ndarray,
@@ -217,9 +272,10 @@ def compartments_needed(units: pd.DataFrame, rows: np.ndarray, cfg: TierConfig) 
                               * cfg.dwell_days, cfg.min_demand))
 
 
-def _capacity(name: str, cfg: TierConfig, inp: CheckInputs, rows: np.ndarray,
-              sites: pd.DataFrame, net: tuple[cgraph.Access, dict[str, list[object]]],
-              plan: Plan) -> list[Finding]:
+def _capacity(scenario: Scenario, name: str, cfg: TierConfig, inp: CheckInputs,
+              rows: np.ndarray, sites: pd.DataFrame,
+              net: tuple[cgraph.Access, dict[str, list[object]]], plan: Plan,
+              ) -> list[Finding]:
     acc, nodes = net
     cap = _bank_compartments(sites, inp, cfg, plan)
     need = compartments_needed(inp.units, rows, cfg)
@@ -233,7 +289,12 @@ def _capacity(name: str, cfg: TierConfig, inp: CheckInputs, rows: np.ndarray,
     sizes = {b.compartments for b in cfg.sizes}
     new = (sites["status"] == "new").to_numpy()
     odd = new & ~np.isin(cap, list(sizes))
-    return [Finding(f"{name}_capacity", name, f"{name}: every unit's compartments fit the "
+    target = _required_compartments(scenario, cfg)
+    counted = [Finding(f"{name}_compartments", name, f"{name}: at least {target:,} "
+                       "compartments open (existing and new)", "compartments", target,
+                       float(cap.sum()), bool(cap.sum() >= target))] if target else []
+    return [*counted,
+            Finding(f"{name}_capacity", name, f"{name}: every unit's compartments fit the "
                     "banks within reach", "compartments", float(need.sum()), float(got.sum()),
                     bool(not short.any()), failing),
             Finding(f"{name}_sizes", name, f"{name}: every new bank is one of the sizes "

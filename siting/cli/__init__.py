@@ -20,7 +20,7 @@ from pathlib import Path
 from siting import __version__
 from siting._errors import EnvironmentFailure, SitingError
 from siting.check import command as check_command
-from siting.cli import commands
+from siting.cli import commands, sweep
 from siting.core import InfeasibleError, SolverError
 
 log = logging.getLogger("siting")
@@ -87,13 +87,64 @@ def _parser() -> argparse.ArgumentParser:
                                       "(each writing maps/<county>/), then write maps/<city>/ "
                                       "with the plan's citywide targets summed.")
     city.add_argument("config", type=Path, help="city file, e.g. models/city.toml")
-    city.add_argument("--lang", choices=["zh", "en"], default=None,
-                      help="language of the maps and the reports")
-    city.add_argument("--generate", action="store_true",
-                      help="generate stand-ins for counties without real input files")
-    _cache(city)
-    _verbosity(city)
+    _many_runs(city, lang="language of the maps and the reports")
+    _compare_parser(sub)
+    _sweep_parser(sub)
     return p
+
+
+def _sweep_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    sw = sub.add_parser("sweep", help="run a scenario or the city once per variant, on Dask",
+                        description="Run the base of a sweep file (a scenario, or the city "
+                                    "file and so every county) once per variant (named "
+                                    "overrides of scenario keys, or a grid), each county × "
+                                    "variant a task on a Dask cluster; write each task's "
+                                    "outputs to maps/<sweep>/<variant>/<county>/ and the "
+                                    "sweep report (compare over the variants, cost against "
+                                    "coverage) to maps/<sweep>/report/. A rerun reuses the "
+                                    "tasks whose inputs and scenario are unchanged.")
+    sw.add_argument("sweep", type=Path, help="sweep file, e.g. models/sweep-village-radius.toml")
+    sw.add_argument("--tolerance-m", type=float, default=5.0, metavar="M",
+                    help="sites within M metres are the same site in the comparison")
+    _many_runs(sw, lang="language of the maps and the reports (default: the sweep file's)")
+
+
+def _many_runs(p: argparse.ArgumentParser, *, lang: str) -> None:
+    """The options of the commands that run many tasks (city, sweep)."""
+    p.add_argument("--lang", choices=["zh", "en"], default=None, help=lang)
+    p.add_argument("--generate", action="store_true",
+                   help="generate stand-ins for counties without real input files")
+    _cluster(p)
+    _cache(p)
+    _verbosity(p)
+
+
+def _compare_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    cmp = sub.add_parser("compare", help="compare run outputs side by side",
+                         description="Read the output folders of `siting run` or `siting "
+                                     "city` (report.json, sites.csv) and write one report "
+                                     "(report.html, report.md, report.json) and map.html: the "
+                                     "targets and the cost per tier of each, and the sites "
+                                     "added, removed and kept against the first folder.")
+    cmp.add_argument("folders", nargs="+", type=Path, metavar="OUT",
+                     help="output folders, the first is the base, e.g. maps/a maps/b")
+    cmp.add_argument("--out", type=Path, default=None,
+                     help="folder of the comparison (default: maps/compare)")
+    cmp.add_argument("--tolerance-m", type=float, default=5.0, metavar="M",
+                     help="sites of the same tier within M metres are the same site "
+                          "(default 5)")
+    cmp.add_argument("--lang", choices=["zh", "en"], default=None,
+                     help="language of the report (default: the first folder's)")
+    _verbosity(cmp)
+
+
+def _cluster(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                   help="run the tasks on the Dask cluster of this scheduler (overrides "
+                        "[cluster] scheduler; default: a LocalCluster of this machine)")
+    p.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="LocalCluster worker processes (default: one per core); 0 runs the "
+                        "tasks one after another in this process")
 
 
 def _cache(p: argparse.ArgumentParser) -> None:
@@ -119,7 +170,8 @@ def _configure_logging(verbose: bool, quiet: bool) -> None:
 
 
 COMMANDS = {"run": commands.run, "check": commands.check, "validate": commands.validate,
-            "generate": commands.generate, "city": commands.city}
+            "generate": commands.generate, "city": commands.city,
+            "compare": commands.compare, "sweep": sweep.sweep}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

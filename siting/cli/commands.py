@@ -1,4 +1,4 @@
-"""The drivers behind each command: ``run``, ``validate``, ``generate`` and ``city``.
+"""The drivers behind the commands: ``run``, ``validate``, ``generate``, ``city``, ``compare``.
 
 Each takes the parsed arguments and returns the exit code; :func:`siting.cli.main` maps the
 errors they raise to exit codes. This is the top layer: it runs the stages (``siting.run``)
@@ -12,15 +12,18 @@ import logging
 import math
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from siting._errors import InputError
+from siting._errors import InputError, SitingError
 
 if TYPE_CHECKING:
-    from siting.run.city import CountyOutcome
-    from siting.run.pipeline import ProgressFactory
+    from siting.cli.tasks import Task, TaskResult
+    from siting.run.city import CityConfig, ClusterConfig
+    from siting.run.results import RunResult
 
 log = logging.getLogger("siting")
 
@@ -95,12 +98,61 @@ def run(args: argparse.Namespace) -> int:
     prepared = pipeline.prepare(s, progress=_progress_factory(not args.quiet))
     result = pipeline.run(s, prepared=prepared)
     outputs.write_all(result, out)
-    met = [r for r in result.results if r.met is not None]
-    ok = sum(r.met is True for r in met)
-    code = check_command.after_run(s, out, headers=labels.header_keys())   # the written files
-    log.info("done in %.1f s: %d of %d targets met; outputs in %s", time.perf_counter() - start,
-             ok, len(met), out)
+    with _muted("siting.readers"):       # the run has said what the files hold, once
+        code = check_command.after_run(s, out, headers=labels.header_keys())
+    log.info("%s", summary_line(result, time.perf_counter() - start, out))
     return code
+
+
+@contextmanager
+def _muted(name: str) -> Iterator[None]:
+    """Logger ``name`` quiet below errors in the block (its lines would repeat the run's)."""
+    logger = logging.getLogger(name)
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def summary_line(result: RunResult, seconds: float, out: Path) -> str:
+    """The run's last line: targets met, which are not (and where), the cost, the time limit.
+
+    'done in 27.7 s: 5 of 6 targets met; NOT met: every administrative village … (1 unit:
+    410106100219 马固村村民委员会); cost 32,500,000; the solver proved the plan within
+    0.457% of the avoidable cost (the time limit of 240 s did not stop it); outputs in …'
+    """
+    from siting.core.solve import money
+    from siting.outputs import labels
+
+    met = [r for r in result.results if r.met is not None]
+    unmet = [r for r in met if r.met is False]
+    parts = [f"done in {seconds:.1f} s: {len(met) - len(unmet)} of {len(met)} targets met"]
+    if unmet:
+        parts.append("NOT met: " + "; ".join(_unmet(r, result, labels) for r in unmet))
+    sol, limit = result.solution, result.scenario.solver.time_limit_s
+    parts.append(f"cost {money(sol.cost)}")
+    gap = "n/a" if sol.avoidable_gap is None else f"{100 * sol.avoidable_gap:.3g}%"
+    if sol.status == "optimal":
+        parts.append(f"the solver proved the plan within {gap} of the avoidable cost (the "
+                     f"time limit of {limit:g} s did not stop it)")
+    else:
+        parts.append(f"the time limit of {limit:g} s STOPPED the solve at a proven gap of "
+                     f"{gap} on the avoidable cost (raise --time-limit for a closer plan)")
+    return "; ".join(parts) + f"; outputs in {out}"
+
+
+def _unmet(r, result: RunResult, labels) -> str:  # type: ignore[no-untyped-def]
+    """One unmet target in words (English, as the terminal speaks), with its first units."""
+    p = result.phrases.get(r.key)
+    text = labels.phrase(p, "en") if p is not None else r.key
+    failing = list(r.failing or [])
+    if not failing:
+        return text
+    shown = ", ".join(failing[:3]) + (f" and {len(failing) - 3} more" if len(failing) > 3
+                                      else "")
+    return f"{text} ({len(failing)} unit{'s' if len(failing) > 1 else ''}: {shown})"
 
 
 def _override_solver(s, args):  # type: ignore[no-untyped-def]
@@ -163,8 +215,9 @@ def generate(args: argparse.Namespace) -> int:
 
 
 def city(args: argparse.Namespace) -> int:
-    """``siting city``: run each county, write its outputs, then the city's."""
+    """``siting city``: every county a task on the cluster, then the city's report."""
     from siting._atomic import probe
+    from siting.cli import cluster
     from siting.outputs import city as city_outputs
     from siting.run import city as city_run
 
@@ -172,37 +225,124 @@ def city(args: argparse.Namespace) -> int:
     cfg = city_run.load(args.config)
     if args.lang:
         cfg = replace(cfg, lang=args.lang)
-    probe(Path("maps") / cfg.name, kind="city", label=cfg.name)
-    outcomes = []
+    out_root = Path("maps").resolve()
+    probe(out_root / cfg.name, kind="city", label=cfg.name)
     paths = city_run.county_paths(cfg)
-    for k, path in enumerate(paths, 1):
-        _prepare(path, args.generate, args.cache)
-        log.info("county %d/%d: %s", k, len(paths), path.name)
-        outcomes.append(run_county(path, Path("maps"), lang=args.lang,
-                                   progress=_progress_factory(not args.quiet),
-                                   cache=args.cache))
-    summary = city_outputs.write(cfg, outcomes, Path("maps") / cfg.name)
+    shares = _city_shares(cfg, paths, args)
+    tasks = [county_task(p, out_root, lang=args.lang, cache=args.cache,
+                         overrides=_share_override(shares, p)) for p in paths]
+    results = run_tasks(tasks, args, cfg.cluster, scratch=out_root)
+    cluster.say_failures(results, "city")
+    if cluster.exit_code(results):
+        return cluster.exit_code(results)
+    summary = city_outputs.write(cfg, [r.outcome for r in results if r.outcome is not None],
+                                 out_root / cfg.name, tasks=cluster.rows(results))
     met = sum(1 for t in summary["targets"] if t["met"])
     log.info("city done in %.1f s: %d of %d citywide targets met; outputs in maps/%s",
              time.perf_counter() - start, met, len(summary["targets"]), cfg.name)
     return 0
 
 
-def run_county(path: Path, out_root: Path, *, lang: Literal["zh", "en"] | None = None,
-               progress: ProgressFactory | None = None,
-               cache: Path | None = None) -> CountyOutcome:
-    """Run one county scenario, write its outputs, keep what the city report needs."""
-    from siting._atomic import probe
-    from siting.config import scenario
-    from siting.outputs import city as city_outputs
-    from siting.outputs import write as outputs
-    from siting.run import pipeline
+def _city_shares(cfg: CityConfig, paths: list[Path], args: argparse.Namespace,
+                 ) -> dict[str, int]:
+    """The counties' compartment shares, from their scenarios (inputs generated first).
 
-    start = time.perf_counter()
-    s = scenario.load(path, cache=cache)
-    if lang:
-        s = replace(s, lang=lang)
-    probe(out_root / s.name, kind="run", label=s.name)
-    result = pipeline.run(s, progress=progress)
-    outputs.write_all(result, out_root / s.name)
-    return city_outputs.outcome(result, seconds=time.perf_counter() - start)
+    A county whose inputs or scenario are bad is left to its own task, which reports it;
+    the shares then cannot be apportioned, and the run says so (it exits non-zero anyway).
+    """
+    if cfg.compartments_from_plan is None:
+        return {}
+    try:
+        for path in paths:
+            _prepare(path, args.generate, args.cache)
+        return _compartment_shares(cfg, paths, args.cache)
+    except SitingError as e:
+        log.warning("warning: the citywide compartment target is not apportioned: %s", e)
+        return {}
+
+
+def _share_override(shares: dict[str, int], path: Path) -> dict[str, Any]:
+    """A county's compartment share as a scenario override (none when not apportioned)."""
+    from siting.config import scenario
+
+    name = str(scenario._read_toml(path).get("name") or path.stem) if shares else ""
+    return {"tiers.locker.compartments": shares[name]} if name in shares else {}
+
+
+def _compartment_shares(cfg: CityConfig, paths: list[Path],
+                        cache: Path | None) -> dict[str, int]:
+    """Each county's share of the city's ``compartments_from_plan`` (none when unset)."""
+    from siting.config import scenario
+    from siting.run import city as city_run
+
+    if cfg.compartments_from_plan is None:
+        return {}
+    return city_run.compartment_shares(cfg, [scenario.load(p, cache=cache) for p in paths])
+
+
+def county_task(path: Path, out_root: Path, *, lang: Literal["zh", "en"] | None,
+                cache: Path | None, variant: str = "",
+                overrides: dict[str, Any] | None = None) -> Task:
+    """The task of one county scenario (× variant); outputs in ``out_root/<its name>``."""
+    from siting.cli.tasks import Task
+    from siting.config import scenario
+
+    try:
+        name = str(scenario._read_toml(path).get("name") or path.stem)
+    except SitingError:
+        name = path.stem                       # the task itself reports the bad file
+    label = f"{variant}/{name}" if variant else name
+    return Task(label, path.resolve(), (out_root / name).resolve(), variant=variant,
+                overrides=dict(overrides or {}), lang=lang,
+                cache=cache.resolve() if cache else None)
+
+
+def run_tasks(tasks: list[Task], args: argparse.Namespace, cfg: ClusterConfig, *,
+              scratch: Path) -> list[TaskResult]:
+    """Generate missing stand-ins here (one writer per cache folder), then run the tasks."""
+    from siting.cli import cluster
+    from siting.cli.tasks import TaskResult
+
+    failed: dict[int, TaskResult] = {}
+    for path in dict.fromkeys(t.scenario for t in tasks):
+        try:
+            _prepare(path, args.generate, args.cache)
+        except SitingError as e:
+            failed |= {i: TaskResult(t.name, t.variant, "failed", 0.0, code=2,
+                                     message=f"error: {e}")
+                       for i, t in enumerate(tasks) if t.scenario == path}
+    todo = [t for i, t in enumerate(tasks) if i not in failed]
+    done = iter(cluster.run(todo, scratch=scratch,
+                            scheduler=args.scheduler or cfg.scheduler,
+                            workers=args.workers if args.workers is not None else cfg.workers,
+                            bar=not args.quiet))
+    return [failed[i] if i in failed else next(done) for i in range(len(tasks))]
+
+
+def compare(args: argparse.Namespace) -> int:
+    """``siting compare``: run outputs side by side, sites matched by tier and position."""
+    from siting._atomic import probe
+    from siting.outputs import compare as compare_outputs
+    from siting.outputs import labels
+    from siting.run import compare as compare_run
+
+    if not args.tolerance_m >= 0 or not math.isfinite(args.tolerance_m):
+        raise InputError(f"--tolerance-m {args.tolerance_m:g}: give metres ≥ 0, e.g. 5.")
+    out = args.out or Path("maps") / "compare"
+    probe(out, kind="compare", label="compare")
+    runs = [compare_run.read(f, headers=labels.header_keys()) for f in args.folders]
+    runs = _distinct_labels(runs)
+    c = compare_run.compare(runs, tolerance_m=args.tolerance_m)
+    lang = args.lang or runs[0].lang
+    compare_outputs.write(c, out, lang=lang)
+    log.info("compare written to %s (report.html, report.md, report.json, map.html)", out)
+    return 0
+
+
+def _distinct_labels(runs):  # type: ignore[no-untyped-def]
+    """Runs of the same scenario name are told apart by their folder."""
+    from collections import Counter
+
+    seen = Counter(r.label for r in runs)
+    return [replace(r, label=f"{r.label} ({r.folder.name})") if seen[r.label] > 1 else r
+            for r in runs]

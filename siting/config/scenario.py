@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import difflib
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from siting._errors import ScenarioError
 from siting.config import _schema, discovery
+from siting.config import overrides as _overrides
 from siting.config._schema import fraction, non_negative, positive, spec
 
 TIERS = ("township", "village", "community", "locker")
@@ -108,6 +110,12 @@ class TierConfig:
     existing_compartments: int = spec(60, check=positive, need="> 0",
                                       doc="compartments of an existing bank whose size is "
                                       "not given")
+    compartments: int | None = spec(None, check=non_negative, need=">= 0",
+                                    doc="at least this many compartments open (existing "
+                                    "banks included): a target to plan to (needs sizes)")
+    compartments_from_plan: int | None = spec(
+        None, check=positive, need="> 0", doc="a citywide compartment total (the plan's "
+        "2,500,000) apportioned to the scenario's county by 2020 urban population")
 
     def __post_init__(self) -> None:
         if self.sizes and (self.reach != "road" or self.coverage != "all"):
@@ -123,6 +131,11 @@ class TierConfig:
                              "count_from_plan or max_count, or use coverage = 'all'")
         if self.reach == "road" and self.radius_m is None:
             raise ValueError("reach = 'road' needs radius_m (the reach in metres by road)")
+        if self.compartments is not None and self.compartments_from_plan is not None:
+            raise ValueError("give compartments or compartments_from_plan, not both")
+        if (self.compartments or self.compartments_from_plan) and not self.sizes:
+            raise ValueError("a compartment target (compartments, compartments_from_plan) "
+                             "needs bank sizes: add sizes = [{ compartments = …, cost = … }]")
 
 
 @dataclass(frozen=True)
@@ -210,6 +223,24 @@ class MapConfig:
                                           "roads each reaches) are drawn")
 
 
+@dataclass(frozen=True)
+class ChainConfig:
+    """The three-level rural chain (专栏5): county centre → township outlet → village outlet."""
+
+    centre_types: tuple[str, ...] = spec(("县级处理中心",), doc="facility types (the "
+                                         "[facilities] type column) that are county centres")
+    new_centres: int = spec(0, check=non_negative, need=">= 0",
+                            doc="new centres to site, at the least summed road distance to "
+                            "the township outlets (a p-median)")
+    max_chain_km: float | None = spec(None, check=positive, need="> 0 km",
+                                      doc="a village whose chain (centre → township outlet → "
+                                      "village outlet, by road) is longer is named: a target")
+    network: Literal["walk", "drive"] = spec("drive", doc="the roads the chain is measured on")
+    spacing_m: float = spec(1000.0, check=positive, need="> 0 metres",
+                            doc="new centres: candidate road junctions at most one per grid "
+                            "cell of this size (and every township outlet's site)")
+
+
 GCJ02_LANGS = ("zh",)
 """The report languages whose readers paste coordinates into Gaode or Tencent (GCJ-02)."""
 
@@ -222,6 +253,64 @@ class ReportConfig:
                                 doc="points of each tier's coverage-versus-sites curve (0: none)")
     gcj02: bool | None = spec(None, doc="also give each site's GCJ-02 coordinates (Gaode, "
                               "Tencent maps); unset: on when lang is one of GCJ02_LANGS")
+    target_costs: bool = spec(True, doc="price each count and capacity target by solving "
+                              "without it, in the time left of the limit")
+
+
+@dataclass(frozen=True)
+class PhasingConfig:
+    """A build order over the plan's years: the money of each year, in currency or as shares.
+
+    Give ``budget`` (money per year) or ``share`` (of the plan's total cost, summing to 1),
+    one value per year.
+    """
+
+    years: tuple[int, ...] = spec(doc="the plan's build years, increasing, e.g. "
+                                  "[2022, 2023, 2024, 2025]")
+    budget: tuple[float, ...] = spec((), doc="money of each year (the same currency as the "
+                                     "tiers' costs), one per year")
+    share: tuple[float, ...] = spec((), doc="share of the plan's total cost spent in each "
+                                    "year, one per year, summing to 1")
+    carry_over: bool = spec(True, doc="a year's unspent money may be spent in later years")
+    discount_rate: float = spec(0.0, check=non_negative, need=">= 0",
+                                doc="yearly discount of coverage (0: every year counts the same)")
+
+    def __post_init__(self) -> None:
+        problems = _phasing_problems(self)
+        if problems:
+            raise ValueError("; ".join(problems))
+
+    def money(self, total: float) -> tuple[float, ...]:
+        """Each year's money: ``budget``, or ``share`` of the plan's ``total`` cost."""
+        return self.budget if self.budget else tuple(s * total for s in self.share)
+
+
+SHARE_TOLERANCE = 1e-6
+"""How far [phasing] shares may sum from 1 (rounding in a hand-written file)."""
+
+
+def _phasing_problems(p: PhasingConfig) -> list[str]:
+    """Every problem of a [phasing] table: years, and budget or share, one per year."""
+    out = []
+    if not p.years:
+        out.append("years is empty: list the build years, e.g. years = [2022, 2023, 2024, 2025]")
+    bad = [f"{a} then {b}" for a, b in zip(p.years, p.years[1:], strict=False) if b <= a]
+    if bad:
+        out.append(f"years must increase, but {', '.join(bad)}: list each year once, in order")
+    if bool(p.budget) == bool(p.share):
+        out.append("give either budget = [...] (money per year) or share = [...] (shares of "
+                   "the plan's cost), not " + ("both" if p.budget else "neither"))
+    for key, values in (("budget", p.budget), ("share", p.share)):
+        if values and len(values) != len(p.years):
+            out.append(f"{key} has {len(values)} values for {len(p.years)} years: give one "
+                       "per year")
+        neg = [f"{y}: {v:g}" for y, v in zip(p.years, values, strict=False) if v < 0]
+        if neg:
+            out.append(f"{key} is negative for {', '.join(neg)}: give 0 or more")
+    if p.share and abs(sum(p.share) - 1.0) > SHARE_TOLERANCE:
+        out.append(f"share sums to {sum(p.share):g}, not 1: the shares split the plan's cost "
+                   "over the years")
+    return out
 
 
 @dataclass(frozen=True)
@@ -251,6 +340,9 @@ class Scenario:
     solver: SolverConfig = field(default_factory=SolverConfig)
     map: MapConfig = field(default_factory=MapConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
+    phasing: PhasingConfig | None = spec(None, doc="a build order over the plan's years "
+                                         "([phasing] years, budget or share)")
+    chain: ChainConfig | None = None
     path: Path = field(default=Path(), compare=False, metadata={"internal": True})
     data_dir: Path = field(default=Path(), compare=False, metadata={"internal": True})
     generated: bool = field(default=False, compare=False, metadata={"internal": True})
@@ -274,7 +366,8 @@ class Scenario:
         return (self.layers or {})[key]
 
 
-def load(path: str | Path, *, cache: str | Path | None = None) -> Scenario:
+def load(path: str | Path, *, cache: str | Path | None = None,
+         overrides: Mapping[str, Any] | None = None) -> Scenario:
     """Read and validate a scenario file.
 
     Parameters
@@ -284,6 +377,9 @@ def load(path: str | Path, *, cache: str | Path | None = None) -> Scenario:
     cache
         The cache folder holding generated inputs (``--cache``); None: $SITING_CACHE, else
         the default (see :func:`siting.config.discovery.cache_dir`).
+    overrides
+        Dotted keys set before validation (a sweep's variant,
+        :func:`siting.config.overrides.apply`), e.g. ``{"tiers.village.radius_m": 3000}``.
 
     Returns
     -------
@@ -300,6 +396,8 @@ def load(path: str | Path, *, cache: str | Path | None = None) -> Scenario:
     """
     path = Path(path)
     table = _read_toml(path)
+    if overrides:
+        table = _overrides.apply(table, overrides, source=str(path))
     data_dir, generated = discovery.choose_inputs(table, path, cache=cache)
     problems: list[str] = []
     built = _schema.build(Scenario, table, "", problems, base=data_dir)
@@ -371,6 +469,13 @@ def _cross_checks(s: Scenario) -> list[str]:
                         f"but has no [tiers.{name}] section")
     if not s.tiers:
         problems.append("[tiers] is empty: configure at least one tier")
+    if s.chain is not None and not {"township", "village"} <= set(s.tiers):
+        problems.append("[chain] links village outlets to township outlets: it needs "
+                        "[tiers.township] and [tiers.village]")
+    for name, t in s.tiers.items():
+        if t.compartments_from_plan is not None and s.county is None:
+            problems.append(f"[tiers.{name}] compartments_from_plan needs the scenario's "
+                            "county (top-level county = \"4101xx\")")
     if s.objective == "p_median":
         if len(s.tiers) != 1:
             problems.append("objective = 'p_median' sites one tier: keep one [tiers.*] section")

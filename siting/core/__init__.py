@@ -11,6 +11,7 @@ from __future__ import annotations
 from siting.core._errors import CoreError, InfeasibleError, SolverError
 from siting.core.constructors import covering, max_coverage, p_median
 from siting.core.optimise import optimise
+from siting.core.phasing import Phasing, phase
 from siting.core.problem import (
     OBJECTIVES,
     Certificate,
@@ -28,6 +29,7 @@ __all__ = [
     "CoreError",
     "InfeasibleError",
     "Outcome",
+    "Phasing",
     "Problem",
     "Solution",
     "SolverError",
@@ -38,4 +40,5 @@ __all__ = [
     "max_coverage",
     "optimise",
     "p_median",
+    "phase",
 ]

@@ -14,7 +14,9 @@ pool their capacity :math:`C^0_c`:
     \sum_s n_{cs} &\le m_c \;(= m_c \text{ if forced}), \quad n_{cs} \in \mathbb{Z}_{\ge 0} \\
     \sum_{c \ni i} \sum_s n_{cs} &\ge 1 \quad \text{rows no existing site reaches} \\
     \sum_{c \ni i} z_{ic} \ge d_i, \quad \sum_{i \in R_c} z_{ic} &\le C^0_c + \sum_s C_s n_{cs} \\
-    z_{ic} &\le \sum_s \min(C_s, d_i)\, n_{cs} \quad \text{(new classes)}
+    z_{ic} &\le \sum_s \min(C_s, d_i)\, n_{cs} \quad \text{(new classes)} \\
+    \sum_c \sum_s C_s\, n_{cs} &\ge K - \textstyle\sum_c C^0_c
+        \quad \text{(a compartment target } K\text{, when the tier has one)}
 
 The last row is the strong linking of :mod:`siting.core.formulation` tightened per size (a
 bank smaller than the row's demand gives it at most its capacity); it is valid because the
@@ -74,6 +76,9 @@ def solve_tier(t: TierData, settings: SolverSettings) -> Banks | None:
     lp.setObjective(expr([(n, c.cost + cs) for c, ns in zip(classes, counts, strict=True)
                           for n, (_, cs) in zip(ns, t.sizes, strict=False)]))
     _add_rows(lp, t, classes, counts)
+    if t.capacity_target > 0:
+        lp += expr([(n, cs) for ns in counts for n, (cs, _) in zip(ns, t.sizes, strict=False)]) \
+            >= t.capacity_target, "capacity_target"
     out = solver.run(lp, settings)
     if not out.has_solution:
         return Banks(out, np.full(len(t.cost), -1, np.int64), len(classes))
@@ -137,10 +142,34 @@ def _add_rows(lp: pulp.LpProblem, t: TierData, classes: list[_Class],
                                          zip(counts[k], t.sizes, strict=False)]) <= 0, \
                     f"link_{i}_{k}"
         lp += expr(zs) >= d, f"demand_{i}"
+        _add_rounding_cuts(lp, t, classes, counts, i, ks, d)
     for k, zs_k in sorted(load.items()):
         c = classes[k]
         lp += expr(zs_k + [(n, -cs) for n, (cs, _) in zip(counts[k], t.sizes, strict=False)]) \
             <= c.capacity, f"capacity_{k}"
+
+
+def _add_rounding_cuts(lp: pulp.LpProblem, t: TierData, classes: list[_Class],
+                       counts: list[list[pulp.LpVariable]], i: int, ks: list[int],
+                       d: float) -> None:
+    r"""Row ``i``'s demand in whole banks: one Chvátal–Gomory rounding per bank capacity.
+
+    The banks reaching row ``i`` give it at most :math:`a_s = \min(C_s, d_i)` each, so
+    :math:`\sum_{c \ni i} \sum_s a_s n_{cs} \ge b_i`, with :math:`b_i` the demand less what
+    the existing pools within reach can give it. Divided by any :math:`\delta > 0` and
+    rounded up on both sides, :math:`\sum \lceil a_s/\delta \rceil n_{cs} \ge
+    \lceil b_i/\delta \rceil` holds for integer counts; for :math:`\delta` each :math:`a_s`
+    below :math:`b_i` it cuts off the relaxation's fractional big bank (a row of 130 served
+    by 130/240 of a 240-bank needs three 60-banks' worth of rounded capacity).
+    """
+    b = d - sum(min(classes[k].capacity, d) for k in ks if classes[k].existing)
+    if b <= 1e-9:
+        return
+    reach = [min(cs, d) for cs, _ in t.sizes]
+    for delta in sorted({a for a in reach if a < b - 1e-9}):
+        terms = [(n, float(np.ceil(a / delta - 1e-9))) for k in ks
+                 for n, a in zip(counts[k], reach, strict=False)]
+        lp += expr(terms) >= float(np.ceil(b / delta - 1e-9)), f"round_{i}_{int(delta)}"
 
 
 def _sizes(t: TierData, classes: list[_Class], counts: list[list[pulp.LpVariable]],

@@ -113,5 +113,5 @@ def piece(t: TierData, rows_all: sp.csr_array, rows: np.ndarray,
     return replace(t, cost=np.where(mask, t.cost, np.inf), existing=t.existing & mask,
                    cover=rows_all[rows], demand=t.demand[rows], demand_rows=None, reach=None,
                    weight=None,
-                   min_count=0, max_count=None, fixed=None if t.fixed is None else
-                   t.fixed & mask)
+                   min_count=0, max_count=None, min_capacity=0.0,
+                   fixed=None if t.fixed is None else t.fixed & mask)

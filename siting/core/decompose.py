@@ -7,7 +7,9 @@ every site where tier :math:`b` would be new (the saving is charged to :math:`b`
 falls apart into one problem per tier, each with costs :math:`c_{bj} - \delta` at the
 charged sites. A capacitated tier falls apart further into its connected components
 (:mod:`siting.core.components`), each solved with its alike sites merged
-(:mod:`siting.core.banks`). The pieces share no variable and no row, so
+(:mod:`siting.core.banks`), unless it has a compartment target (which spans its
+components): then it is solved whole, its alike sites merged. The pieces share no
+variable and no row, so
 
 .. math::
 
@@ -118,6 +120,11 @@ def _solve_tier(t: TierData, n: int, exact: SolverSettings, solve: Solve,
         return sol.open[t.name], [(t.name, sol.stages[0][1])]
     if not _splits(t):
         return None
+    if t.capacity_target > 0:       # the target couples the pieces: the tier is one piece
+        whole = banks.solve_tier(t, exact)
+        if whole is None or not whole.outcome.has_solution:
+            return None
+        return np.where(t.existing, 0, whole.size), [(t.name, whole.outcome)]
     rows_all = t.demand_cover()
     size = np.where(t.existing, 0, -1).astype(np.int64)    # existing: open (as a start)
     out: list[tuple[str, Outcome]] = []

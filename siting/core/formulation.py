@@ -33,8 +33,12 @@ tier; :math:`o_{tj} = \sum_s x_{tjs}` "open"; :math:`z_{ij} \ge 0` the demand of
     \sum_j z_{ij} \ge d_i, \quad \sum_i z_{ij} &\le C^0_j + \sum_s C_s x_{tjs}
         && \text{capacity} \\
     z_{ij} &\le d_i\, o_{tj} && \text{(strong linking: tightens the LP bound)} \\
+    \sum_{j,s} \lceil \min(C_s, d_i)/\delta \rceil x_{tjs} &\ge \lceil d_i/\delta \rceil
+        && \text{(rounding, each bank capacity } \delta < d_i \text{)} \\
     y_{ti} &\le \sum_j B_{tij}\, o_{tj} \\
     N_t \le \sum_j o_{tj} &\le M_t \\
+    \sum_{j \in E_t} C^0_j + \sum_{j \notin E_t} \sum_s C_s x_{tjs} &\ge K_t
+        && \text{compartment target (capacitated tiers with one)} \\
     w_j \le o_{aj},\; w_j &\le o_{bj}
 
 Objectives (the stages that follow are :mod:`siting.core.optimise`'s):
@@ -138,6 +142,9 @@ def _add_tier(built: Built, problem: Problem, t: TierData) -> None:
     elif t.reach is not None:
         _add_reach(built, t.name, "r", sp.csr_array(t.reach), t.weights(), v, t.existing)
     _add_counts(lp, t, v)
+    if t.capacity_target > 0:
+        lp += expr([(x, float(c)) for x, c, paid in zip(v.x, v.capacity, v.paid, strict=True)
+                    if paid]) >= t.capacity_target, f"capacity_target_{t.name}"
 
 
 def _set_objective(built: Built, problem: Problem) -> None:
@@ -215,10 +222,29 @@ def _add_capacity(lp: pulp.LpProblem, t: TierData, cover: sp.csr_array, v: TierV
                 f"demand_{t.name}_{i}"
         else:
             lp += expr([(z, 1.0) for z in zs] + extra) >= float(d), f"demand_{t.name}_{i}"
+            if not extra:
+                _add_rounding(lp, t, v, i, float(d), p)
     for k, zs_k in load.items():
         lp += expr(zs_k + [(v.x[q], -float(v.capacity[q])) for q in v.group(k)]) <= 0, \
             f"capacity_{t.name}_{v.sites[k]}"
     return shorts
+
+
+def _add_rounding(lp: pulp.LpProblem, t: TierData, v: TierVars, i: int, d: float,
+                  p: np.ndarray) -> None:
+    r"""Row ``i``'s demand in whole banks, rounded (as in :mod:`siting.core.banks`).
+
+    Each open bank :math:`q` within reach gives row :math:`i` at most
+    :math:`a_q = \min(C_q, d_i)`, so :math:`\sum_q a_q x_q \ge d_i`; for each bank
+    capacity :math:`\delta < d_i`, :math:`\sum_q \lceil a_q/\delta \rceil x_q \ge
+    \lceil d_i/\delta \rceil` holds for binary :math:`x` (a Chvátal–Gomory rounding).
+    """
+    qs = [q for k in p.tolist() for q in v.group(int(k))]
+    reach = np.minimum(v.capacity[qs], d)
+    for delta in sorted({min(c, d) for c, _ in t.sizes if min(c, d) < d - 1e-9}):
+        coef = np.ceil(reach / delta - 1e-9)
+        lp += expr([(v.x[q], float(a)) for q, a in zip(qs, coef, strict=True) if a > 0]) \
+            >= float(np.ceil(d / delta - 1e-9)), f"round_{t.name}_{i}_{int(delta)}"
 
 
 def _assignment(lp: pulp.LpProblem, t: TierData, v: TierVars, i: int, d: float,

@@ -303,7 +303,8 @@ def _solve_stages(problem: Problem, built: formulation.Built, settings: SolverSe
     """The whole model's stages; with ``apart``, its bound and (when cheaper) its plan."""
     start = variables.start_values(built.vars, warm) if warm else None
     name = STAGE_NAMES[problem.objective]
-    first = solver.run(built.lp, settings, warm=start, offset=built.median_constant + forced)
+    first = solver.run(built.lp, settings, warm=start, offset=built.median_constant + forced,
+                       forced=forced)
     first = replace(first, forced=forced)
     _raise_unless_solved(first, name)
     if apart is not None:

@@ -10,7 +10,8 @@ Applied to the ``min_cost`` objective, tier by tier, where they are valid:
    whose cost (less any co-location saving it could earn) is no lower, is never needed
    (tiers with no count, no capacity, and no reach rows to maximise); a site reaching no
    row at all is the extreme case. Identical sites keep the cheapest, then the first.
-5. **idle sites** — in a tier without a count (capacitated ones included), a new site that
+5. **idle sites** — in a tier without a count or a compartment target (capacitated ones
+   included), a new site that
    reaches no row of any kind and costs at least the co-location saving it could earn is
    never opened;
 6. **interchangeable sites** — in a tier with a count of N, new sites alike in everything
@@ -80,7 +81,7 @@ def _rows_touching(t: TierData) -> np.ndarray:
 
 
 def _drop_idle(t: TierData, saving: float, stats: dict[str, int]) -> TierData:
-    if t.min_count > 0:
+    if t.min_count > 0 or t.capacity_target > 0:     # an idle bank still adds compartments
         return t
     cheapest = t.cost + (min(c for _, c in t.sizes) if t.sizes else 0.0)
     idle = np.isfinite(t.cost) & ~t.existing & (_rows_touching(t) == 0) & \

@@ -111,6 +111,8 @@ class TierData:
     fixed: np.ndarray | None = None        # (n,) bool: new sites forced open (reductions)
     demand_rows: np.ndarray | None = None  # (d,) the rows of ``cover`` that carry ``demand``
     #                                        (default: the first d rows)
+    min_capacity: float = 0.0              # capacitated: Σ open capacity (existing included)
+    #                                        at least this (a plan's compartment target)
 
     def __post_init__(self) -> None:
         if self.demand is None:
@@ -130,6 +132,20 @@ class TierData:
     def capacitated(self) -> bool:
         """Whether demand must fit into bank capacities."""
         return bool(self.sizes) and self.demand is not None
+
+    @property
+    def capacity_target(self) -> float:
+        """Capacity the new banks must add to the existing ones (0: no target, or met)."""
+        if not self.sizes or self.min_capacity <= 0:
+            return 0.0
+        return max(0.0, self.min_capacity - self.existing_capacity_total)
+
+    @property
+    def existing_capacity_total(self) -> float:
+        """Σ capacity of the existing sites."""
+        if self.existing_capacity is None:
+            return 0.0
+        return float(np.asarray(self.existing_capacity)[self.existing].sum())
 
     def demand_cover(self) -> sp.csr_array:
         """(d, n) the ``cover`` rows that carry ``demand``: the sites that may hold each."""
@@ -227,6 +243,20 @@ def check(problem: Problem) -> None:
                 f"existing sites, which stay open. Raise [tiers.{t.name}] max_count.")
         if t.capacitated and t.cover is not None:
             _warn_short(t)
+        if t.capacity_target > 0:
+            _check_capacity_target(t)
+
+
+def _check_capacity_target(t: TierData) -> None:
+    """A capacity target more than every allowed site's biggest bank could add: infeasible."""
+    biggest = max(c for c, _ in t.sizes)
+    most = biggest * int((np.isfinite(t.cost) & ~t.existing).sum())
+    if most + 1e-9 < t.capacity_target:
+        raise InfeasibleError(
+            f"tier '{t.name}': {t.min_capacity:,.0f} compartments are required, the existing "
+            f"banks hold {t.existing_capacity_total:,.0f} and the {most / biggest:,.0f} "
+            f"candidate sites at most {most:,.0f} more. Lower [tiers.{t.name}] compartments "
+            "(or compartments_from_plan), add a larger bank size, or allow more candidates.")
 
 
 def _warn_short(t: TierData) -> None:

@@ -27,11 +27,15 @@ from pathlib import Path
 import highspy
 import numpy as np
 import pulp
+from highspy.highs import HighsCallbackEvent
 
 from siting.core._errors import SolverError
-from siting.core.problem import Outcome, SolverSettings
+from siting.core.problem import Outcome, SolverSettings, avoidable_gap
 
 Start = list[tuple[pulp.LpVariable, float]]     # a starting value per variable
+
+PROGRESS_EVERY_S = 5.0
+"""Seconds between two progress lines of a long HiGHS solve (:class:`Progress`)."""
 
 log = logging.getLogger(__name__)
 
@@ -68,10 +72,12 @@ class _Highs(pulp.LpSolver):
 
     name = "HiGHS"
 
-    def __init__(self, settings: SolverSettings, *, limit: float, warm: Start | None) -> None:
+    def __init__(self, settings: SolverSettings, *, limit: float, warm: Start | None,
+                 progress: Progress | None = None) -> None:
         super().__init__(mip=True, msg=False, timeLimit=limit)
         self.settings = settings
         self.warm = warm
+        self.progress = progress
         self.highs: highspy.Highs | None = None
 
     def available(self) -> bool:
@@ -84,6 +90,8 @@ class _Highs(pulp.LpSolver):
         _transfer(h, lp, columns)
         if self.warm:
             _set_start(h, columns, self.warm)
+        if self.progress is not None:
+            h.cbMipInterrupt.subscribe(self.progress.on_event)
         h.run()
         self.highs = lp.solverModel = h
         values = np.asarray(h.getSolution().col_value, float)
@@ -92,6 +100,40 @@ class _Highs(pulp.LpSolver):
                 var.varValue = x
         lp.assignStatus(pulp.constants.LpStatusNotSolved)  # read_highs says what was proved
         return int(lp.status)
+
+
+class Progress:
+    """A line every ``every_s`` seconds of a HiGHS MIP solve: incumbent, bound, avoidable gap.
+
+    Subscribed to HiGHS's MIP interrupt callback, which only reads the solver's state (it never
+    interrupts), so the solve takes the same path with or without it. The line goes to this
+    module's logger (the CLI prints it on stderr); the values are in the model's own terms:
+    ``offset`` added back, the forced cost stated for the avoidable gap.
+    """
+
+    def __init__(self, *, offset: float, forced: float, maximise: bool,
+                 every_s: float = PROGRESS_EVERY_S) -> None:
+        self.offset, self.forced, self.every_s = offset, forced, every_s
+        self.sign = -1.0 if maximise else 1.0
+        self.next_s = every_s
+
+    def on_event(self, event: HighsCallbackEvent) -> None:
+        """HiGHS's callback: log a line once ``every_s`` more seconds have gone by."""
+        out = event.data_out
+        if out.running_time < self.next_s:
+            return
+        self.next_s = out.running_time + self.every_s
+        log.info("%s", self.line(out.running_time, out.mip_primal_bound, out.mip_dual_bound,
+                                 int(out.mip_node_count)))
+
+    def line(self, seconds: float, primal: float, dual: float, nodes: int) -> str:
+        """'solving: 10 s, 1,234 nodes, incumbent 32,500,000, bound 32,480,000, …'."""
+        objective = self.sign * primal + self.offset if math.isfinite(primal) else None
+        bound = self.sign * dual + self.offset if math.isfinite(dual) else None
+        gap = (avoidable_gap(objective, bound, self.forced)
+               if objective is not None and bound is not None else None)
+        return (f"solving: {seconds:,.0f} s, {nodes:,} nodes, incumbent {money(objective)}, "
+                f"bound {money(bound)}, avoidable gap {_pct(gap)}")
 
 
 def _configured(settings: SolverSettings, limit: float) -> highspy.Highs:
@@ -180,7 +222,7 @@ def read_highs(h: highspy.Highs, *, maximise: bool, is_mip: bool) -> Outcome:
 
 
 def run(lp: pulp.LpProblem, settings: SolverSettings, *, warm: Start | None = None,
-        time_limit: float | None = None, offset: float = 0.0) -> Outcome:
+        time_limit: float | None = None, offset: float = 0.0, forced: float = 0.0) -> Outcome:
     """Solve ``lp`` in place (variable values set) and return what the solver proved.
 
     Parameters
@@ -196,11 +238,16 @@ def run(lp: pulp.LpProblem, settings: SolverSettings, *, warm: Start | None = No
     offset
         A constant added to the objective and the bound (a part of the objective that is no
         variable's, e.g. the p-median's nearest distances).
+    forced
+        The forced cost within ``offset``: the progress lines' avoidable gap is stated on the
+        objective less it.
     """
     limit = settings.time_limit_s if time_limit is None else max(1.0, time_limit)
     start = time.perf_counter()
     if settings.name == "highs":
-        out = _run_highs(lp, settings, warm, limit)
+        progress = (Progress(offset=offset, forced=forced, maximise=lp.sense == pulp.LpMaximize)
+                    if log.isEnabledFor(logging.INFO) else None)
+        out = _run_highs(lp, settings, warm, limit, progress)
     else:
         out = _run_cbc(lp, settings, warm, limit)
     objective = None if out.objective is None else out.objective + offset
@@ -211,20 +258,20 @@ def run(lp: pulp.LpProblem, settings: SolverSettings, *, warm: Start | None = No
     out = replace(out, objective=objective, bound=bound, gap=gap,
                   seconds=time.perf_counter() - start)
     log.info("solve: %s %s, objective %s, bound %s, gap %s, %.2f s", out.solver, out.status,
-             _fmt(out.objective), _fmt(out.bound), _pct(out.gap), out.seconds)
+             money(out.objective), money(out.bound), _pct(out.gap), out.seconds)
     return out
 
 
 def _run_highs(lp: pulp.LpProblem, settings: SolverSettings, warm: Start | None,
-               limit: float) -> Outcome:
-    out = _highs_once(lp, settings, warm, limit)
+               limit: float, progress: Progress | None = None) -> Outcome:
+    out = _highs_once(lp, settings, warm, limit, progress)
     if warm and out.has_solution and not consistent(lp, out):
         # HiGHS 1.16 can return a user-given start as "optimal" with another point's
         # objective when presolve solves the model (seen on small covers): do not trust it
         log.warning("solve: HiGHS returned a solution that does not match its own objective "
                     "with the warm start (%s vs %s, model satisfied: %s); solving again "
                     "without it", out.objective, pulp.value(lp.objective), lp.valid(1e-5))
-        out = _highs_once(lp, settings, None, limit)
+        out = _highs_once(lp, settings, None, limit, progress)
     if out.has_solution and not consistent(lp, out):
         raise SolverError("HiGHS returned a solution that violates the model or does not have "
                           "the objective it reports. Try [solver] name = \"cbc\".")
@@ -241,8 +288,8 @@ def consistent(lp: pulp.LpProblem, out: Outcome, tol: float = 1e-6) -> bool:
 
 
 def _highs_once(lp: pulp.LpProblem, settings: SolverSettings, warm: Start | None,
-                limit: float) -> Outcome:
-    solver = _Highs(settings, limit=limit, warm=warm)
+                limit: float, progress: Progress | None = None) -> Outcome:
+    solver = _Highs(settings, limit=limit, warm=warm, progress=progress)
     try:
         lp.solve(solver)
     except pulp.PulpSolverError as e:
@@ -314,8 +361,15 @@ def _grab(pattern: str, text: str) -> float | None:
     return float(m[-1]) if m else None
 
 
-def _fmt(x: float | None) -> str:
-    return "n/a" if x is None else f"{x:,.4g}"
+def money(x: float | None) -> str:
+    """A cost (or any objective) for the terminal: ``32,680,000``, never ``3.268e+07``.
+
+    Whole units with thousands separators; below 100, up to four decimals (``0.5``,
+    ``12.25``); ``n/a`` when missing.
+    """
+    if x is None or not math.isfinite(x):
+        return "n/a"
+    return f"{x:,.0f}" if abs(x) >= 100 else (f"{x:.4f}".rstrip("0").rstrip(".") or "0")
 
 
 def _pct(x: float | None) -> str:

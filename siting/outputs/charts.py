@@ -22,7 +22,7 @@ class Point:
 
 @dataclass(frozen=True)
 class Curve:
-    """One tier's coverage against its number of new sites (own scale, 0–``top``)."""
+    """One tier's coverage against its share of the plan's new sites (0–``top`` sites)."""
 
     tier: str
     color: str
@@ -32,28 +32,59 @@ class Curve:
 
 
 @dataclass(frozen=True)
+class Tick:
+    """A tick on an axis: where, and its value (a fraction, written as a percentage)."""
+
+    at: float
+    value: float
+
+
+@dataclass(frozen=True)
 class Tradeoff:
-    """The trade-off chart: one curve per tier."""
+    """The trade-off chart: one curve per tier in the plot box, the legend right of it.
+
+    The plot box is ``left``–``right`` × ``top``–``bottom``; the legend stands at
+    ``legend_x``, outside the box, so it never covers a curve; the axis labels stand inside
+    the drawing (``width`` × ``height``).
+    """
 
     width: int
     height: int
-    pad: int
+    left: int
+    right: int
+    top: int
+    bottom: int
+    legend_x: int
+    x_ticks: tuple[Tick, ...]
+    y_ticks: tuple[Tick, ...]
     curves: tuple[Curve, ...]
 
 
+TICKS = (0.0, 0.25, 0.5, 0.75, 1.0)
+"""Both axes: 0 %, 25 %, 50 %, 75 %, 100 %."""
+
+
 def tradeoff(curves: dict[str, list[dict[str, float]]]) -> Tradeoff:
-    """Each tier's share of demand reached against new sites, scaled to the chart."""
-    w, h, pad = 640, 260, 40
+    """Each tier's share of demand reached against its share of the plan's new sites.
+
+    The tiers' numbers of new sites differ by orders (6 township outlets, 351 community
+    points), so the x axis is each tier's share of the new sites the plan chose; the legend
+    gives each tier's 100 %.
+    """
+    w, h = 760, 300
+    left, right, top, bottom = 64, 460, 20, h - 64
     out = []
     for k, (tier, pts) in enumerate(curves.items()):
         if not pts:
             continue
-        top = max(p["new_sites"] for p in pts) or 1
+        most = max(p["new_sites"] for p in pts) or 1
         out.append(Curve(tier, style.tier_color(tier), tuple(
-            Point(pad + (w - 2 * pad) * p["new_sites"] / top,
-                  h - pad - (h - 2 * pad) * p["reached_share"], int(p["new_sites"]),
-                  p["reached_share"]) for p in pts), int(top), 20 + 14 * k))
-    return Tradeoff(w, h, pad, tuple(out))
+            Point(left + (right - left) * p["new_sites"] / most,
+                  bottom - (bottom - top) * p["reached_share"], int(p["new_sites"]),
+                  p["reached_share"]) for p in pts), int(most), top + 12 + 20 * k))
+    return Tradeoff(w, h, left, right, top, bottom, right + 20,
+                    tuple(Tick(left + (right - left) * f, f) for f in TICKS),
+                    tuple(Tick(bottom - (bottom - top) * f, f) for f in TICKS), tuple(out))
 
 
 @dataclass(frozen=True)
@@ -104,3 +135,44 @@ def bars(rows: list[tuple[str, dict[str, int]]], tiers: list[str]) -> Bars:
             x += width
         out.append(Bar(name, 10 + i * (bar + gap), tuple(segments), x, sum(counts.values())))
     return Bars(w, h, bar, tuple(out))
+
+
+@dataclass(frozen=True)
+class Dot:
+    """One variant × county on the cost–coverage chart."""
+
+    x: float
+    y: float
+    color: str
+    variant: str
+    county: str
+    cost: float
+    coverage: float
+
+
+@dataclass(frozen=True)
+class Scatter:
+    """Cost (x, 0 to the largest) against coverage (y, the lowest to 100 %), a colour a variant."""
+
+    width: int
+    height: int
+    pad: int
+    top_cost: float
+    low: float
+    dots: tuple[Dot, ...]
+    legend: tuple[tuple[str, str, int], ...]        # variant, colour, y
+
+
+def scatter(points: list[tuple[str, str, float, float]]) -> Scatter:
+    """(variant, county, cost, coverage) points, placed on the chart."""
+    w, h, pad = 700, 320, 50
+    top = max((p[2] for p in points), default=1.0) or 1.0
+    low = min((p[3] for p in points), default=0.0)
+    low = min(low, 0.99) - 0.01
+    variants = list(dict.fromkeys(p[0] for p in points))
+    color = {v: style.SERIES[i % len(style.SERIES)] for i, v in enumerate(variants)}
+    dots = tuple(Dot(pad + (w - 2 * pad - 150) * cost / top,
+                     h - pad - (h - 2 * pad) * (cov - low) / (1 - low), color[v], v, county,
+                     cost, cov) for v, county, cost, cov in points)
+    legend = tuple((v, color[v], 20 + 16 * i) for i, v in enumerate(variants))
+    return Scatter(w, h, pad, top, low, dots, legend)

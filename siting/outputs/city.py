@@ -45,13 +45,21 @@ def as_dict(summary: CitySummary) -> dict[str, Any]:
     return d
 
 
-def write(cfg: CityConfig, counties: list[CountyOutcome], out: Path) -> dict[str, Any]:
-    """Write the city outputs (report.json/.md/.html, sites.csv, map.html) atomically."""
+def write(cfg: CityConfig, counties: list[CountyOutcome], out: Path, *,
+          tasks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Write the city outputs (report.json/.md/.html, sites.csv, map.html) atomically.
+
+    ``tasks`` (one row per county task: status, time, attempts) goes into the report, with
+    the number of tasks run again after a worker was lost.
+    """
     d = as_dict(aggregate(cfg, counties))
+    if tasks is not None:
+        d["tasks"] = tasks
+        d["retries"] = sum(t["attempts"] - 1 for t in tasks)
     sites = pd.concat([c.sites for c in counties], ignore_index=True)
     towns = gpd.GeoDataFrame(pd.concat([c.townships for c in counties], ignore_index=True),
                              crs="EPSG:4326")
-    with staging(out) as tmp:
+    with staging(out, kind="city", label=cfg.name) as tmp:
         (tmp / "report.json").write_text(json.dumps(d, ensure_ascii=False, indent=2,
                                                     default=report._plain), encoding="utf-8")
         (tmp / "report.md").write_text(_page("city.md.j2", d), encoding="utf-8")

@@ -11,7 +11,7 @@ import re
 
 import pandas as pd
 
-from siting.outputs import labels, naming, tables
+from siting.outputs import labels, naming, phasing, tables
 from siting.run.results import RunResult
 
 
@@ -30,6 +30,9 @@ def site_table(result: RunResult) -> pd.DataFrame:
         rows[col] = rows[col].round().astype("Int64")       # whole compartments, blank: none
     if not result.scenario.gcj02:
         rows = rows.drop(columns=["gcj02_lon", "gcj02_lat"])
+    if result.phasing is not None:     # the build year of a new site ([phasing])
+        year = rows["site_id"].map(phasing.site_years(result)).astype("Int64")
+        rows["year"] = year.where(rows["status"] == "new")
     rows["generated"] = int(result.generated)
     return rows
 

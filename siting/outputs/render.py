@@ -7,6 +7,7 @@ falls inside an HTML entity.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import PurePath
 from typing import Any
@@ -41,6 +42,23 @@ def basename(path: object) -> str:
     return PurePath(str(path)).name
 
 
+_PIECES = re.compile(r"^(?P<name>.*) \((?P<n>\d+) pieces apart\)$")
+
+
+def solver_words(name: str, w: labels.Words) -> str:
+    """A stage's solver in words: 'HiGHS 1.15.1 (15 pieces apart)' in the report's language.
+
+    The core names a stage's solver in English; the two forms it adds to the solver's own
+    name (the pieces solved apart, no solve needed) are worded here.
+    """
+    m = _PIECES.match(name)
+    if m:
+        return w.fill("solver_pieces", name=m["name"], n=int(m["n"]))
+    if name == "(no solve: every reachable row is reached)":
+        return w("solver_no_solve")
+    return name
+
+
 def met_key(met: bool | None) -> str:
     """The label key of a target's result: met, not met, or informational."""
     return "info" if met is None else ("met" if met else "not met")
@@ -61,7 +79,9 @@ def environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
         keep_trailing_newline=True)
     env.filters.update(clip=clip, num=num, pct=pct, fmt=fmt, basename=basename)
-    env.globals.update(style=style, met_key=met_key, met_class=met_class)
+    env.globals.update(style=style, met_key=met_key, met_class=met_class,
+                       solver_words=solver_words, role=labels.role,
+                       notes_in_language=labels.notes_in_language)
     return env
 
 

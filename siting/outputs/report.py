@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from siting.outputs import labels, render, tables
+from siting.outputs import advice, chain, labels, phasing, render, tables
 from siting.run import inputs
 from siting.run.results import RunResult
 
@@ -44,7 +44,7 @@ def summary(result: RunResult) -> dict[str, Any]:
             "uncoverable": [inputs.unit_label(result.demand, int(rows_of[i]))
                             for i in sol.uncoverable.get(name, np.zeros(0, int))]}
     saving = round(sum(t["cost"] for t in by_tier.values()) - sol.cost, 2)
-    return {
+    d = {
         "title": s.title or s.name, "scenario": s.name, "scenario_file": str(s.path),
         "generated_data": result.generated, "lang": s.lang,
         "data_attribution": attribution(result),
@@ -78,7 +78,33 @@ def summary(result: RunResult) -> dict[str, Any]:
         "notes": result.notes,
         "tradeoffs": result.tradeoffs,
         "compartments": _compartments(result),
+        **_phasing(result),
+        "target_costs": advice.target_costs(result),
+        "idle_sites": advice.idle_sites(result),
+        "unmet_units": advice.unmet_units(result),
+        "chain": chain.summary(result),
+        "compartment_costs": [_compartment_cost(c, result) for c in result.compartment_costs],
     }
+    d["next_steps"] = advice.next_steps(result, d)
+    return d
+
+
+def _phasing(result: RunResult) -> dict[str, Any]:
+    """The build order's section, only when the scenario has [phasing]."""
+    section = phasing.section(result)
+    return {} if section is None else {"phasing": section}
+
+
+def _compartment_cost(c: Any, result: RunResult) -> dict[str, Any]:
+    """What reaching a target costs against the same plan solved without it."""
+    lang = result.scenario.lang
+    p = result.phrases.get(c.key)
+    what = labels.phrase(p, lang) if p is not None else c.key
+    return {"key": c.key, "cost": round(c.cost, 2), "with_target": round(c.with_target, 2),
+            "without": round(c.without, 2), "avoidable_gap_without": c.gap_without,
+            "open_without": c.open_without,
+            "text": labels.Words(lang).fill("target_cost", what=what, cost=c.cost,
+                                            with_target=c.with_target, without=c.without)}
 
 
 def worded(target: dict[str, Any], result: RunResult, lang: str) -> dict[str, Any]:
@@ -97,7 +123,8 @@ def _compartments(result: RunResult) -> dict[str, Any]:
             out = {"tier": name, "open": float(cap[o.open].sum()),
                    "existing": float(cap[o.open & o.existing].sum()),
                    "new": float(cap[o.new].sum()),
-                   "needed": float(tier.demand.sum()), "plan_citywide": 2_500_000}
+                   "needed": float(tier.demand.sum()), "plan_citywide": 2_500_000,
+                   "target": tier.compartments or None}
     return out
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from siting.outputs import charts, kpi, render, report
+from siting.outputs import charts, handout, kpi, render, report, workbook
 from siting.run.results import RunResult
 
 
@@ -22,7 +22,9 @@ def write(result: RunResult, path: Path) -> None:
     towns = kpi.townships(result)
     rows = [(r.name, {t: int(getattr(r, f"{t}_sites")) for t in result.tiers})
             for r in towns.sort_values("code").itertuples()] if len(towns) else []
+    has_towns = bool((result.demand["layer"] == "townships").any())
+    table = handout.headed(workbook.township_table(result), d["lang"]) if has_towns else None
     page = render.render("report.html.j2", lang=d["lang"], d=d,
                          tradeoff=charts.tradeoff(d["tradeoffs"]),
-                         towns=charts.bars(rows, list(result.tiers)))
+                         towns=charts.bars(rows, list(result.tiers)), township_table=table)
     path.write_text(page, encoding="utf-8")

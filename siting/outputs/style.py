@@ -27,6 +27,21 @@ MAJOR_ROADS = ("motorway", "trunk", "primary", "secondary", "tertiary", "motorwa
 """OSM ``highway`` classes drawn as major roads (both maps)."""
 TIER_GLYPH = {"township": "s", "village": "^", "community": "o", "locker": "D"}
 """Each tier's marker shape on the printed plan (``map.pdf``, matplotlib markers)."""
+SERIES = ("#1c7ed6", "#e8590c", "#2b8a3e", "#7048e8", "#c2255c", "#0b7285", "#5c940d",
+          "#862e9c", "#d9480f", "#364fc7")
+"""One colour per series (a sweep's variants), in order."""
+DIFF_ADDED, DIFF_REMOVED, DIFF_KEPT = COVERED, UNCOVERED, GREY
+"""The comparison map's sites: added in the other plan, removed from the base, kept."""
+
+
+CHAIN_STEPS = ("#2b8a3e", "#94d82d", "#fcc419", "#f76707", "#e03131")
+"""The chain layer's lines, short to long (the last: at or beyond the scenario's limit)."""
+
+
+def chain_color(share: float) -> str:
+    """A chain's colour by its length as a share of the limit (or of the longest)."""
+    k = int(min(max(share, 0.0), 1.0) * (len(CHAIN_STEPS) - 1) + 1e-9)
+    return CHAIN_STEPS[k]
 
 
 def tier_color(tier: str) -> str:

@@ -94,6 +94,11 @@ def served_column(outcome: TierOutcome) -> pd.arrays.BooleanArray:
     return pd.arrays.BooleanArray(outcome.served.copy(), ~outcome.applies)
 
 
+def tier_columns_of(tier: str) -> list[str]:
+    """The names of :func:`tier_columns` for ``tier``."""
+    return [f"{tier}_dist_m", f"{tier}_served", f"{tier}_site", f"{tier}_site_m"]
+
+
 def tier_columns(outcome: TierOutcome, site_id: np.ndarray) -> dict[str, object]:
     """A tier's per-unit columns, the serving site's included.
 

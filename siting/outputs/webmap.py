@@ -24,6 +24,7 @@ from siting.outputs import (
     labels,
     maplabels,
     naming,
+    phasing,
     popups,
     render,
     report,
@@ -75,7 +76,10 @@ def build(result: RunResult) -> folium.Map:
         if name in result.tiers and result.tiers[name].config.reach == "road":
             _service_areas(m, result, name)
     sites = {name: _site_layer(m, result, name) for name in result.tiers}
+    _year_filter(m, result, list(sites.values()))
     _allocation_lines(m, result)
+    if result.chain is not None:
+        _chain_layer(m, result)
     names = folium.FeatureGroup(name=labels.t("place_names", lang), show=True).add_to(m)
     search = _search(m, result)
     plugins.Fullscreen(position="topleft").add_to(m)
@@ -243,6 +247,7 @@ def _site_layer(m: folium.Map, result: RunResult,
     icon and count.
     """
     lang = result.scenario.lang
+    years = phasing.site_years(result) if result.phasing is not None else None
     rows = tables.open_sites(result)
     rows = rows[rows["tier"] == tier]
     name = f"{labels.t(tier, lang)} ({len(rows):,})"
@@ -262,6 +267,7 @@ def _site_layer(m: folium.Map, result: RunResult,
                         f"{labels.t(r.status, lang)} · {r.site_id}"),
             popup=folium.Popup(popups.html(rows_of, lang), max_width=340),
             ref=f"s{tier}:{r.site_id}",
+            **_built(years, r.site_id, existing),
         ).add_to(group)
     group.add_to(m)
     return group
@@ -298,6 +304,54 @@ def _cluster_icon(tier: str) -> str:
             html: '<div style="background:' + {colour} + '"><i class="' + {icon} +
                   '"></i><span>' + n + '</span></div>'}});
     }}"""
+
+
+def _built(years: dict[str, int] | None, site_id: str, existing: bool) -> dict[str, Any]:
+    """A new site marker's ``year`` option ([phasing]): its build year, 0 never built."""
+    return {} if years is None or existing else {"year": years.get(site_id, 0)}
+
+
+def _year_filter(m: folium.Map, result: RunResult,
+                 groups: list[folium.FeatureGroup | plugins.MarkerCluster]) -> None:
+    """With [phasing]: a control showing the sites standing by the end of a chosen year.
+
+    Each new site's marker carries its build year (the marker option ``year``, 0 when the
+    money never reaches it); existing sites have none and always show.
+    """
+    p = result.phasing
+    if p is None:
+        return
+    add_html(m, render.render("year_filter.html.j2", lang=result.scenario.lang,
+                              map=m.get_name(), groups=[g.get_name() for g in groups],
+                              years=list(p.years)))
+
+
+def _chain_layer(m: folium.Map, result: RunResult) -> None:
+    """Centre → township outlet → village outlet lines coloured by the chain's length."""
+    from siting.outputs import chain
+
+    lang = result.scenario.lang
+    lines = chain.lines(result)
+    c = result.chain
+    assert c is not None
+    top = c.max_m / 1000.0 if c.max_m else float(lines["chain_km"].max() or 1.0)
+    features = [{"type": "Feature", "geometry": _lean(g), "properties": {
+        "name": esc(f"{r.name} {r.code}"), "km": f"{r.chain_km:,.1f} km",
+        "color": style.chain_color(float(r.chain_km) / top if top else 0.0)}}
+        for g, r in zip(lines.geometry, lines.itertuples(index=False), strict=True)]
+    group = folium.FeatureGroup(name=labels.t("chain_layer", lang), show=False)
+    folium.GeoJson({"type": "FeatureCollection", "features": features},
+                   style_function=lambda f: {"color": f["properties"]["color"], "weight": 2,
+                                             "opacity": 0.8},
+                   tooltip=folium.GeoJsonTooltip(fields=["name", "km"], aliases=[
+                       labels.t("village_unit", lang), labels.t("chain", lang)]),
+                   ).add_to(group)
+    for x in c.centres:
+        word = labels.t("centre" if x.existing else "new_centre", lang)
+        folium.CircleMarker([x.lat, x.lon], radius=8, color=style.chain_color(1.0),
+                            fill=True, fill_opacity=0.9,
+                            tooltip=esc(f"{word} · {x.name or x.site_id}")).add_to(group)
+    group.add_to(m)
 
 
 def _metric_scale(m: folium.Map) -> None:

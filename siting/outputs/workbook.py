@@ -3,7 +3,9 @@
 Four sheets, headed in the run's language, each with a frozen header row and columns as
 wide as their text: 汇总 (targets as the checker found them, cost per tier, the total),
 站点 (the sites of ``sites.csv``), 乡镇 (per township: new sites per tier, cost, units not
-reached) and 未覆盖 (every demand unit not served, with the reason). Its totals are the
+reached) and 未覆盖 (every demand unit not served, with the reason); with ``[phasing]``,
+a fifth, 分年 (per year: money, sites built, every target by the year's end), and the
+站点 sheet's build year. Its totals are the
 report's: the 站点 and 乡镇 cost columns sum to the 汇总 total, ``report.json``'s
 ``cost.total``.
 """
@@ -19,8 +21,7 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from siting.outputs import handout, kpi, labels, report, tables
-from siting.run import inputs
+from siting.outputs import advice, chain, handout, kpi, labels, phasing, report, tables
 from siting.run.results import RunResult
 
 MAX_WIDTH = 48
@@ -39,6 +40,10 @@ def write(result: RunResult, path: Path) -> None:
               "sheet_sites": handout.headed(handout.site_table(result), lang),
               "sheet_townships": handout.headed(township_table(result), lang),
               "sheet_unserved": handout.headed(unserved_table(result), lang)}
+    if result.phasing is not None:
+        sheets["sheet_phasing"] = handout.headed(phasing.year_table(result), lang)
+    if result.chain is not None:
+        sheets["sheet_chain"] = handout.headed(chain.table(result), lang)
     for key, frame in sheets.items():
         _sheet(book.create_sheet(labels.t(key, lang)), frame)
     book.save(path)
@@ -55,6 +60,9 @@ def summary_rows(d: dict[str, Any], lang: str) -> pd.DataFrame:
     rows += [[s["label"], s["new"], s["existing"], s["cost"]] for s in d["sites"].values()]
     rows.append([w("colocation_saving"), "", "", -d["cost"]["colocation_saving"]])
     rows.append([w("total_cost"), "", "", d["cost"]["total"]])
+    rows += [[c["text"], "", "", c["cost"]] for c in d.get("compartment_costs", [])]
+    if d.get("chain"):
+        rows.append([d["chain"]["text"], "", "", ""])
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -107,27 +115,9 @@ def unserved_table(result: RunResult) -> pd.DataFrame:
 
 
 def reason(result: RunResult, tier: str, unit: int, lang: str) -> str:
-    """Why ``unit`` is not served by ``tier``: no road, no site within reach, or too far."""
-    cfg = result.tiers[tier].config
-    w = labels.Words(lang)
-    if cfg.reach == "road" and inputs.unit_label(result.demand, unit) in \
-            result.unsnapped.get(cfg.network, []):
-        return w.fill("reason_no_road", m=result.scenario.network.max_snap_m)
-    if unit in _uncoverable(result, tier):
-        return w.fill("reason_no_site", r=float(cfg.radius_m or 0.0))
-    dist = result.outcomes[tier].dist_m[unit]
-    if np.isfinite(dist):
-        return w.fill("reason_far", d=float(dist), r=float(cfg.radius_m or 0.0))
-    return w("reason_not_chosen")
-
-
-def _uncoverable(result: RunResult, tier: str) -> set[int]:
-    """The units of ``tier`` that no candidate or existing site can reach at all."""
-    tr = result.tiers[tier]
-    rows = np.concatenate([tr.rows, tr.each_rows]) if tr.config.coverage == "all" \
-        else tr.each_rows
-    got = result.solution.uncoverable.get(tier, np.zeros(0, np.int64))
-    return {int(rows[i]) for i in got}
+    """Why ``unit`` is not served by ``tier``, in words (:func:`advice.reason_of`)."""
+    key, values = advice.reason_of(result, tier, unit)
+    return labels.Words(lang).fill(key, **values)
 
 
 def _sheet(ws: Worksheet, frame: pd.DataFrame) -> None:

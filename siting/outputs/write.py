@@ -11,12 +11,10 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-import geopandas as gpd
-import numpy as np
 import pandas as pd
 
 from siting._atomic import staging
-from siting.outputs import handout, mapsheet, report, report_html, tables, webmap, workbook
+from siting.outputs import gpkg, handout, mapsheet, report, report_html, webmap, workbook
 from siting.outputs.handout import neutralised, site_table
 
 __all__ = ["FILES", "neutralised", "site_table", "write_all", "write_csv", "write_gpkg",
@@ -29,8 +27,13 @@ FILES = ("map.html", "map.pdf", "sites.gpkg", "sites.csv", "plan.xlsx", "report.
          "report.html")
 
 
-def write_all(result: RunResult, out_dir: Path) -> list[Path]:
-    """Write every output of ``result`` into ``out_dir`` atomically; return the file paths."""
+def write_all(result: RunResult, out_dir: Path, *,
+              extra: dict[str, Callable[[Path], object]] | None = None) -> list[Path]:
+    """Write every output of ``result`` into ``out_dir`` atomically; return the file paths.
+
+    ``extra`` names more files and their writers (a sweep task's record), written in the
+    same step: all of them or none.
+    """
     writers: dict[str, Callable[[RunResult, Path], None]] = {
         "sites.csv": write_csv, "sites.gpkg": write_gpkg, "report.json": report.write_json,
         "report.md": report.write_markdown, "report.html": report_html.write,
@@ -38,6 +41,8 @@ def write_all(result: RunResult, out_dir: Path) -> list[Path]:
     with staging(out_dir, kind="run", label=result.scenario.name) as tmp:
         for name, writer in writers.items():
             writer(result, tmp / name)
+        for name, write_extra in (extra or {}).items():
+            write_extra(tmp / name)
     files = [out_dir / n for n in FILES]
     log.info("outputs: %s", ", ".join(str(f) for f in files))
     return files
@@ -62,18 +67,5 @@ def write_table(rows: pd.DataFrame, path: Path, *, lang: str) -> None:
 
 
 def write_gpkg(result: RunResult, path: Path) -> None:
-    """``sites.gpkg``: layers ``sites`` (points), ``demand`` (polygons) and ``allocation``.
-
-    ``allocation`` holds one line per demand unit and tier, from the unit's demand point to
-    its serving site (:func:`siting.outputs.tables.allocation_lines`). WGS84.
-    """
-    rows = handout.site_table(result)
-    sites = gpd.GeoDataFrame(rows, geometry=gpd.points_from_xy(rows["lon"], rows["lat"]),
-                             crs="EPSG:4326")
-    sites.to_file(path, layer="sites", driver="GPKG", engine="pyogrio")
-    dem = tables.demand_table(result).drop(columns=["x", "y"])
-    dem["generated"] = np.int8(result.generated)
-    dem.to_file(path, layer="demand", driver="GPKG", engine="pyogrio")
-    lines = tables.allocation_lines(result)
-    if len(lines):
-        lines.to_file(path, layer="allocation", driver="GPKG", engine="pyogrio")
+    """``sites.gpkg``: a layer per kind, styled for QGIS (:mod:`siting.outputs.gpkg`)."""
+    gpkg.write(result, path)

@@ -51,6 +51,13 @@ def required_count(scenario: Scenario, cfg: TierConfig) -> int:
     return cfg.count or 0
 
 
+def required_compartments(scenario: Scenario, cfg: TierConfig) -> int:
+    """The tier's compartment target: given, or its county's share of a citywide total."""
+    if cfg.compartments_from_plan is not None and scenario.county is not None:
+        return frame_mod.plan_share(cfg.compartments_from_plan, scenario.county)
+    return cfg.compartments or 0
+
+
 def compartments_needed(units: pd.DataFrame, rows: np.ndarray, cfg: TierConfig) -> np.ndarray:
     """Compartments each unit needs: residents × parcels/day × locker share × dwell days.
 
@@ -92,7 +99,7 @@ def _tier_data(sites: Sites, tr: TierRun) -> core.TierData:
     return core.TierData(tr.name, cost=cost, existing=existing, cover=cover, reach=reach,
                           weight=weight, min_count=tr.count, max_count=tr.config.max_count,
                           sizes=sizes, demand=tr.demand, existing_capacity=ex_cap,
-                          demand_rows=rows)
+                          demand_rows=rows, min_capacity=float(tr.compartments))
 
 
 def targets(scenario: Scenario, units: pd.DataFrame, sites: Sites,
@@ -144,6 +151,9 @@ def _tier_targets(scenario: Scenario, units: pd.DataFrame, sites: Sites,
             graph=g.graph, xy=g.xy, site_node=site_nodes(sites, g),
             demand_node=g.node[tr.rows], demand=tr.demand, radius=radius, capacity=cap,
             demand_id=ids[tr.rows]))
+        if tr.compartments:
+            out.append(checker.CompartmentTarget(f"{name}_compartments", name,
+                                                 f"{name}_compartments", tr.compartments, cap))
     return out
 
 
@@ -159,4 +169,7 @@ def target_phrases(tiers: dict[str, TierRun]) -> dict[str, Phrase]:
             out[f"{name}_count"] = of_tier("count", name, cfg, n=tr.count)
         if tr.demand is not None and cfg.reach == "road":
             out[f"{name}_capacity"] = of_tier("capacity", name, cfg)
+            if tr.compartments:
+                out[f"{name}_compartments"] = of_tier("compartments", name, cfg,
+                                                      n=tr.compartments)
     return out

@@ -1,7 +1,8 @@
 """The citywide run's data: the city file, and each target summed over the counties.
 
-``models/city.toml`` lists the county scenarios. Each runs in turn exactly as
-``siting run`` would (the command line drives them, ``siting.cli.commands``), and
+``models/city.toml`` lists the county scenarios. Each runs as ``siting run`` would, one task
+on a Dask cluster (the command line drives them, ``siting.cli.cluster``; ``[cluster]`` says
+where), and
 :func:`aggregate` adds them up target by target: townships with an outlet, administrative
 villages reached, community service points against the plan's 20,000, communities holding
 one, locker areas covered, and the cost per tier. The result is typed and has no words:
@@ -13,17 +14,33 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from siting._errors import ScenarioError
 from siting.config import _schema, scenario
 from siting.config._schema import positive, spec
+from siting.config.scenario import Scenario
+from siting.readers import frame, layers
+from siting.run.assemble import compartments_needed
 from siting.run.phrases import Kind, Phrase
+from siting.synth.generate import apportion
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    """Where the tasks run (``[cluster]``): a LocalCluster by default, or a running one."""
+
+    scheduler: str | None = spec(None, doc="address of a running Dask scheduler, e.g. "
+                                 "tcp://10.0.0.5:8786; none: a LocalCluster of this machine")
+    workers: int | None = spec(None, check=lambda n: n >= 0, need=">= 0",
+                               doc="LocalCluster worker processes (default: one per core); "
+                               "0 runs the tasks one after another in this process")
 
 
 @dataclass(frozen=True)
@@ -37,6 +54,13 @@ class CityConfig:
     plan_community_points: int = spec(20_000, check=positive, need="> 0")
     plan_compartments: int = spec(2_500_000, check=positive, need="> 0",
                                   doc="the plan's 智能收投终端 target (发展目标): 2.5 million")
+    compartments_from_plan: int | None = spec(
+        None, check=positive, need="> 0", doc="plan to this citywide compartment total: each "
+        "county's locker tier gets its share as a lower bound on open compartments")
+    compartments_by: Literal["population", "parcels"] = spec(
+        "population", doc="the shares: by 2020 urban population, or by each county's locker "
+        "parcel demand (compartments needed, from its areas layer)")
+    cluster: ClusterConfig = ClusterConfig()
     path: Path = field(default=Path(), compare=False, metadata={"internal": True})
 
 
@@ -69,6 +93,50 @@ def load(path: str | Path) -> CityConfig:
 def county_paths(cfg: CityConfig) -> list[Path]:
     """The county scenario files, resolved."""
     return [(cfg.path.resolve().parent / p) for p in cfg.counties]
+
+
+LOCKER = "locker"
+"""The tier that holds the compartments."""
+
+
+def compartment_shares(cfg: CityConfig, counties: list[Scenario]) -> dict[str, int]:
+    """Each county's share of ``compartments_from_plan`` (scenario name -> compartments).
+
+    By 2020 urban population (as the community points, :func:`siting.readers.frame.plan_share`,
+    over the city's counties), or by the compartments each county's locker areas need
+    (residents × parcels a day × locker share × dwell days, as the run computes them),
+    largest remainder. A county without a capacitated locker tier gets no share.
+    """
+    total = cfg.compartments_from_plan
+    mine = [s for s in counties if LOCKER in s.tiers and s.tiers[LOCKER].sizes
+            and s.county is not None]
+    if total is None or not mine:
+        return {}
+    if cfg.compartments_by == "population":
+        fr = frame.load()
+        urban = fr.counties.set_index("code")["urban2020"]
+        weight = [float(urban[frame.slug_to_code(str(s.county))]) for s in mine]
+    else:
+        weight = [_parcel_demand(s) for s in mine]
+    shares = apportion(total, np.asarray(weight, dtype=float))
+    log.info("compartments: %s citywide apportioned to %d counties by %s", f"{total:,}",
+             len(mine), cfg.compartments_by)
+    return {s.name: int(n) for s, n in zip(mine, shares, strict=True)}
+
+
+def _parcel_demand(s: Scenario) -> float:
+    """Compartments a county's locker areas need, from its demand layer."""
+    cfg = s.tiers[LOCKER]
+    got = layers.read(s.layer(cfg.demand), cfg.demand).units
+    rows = np.flatnonzero(got["class"].isin(list(cfg.classes)).to_numpy()) if cfg.classes \
+        else np.arange(len(got))
+    return float(compartments_needed(got, rows, cfg).sum())
+
+
+def with_compartments(s: Scenario, share: int) -> Scenario:
+    """The county scenario planning to ``share`` compartments (its own target replaced)."""
+    tier = replace(s.tiers[LOCKER], compartments=share, compartments_from_plan=None)
+    return replace(s, tiers={**s.tiers, LOCKER: tier})
 
 
 @dataclass(frozen=True)
@@ -127,6 +195,8 @@ class CitySummary:
     cost_total: float
     compartments: dict[str, float]
     counties: list[CountyRow]
+    target_cost: dict[str, float] = field(default_factory=dict)   # the compartment target's
+    chain: dict[str, float] = field(default_factory=dict)         # villages, beyond, longest
 
 
 def aggregate(cfg: CityConfig, counties: list[CountyOutcome]) -> CitySummary:
@@ -139,14 +209,39 @@ def aggregate(cfg: CityConfig, counties: list[CountyOutcome]) -> CitySummary:
                        n=cfg.plan_community_points),
                _summed("community_each", totals), _summed("locker_cover", totals)]
     if comp:
-        targets.append(_target("compartments", cfg.plan_compartments, comp["open"],
-                               n=cfg.plan_compartments))
+        plan = cfg.compartments_from_plan or cfg.plan_compartments
+        targets.append(_target("compartments", plan, comp["open"], n=plan))
+    if "chain" in totals:
+        targets.append(_summed("chain", totals))
     return CitySummary(
         title=cfg.title, lang=cfg.lang,
         generated_counties=[c.name for c in counties if c.generated],
         targets=[t for t in targets if t is not None], sites=_tier_totals(counties),
         cost_total=round(sum(c.summary["cost"]["total"] for c in counties), 2),
-        compartments=comp, counties=[_row(c) for c in counties])
+        compartments=comp, counties=[_row(c) for c in counties],
+        target_cost=_target_cost(counties), chain=_chain(counties))
+
+
+def _target_cost(counties: list[CountyOutcome]) -> dict[str, float]:
+    """The compartment target's cost summed: the plans with it, and sized to demand alone."""
+    parts = [t for c in counties for t in c.summary.get("compartment_costs", [])]
+    if not parts:
+        return {}
+    return {k: round(float(sum(t[k] for t in parts)), 2)
+            for k in ("cost", "with_target", "without", "open_without")}
+
+
+def _chain(counties: list[CountyOutcome]) -> dict[str, float]:
+    """The chain summed over the counties: villages, with a chain, beyond the limit."""
+    parts = [c.summary["chain"] for c in counties if c.summary.get("chain")]
+    if not parts:
+        return {}
+    longest = [p["longest_km"] for p in parts if p["longest_km"] is not None]
+    return {"villages": sum(p["villages"] for p in parts),
+            "with_chain": sum(p["with_chain"] for p in parts),
+            "beyond": sum(p["beyond"] for p in parts),
+            "centres": sum(len(p["centres"]) for p in parts),
+            "longest_km": max(longest) if longest else float("nan")}
 
 
 def _totals(counties: list[CountyOutcome]) -> dict[str, dict[str, float]]:

@@ -11,9 +11,10 @@ from typing import Literal
 
 from siting.config.scenario import TierConfig
 
-Kind = Literal["cover", "each", "count", "capacity", "city_township_cover",
+Kind = Literal["cover", "each", "count", "capacity", "compartments", "chain",
+               "city_township_cover",
                "city_village_cover", "city_community_plan", "city_community_each",
-               "city_locker_cover", "city_compartments"]
+               "city_locker_cover", "city_compartments", "city_chain"]
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,21 @@ from siting.check import checker
 from siting.config.scenario import Scenario, SolverConfig, TierConfig
 from siting.network import candidates, distances, roads
 from siting.network.snapping import AccessGraph, access_graph
-from siting.run import allocation, assemble, costs, inputs, placement, sizing, validate
+from siting.run import (
+    allocation,
+    assemble,
+    chain,
+    costs,
+    inputs,
+    placement,
+    sizing,
+    target_cost,
+    target_costs,
+    validate,
+)
 from siting.run.assemble import compartments_needed, demand_rows, inside, required_count, site_nodes
+from siting.run.phasing import plan as build_order
+from siting.run.phasing import refuse_early
 from siting.run.results import (
     Clock,
     Prepared,
@@ -56,7 +69,8 @@ def prepare(scenario: Scenario, *, progress: ProgressFactory | None = None) -> P
         inp = inputs.load(scenario)
     deadline.check("read")
     net, units = inp.network, inp.units
-    modes: list[str] = sorted({t.network for t in scenario.tiers.values() if t.reach == "road"})
+    modes: list[str] = sorted({t.network for t in scenario.tiers.values() if t.reach == "road"}
+                              | ({scenario.chain.network} if scenario.chain else set()))
     with clock.stage("candidates"):
         nodes = candidates.road_nodes(net, modes or list(roads.MODES),
                                       min_spacing_m=scenario.candidates.min_spacing_m,
@@ -110,6 +124,7 @@ def run(scenario: Scenario, *, progress: ProgressFactory | None = None,
         raise ValidationError(findings.errors)
     clock, sites, units, tiers = prep.clock, prep.sites, prep.inputs.units, prep.tiers
     unsnapped = _unsnapped(units, sites, prep.graphs, scenario)
+    refuse_early(scenario, sites, tiers)   # [phasing] money that no needed site fits
     with clock.stage("model"):
         problem = assemble.problem(scenario, sites, tiers)
         left = prep.deadline.left() if prep.deadline else scenario.solver.time_limit_s
@@ -119,11 +134,32 @@ def run(scenario: Scenario, *, progress: ProgressFactory | None = None,
     with clock.stage("check"):
         targets = assemble.targets(scenario, units, sites, prep.graphs, tiers, comp)
         results, nearest = checker.verify(targets, solution.open)
+    phrases = assemble.target_phrases(tiers)
+    links = None
+    if scenario.chain is not None:
+        with clock.stage("chain"):
+            links = chain.build(scenario, prep.inputs.network, prep.graphs[scenario.chain.network],
+                                sites, solution.open, tiers["village"],
+                                settings=replace(solver_settings(scenario.solver),
+                                                 time_limit_s=max(10.0, _left(prep))))
+        if links.max_m is not None:
+            results.append(chain.result(links, units))
+            phrases[chain.KEY] = chain.phrase(links)
+    with clock.stage("compartment_cost"):
+        paid = target_cost.of_targets(problem, solution, replace(
+            solver_settings(scenario.solver), time_limit_s=max(10.0, _left(prep))))
     prices = costs.of_sites(scenario, sites, tiers, solution)
     population = units["population"].to_numpy(float)
     outcomes = {name: _outcome(sites, tr, solution, comp[name], population, nearest, results,
                                prices[name]) for name, tr in tiers.items()}
     where = placement.place(sites, units, prep.inputs.network, gcj02=scenario.gcj02)
+    phased = None
+    if scenario.phasing is not None:
+        with clock.stage("phasing"):
+            phased = build_order(scenario, sites, tiers, solution, prices, targets, comp,
+                                 solver_settings(scenario.solver))
+    with clock.stage("target_costs"):
+        priced = _target_costs(scenario, problem, tiers, solution, prep)
     with clock.stage("tradeoff"):
         curves = _tradeoffs(scenario, problem, tiers, solution)
     log.info("check: %d of %d targets met (independent recomputation)",
@@ -134,7 +170,25 @@ def run(scenario: Scenario, *, progress: ProgressFactory | None = None,
                      timings=clock.times, inputs=prep.inputs.files, generated=scenario.generated,
                      notes=prep.inputs.notes + findings.warnings,
                      layer_info=prep.inputs.layer_info, tradeoffs=curves,
-                     phrases=assemble.target_phrases(tiers))
+                     phrases=phrases, phasing=phased, target_costs=priced,
+                     compartment_costs=paid, chain=links)
+
+
+def _target_costs(scenario: Scenario, problem: core.Problem, tiers: dict[str, TierRun],
+                  solution: core.Solution, prep: Prepared) -> list[target_costs.TargetCost]:
+    """Each count and capacity target priced, in what is left of the user's time limit."""
+    if not scenario.report.target_costs:
+        return []
+    limit = scenario.solver.time_limit_s
+    left = limit - prep.deadline.spent() if prep.deadline else limit
+    return target_costs.of_targets(problem, tiers, solution, scenario.solver,
+                                   seconds_left=left)
+
+
+
+def _left(prep: Prepared) -> float:
+    """Seconds left of the user's time limit."""
+    return prep.deadline.left() if prep.deadline else prep.scenario.solver.time_limit_s
 
 
 def _compartments(tr: TierRun, solution: core.Solution) -> np.ndarray | None:
@@ -225,15 +279,18 @@ def _tier(scenario: Scenario, name: str, cfg: TierConfig, units: pd.DataFrame,
     each_cover = inside(units, each, sites)
     count = required_count(scenario, cfg)
     need = compartments_needed(units, rows, cfg) if cfg.sizes else None
+    target = assemble.required_compartments(scenario, cfg) if cfg.sizes else 0
     how = (f"within {cfg.radius_m:g} m ({cfg.network})" if cfg.reach == "road" else "inside")
     log.info("distances %s: %s demand units × %s sites, %s pairs %s%s%s", name,
              f"{len(rows):,}", f"{len(sites):,}", f"{cover.nnz:,}", how,
              f"; one in each {cfg.one_in_each} ({len(each):,})" if len(each) else "",
              f"; at least {count:,} sites" if count else "")
     if need is not None:
-        log.info("capacity %s: %s compartments needed by %s units", name,
-                 f"{need.sum():,.0f}", f"{len(rows):,}")
-    return TierRun(name, cfg, rows, cover, dist, weight, each, each_cover, count, need)
+        log.info("capacity %s: %s compartments needed by %s units%s", name,
+                 f"{need.sum():,.0f}", f"{len(rows):,}",
+                 f"; at least {target:,} open (the plan's target)" if target else "")
+    return TierRun(name, cfg, rows, cover, dist, weight, each, each_cover, count, need,
+                   target)
 
 
 def _unsnapped(units: pd.DataFrame, sites: Sites, graphs: dict[str, AccessGraph],
@@ -250,7 +307,7 @@ def _unsnapped(units: pd.DataFrame, sites: Sites, graphs: dict[str, AccessGraph]
             [f"{sites.name[j]} ({sites.site_id[j]})" for j in bad_sites]
         if items:
             out[mode] = items
-            log.warning("snap (%s): %d demand units and %d existing sites farther than %g m "
+            log.debug("snap (%s): %d demand units and %d existing sites farther than %g m "
                         "from a road were not attached", mode, len(bad_units), len(bad_sites),
                         scenario.network.max_snap_m)
     return out

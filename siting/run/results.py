@@ -26,6 +26,7 @@ from siting.network.snapping import AccessGraph
 from siting.run import inputs
 from siting.run.phrases import Phrase
 from siting.run.sizing import Deadline
+from siting.run.target_costs import TargetCost
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,23 @@ class TierRun:
     each_cover: sp.csr_array       # each_rows × sites, 0/1: the site lies inside the unit
     count: int                     # required number of sites (0: none)
     demand: np.ndarray | None = None   # (rows,) compartments needed (capacitated tiers)
+    compartments: int = 0          # compartments open at least (a plan target; 0: none)
+
+
+@dataclass(frozen=True)
+class CompartmentCost:
+    """What a target costs: the plan with it against the same plan solved without it."""
+
+    key: str                       # the target's key (``locker_compartments``)
+    with_target: float             # the plan's cost
+    without: float                 # the cost of the same scenario solved without the target
+    gap_without: float | None      # the proven avoidable gap of that second solve
+    open_without: float            # what the target counts (compartments) without it
+
+    @property
+    def cost(self) -> float:
+        """What reaching the target costs beyond the plan without it."""
+        return self.with_target - self.without
 
 
 @dataclass(frozen=True)
@@ -171,6 +189,97 @@ class RunResult:
     layer_info: dict[str, dict[str, object]] = field(default_factory=dict)
     tradeoffs: dict[str, list[dict[str, float]]] = field(default_factory=dict)
     phrases: dict[str, Phrase] = field(default_factory=dict)  # what each target asks, by key
+    phasing: PhasePlan | None = None   # the build order over the plan's years ([phasing])
+    target_costs: list[TargetCost] = field(default_factory=list)  # each target's price
+    compartment_costs: list[CompartmentCost] = field(default_factory=list)
+    chain: Chain | None = None     # the county → township → village chain ([chain])
+
+
+@dataclass(frozen=True)
+class PhasePlan:
+    """The build order over the plan's years (:mod:`siting.run.phasing`).
+
+    Site arrays are ``(n_sites,)``; year arrays ``(T,)``, one entry per year of ``years``.
+    A site's new tiers are built together, in one year, at the site's total cost.
+    """
+
+    years: tuple[int, ...]
+    money: np.ndarray              # (T,) each year's budget (from [phasing] budget or share)
+    carry_over: bool               # unspent money of a year may be spent later
+    year: np.ndarray               # (n_sites,) int: the year a new site is built, 0 none
+    site_cost: np.ndarray          # (n_sites,) what a new site costs, all its tiers; NaN
+    #                                for a site the plan does not build
+    spend: np.ndarray              # (T,) spent in each year
+    before: list[checker.Result]   # every target with the existing sites only
+    levels: list[list[checker.Result]]   # (T,) every target by the end of each year
+    covered: np.ndarray            # (T,) the model's coverage share by each year's end
+    outcome: core.Outcome          # what the solver proved (objective, bound, gap)
+    greedy_objective: float        # the greedy order's objective, the MIP's start
+
+    @property
+    def unbuilt(self) -> np.ndarray:
+        """Rows of the plan's new sites not built in any year (money short)."""
+        return np.flatnonzero(self.new & (self.year == 0))
+
+    @property
+    def new(self) -> np.ndarray:
+        """(n_sites,) bool: a new site of the plan (built in a year or not)."""
+        return ~np.isnan(self.site_cost)
+
+
+@dataclass(frozen=True)
+class Centre:
+    """A county processing centre: an existing facility, or sited by the run."""
+
+    site_id: str                   # the facility's site id, or C001 … for a new one
+    name: str
+    source: str                    # the facility type, or "road node"
+    osm_id: str                    # the facility's id, or the road node's OSM id
+    lon: float
+    lat: float
+    existing: bool
+
+
+@dataclass(frozen=True)
+class Chain:
+    """Each village's chain: centre → township outlet → village outlet, by road (metres).
+
+    Arrays are by village (the village tier's demand rows, in order): the site rows of its
+    village and township outlets (-1: none), its centre (an index into ``centres``, -1), and
+    the road length of each link; NaN where a link has no end.
+    """
+
+    villages: np.ndarray           # (v,) unit rows (indices into RunResult.demand)
+    village_site: np.ndarray       # (v,) the village outlet serving it (site row), -1
+    township_site: np.ndarray      # (v,) that outlet's nearest township outlet, -1
+    centre: np.ndarray             # (v,) that township outlet's nearest centre, -1
+    outlet_m: np.ndarray           # (v,) village → its village outlet
+    township_m: np.ndarray         # (v,) township outlet → village outlet
+    centre_m: np.ndarray           # (v,) centre → township outlet
+    centres: list[Centre]
+    max_m: float | None            # [chain] max_chain_km in metres
+    attached: np.ndarray | None = None   # (v,) bool: the village reaches the road graph
+    #                                      (one that does not has no chain; it is named by
+    #                                      the village tier's target, not the chain's)
+
+    @property
+    def chain_m(self) -> np.ndarray:
+        """(v,) centre → township outlet → village outlet."""
+        return self.centre_m + self.township_m
+
+    @property
+    def beyond(self) -> np.ndarray:
+        """(v,) bool: a counted village whose chain is longer than the limit, or missing."""
+        if self.max_m is None:
+            return np.zeros(len(self.villages), dtype=bool)
+        return self.counted & ~(self.chain_m <= self.max_m + 1e-6)
+
+    @property
+    def counted(self) -> np.ndarray:
+        """(v,) bool: the villages the chain target counts (those attached to the roads)."""
+        if self.attached is None:
+            return np.ones(len(self.villages), dtype=bool)
+        return np.asarray(self.attached, dtype=bool)
 
 
 class Clock:

@@ -17,7 +17,11 @@ never the installed package:
   at every township seat (乡镇人民政府);
 - ``roads.osm`` — OSM XML: urban street grids, county roads between township seats,
   village roads to every village centre; about 1 % of villages (at least one where there
-  are ten or more) are left without their road, as real OSM extracts miss village roads;
+  are ten or more) are left without their road, as real OSM extracts miss village roads.
+  ``road_density`` d (default 1) makes the street grids denser for scale benchmarks: √d
+  times the streets in each direction (spacing 200 m / √d) with shape nodes √d times
+  closer, so the grids' nodes per km² grow d-fold; the other files and roads stay as at
+  d = 1, and the folder is ``<cache>/<county>-roads<d>x/``;
 - ``facilities.csv`` — existing outlets with lon/lat and a 坐标系 (datum) column, a fifth of
   the rows in GCJ-02 as a Gaode export would be: postal outlets (邮政营业网点) and express
   outlets (快递网点) apportioned from the plan's 2020 citywide 244 and 2,500 by 2020
@@ -38,6 +42,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -179,10 +184,12 @@ class Generated:
     facilities: pd.DataFrame
     gaps: list[str]
     seed: int
+    road_density: float = 1.0
 
 
 def generate(county: str, cache: str | Path | None = None, *, seed: int = SEED,
-             frame: frame_mod.Frame | None = None, force: bool = False) -> Path:
+             frame: frame_mod.Frame | None = None, force: bool = False,
+             road_density: float = 1.0) -> Path:
     """Write (or reuse) the generated inputs of ``county`` and return their folder.
 
     Parameters
@@ -198,15 +205,21 @@ def generate(county: str, cache: str | Path | None = None, *, seed: int = SEED,
         The real frame (loaded if not given).
     force
         Regenerate even when a folder with the same seed and version exists.
+    road_density
+        How much denser the urban street grids are than by default (see the module
+        docstring); a value other than 1 writes to ``<cache>/<county>-roads<d>x/``.
     """
+    if not (math.isfinite(road_density) and road_density >= 1.0):
+        raise ValueError(f"road_density = {road_density}: give a number >= 1")
     code = frame_mod.slug_to_code(county)
     slug = frame_mod.COUNTIES[code][0]
-    target = discovery.cache_dir(cache) / slug
-    if not force and _cached(target, seed):
+    folder = slug if road_density == 1.0 else f"{slug}-roads{road_density:g}x"
+    target = discovery.cache_dir(cache) / folder
+    if not force and _cached(target, seed, road_density):
         log.info("generate %s: reusing %s (seed %d)", slug, target, seed)
         return target
     fr = frame or frame_mod.load()
-    gen = build(fr, code, seed)
+    gen = build(fr, code, seed, road_density=road_density)
     with staging(target, kind="generated", label=slug) as tmp:
         write(gen, tmp)
     log.info("generate %s: %d townships, %d villages, %d communities, %d areas, "
@@ -217,7 +230,7 @@ def generate(county: str, cache: str | Path | None = None, *, seed: int = SEED,
     return target
 
 
-def _cached(target: Path, seed: int) -> bool:
+def _cached(target: Path, seed: int, road_density: float = 1.0) -> bool:
     stamp = target / "GENERATED.json"
     if not stamp.is_file():
         return False
@@ -226,10 +239,12 @@ def _cached(target: Path, seed: int) -> bool:
     except ValueError:
         return False
     files_ok = all((target / f).is_file() for f in FILES)
-    return files_ok and meta.get("seed") == seed and meta.get("version") == VERSION
+    return (files_ok and meta.get("seed") == seed and meta.get("version") == VERSION
+            and meta.get("road_density", 1.0) == road_density)
 
 
-def build(fr: frame_mod.Frame, code: str, seed: int) -> Generated:
+def build(fr: frame_mod.Frame, code: str, seed: int, *,
+          road_density: float = 1.0) -> Generated:
     """Generate a county in memory (see the module docstring for the rules)."""
     county = fr.county(code)
     polygons = fr.polygons.to_crs(CRS).set_index("gbcode")
@@ -237,7 +252,7 @@ def build(fr: frame_mod.Frame, code: str, seed: int) -> Generated:
     _population(fr, county, towns, polygons, seed)
     villages = _committee_polygons(towns, seed)
     areas = _areas(towns, seed)
-    roads, gaps = _roads(towns, villages, county, seed)
+    roads, gaps = _roads(towns, villages, county, seed, road_density)
     facilities = _facilities(fr, county, towns, villages, areas, seed)
     townships = gpd.GeoDataFrame({
         "CODE": [t.code for t in towns], "NAME": [t.name for t in towns],
@@ -246,7 +261,8 @@ def build(fr: frame_mod.Frame, code: str, seed: int) -> Generated:
         "URBAN_POP": [t.urban_pop for t in towns], "RURAL_POP": [t.rural_pop for t in towns],
         "HOST2000": [t.host for t in towns], "RULE": [t.rule for t in towns],
         "GENERATED": 1}, geometry=[t.polygon for t in towns], crs=CRS)
-    return Generated(county, townships, villages, areas, roads, facilities, gaps, seed)
+    return Generated(county, townships, villages, areas, roads, facilities, gaps, seed,
+                     road_density)
 
 
 def _towns(fr: frame_mod.Frame, code: str, polygons: gpd.GeoDataFrame, seed: int,
@@ -395,11 +411,11 @@ def _home_suffix(rng: np.random.Generator) -> str:
 
 
 def _roads(towns: list[_Town], villages: gpd.GeoDataFrame, county: pd.Series, seed: int,
-           ) -> tuple[OsmWriter, list[str]]:
+           road_density: float = 1.0) -> tuple[OsmWriter, list[str]]:
     osm = OsmWriter(CRS)
     rng = _rng(seed, "roads", county["code"])
     for t in towns:
-        _grid_ways(osm, t, _rng(seed, "grid", t.code))
+        _grid_ways(osm, t, _rng(seed, "grid", t.code), road_density)
     seats = np.array([t.seat for t in towns])
     capital = int(np.argmax([t.urban_pop for t in towns]))
     for n, (a, b) in enumerate(_roadgen.spanning_edges(seats, extra_second_nearest=True)):
@@ -417,15 +433,21 @@ def _roads(towns: list[_Town], villages: gpd.GeoDataFrame, county: pd.Series, se
     return osm, gaps
 
 
-def _grid_ways(osm: OsmWriter, t: _Town, rng: np.random.Generator) -> None:
+def _grid_ways(osm: OsmWriter, t: _Town, rng: np.random.Generator,
+               road_density: float = 1.0) -> None:
+    grid, edges, main_every = t.grid, t.grid_edges, 5
+    if road_density != 1.0 and t.patch is not None and not t.patch.is_empty:
+        f = math.sqrt(road_density)     # √d streets each way, their nodes √d closer
+        grid, edges = _roadgen.street_grid(t.seat, t.patch, BLOCK_M / f)
+        main_every = max(1, round(5 * f))
     names: dict[tuple[str, int], str] = {}
-    for a, b in t.grid_edges:
+    for a, b in edges:
         axis, line = ("x", a[0]) if a[0] == b[0] else ("y", a[1])
         if (axis, line) not in names:
             names[(axis, line)] = _roadgen.road_name(rng, "路" if axis == "x" else "街")
-        main = line % 5 == 0
+        main = line % main_every == 0
         k = int(BLOCK_M // STEP_M["street"])
-        osm.add(np.linspace(t.grid[a], t.grid[b], k + 1),
+        osm.add(np.linspace(grid[a], grid[b], k + 1),
                 {"highway": "secondary" if main else "residential",
                  "name": names[(axis, line)]})
 
@@ -604,10 +626,15 @@ def write(gen: Generated, folder: Path) -> None:
         f"(generator version {VERSION}, seed {gen.seed}) over the real administrative frame "
         "shipped with siting (siting/readers/_frame/; see siting/synth/generate.py for the "
         "rules).\n"
-        f"Villages left without a road (OSM gap simulation): {', '.join(gen.gaps) or 'none'}\n",
+        + (f"Street grids {gen.road_density:g}x as dense as by default (road_density).\n"
+           if gen.road_density != 1.0 else "")
+        + f"Villages left without a road (OSM gap simulation): {', '.join(gen.gaps) or 'none'}\n",
         encoding="utf-8")
-    meta = {"generated": True, "version": VERSION, "seed": gen.seed, "county": county["code"],
-            "files": {f: _sha256(folder / f) for f in FILES}}
+    meta: dict[str, object] = {"generated": True, "version": VERSION, "seed": gen.seed,
+                               "county": county["code"]}
+    if gen.road_density != 1.0:
+        meta["road_density"] = float(gen.road_density)
+    meta["files"] = {f: _sha256(folder / f) for f in FILES}
     (folder / "GENERATED.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n",
                                            encoding="utf-8")
 

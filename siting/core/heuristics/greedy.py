@@ -43,6 +43,8 @@ def start(problem: Problem, fixed: dict[str, np.ndarray] | None = None,
     out: dict[str, np.ndarray] = {}
     for t in problem.tiers:
         choice = fixed[t.name] if fixed and t.name in fixed else _tier(t)
+        if choice is not None and not _holds_target(t, choice):
+            choice = None
         if choice is None:
             log.debug("greedy: no feasible start for tier %s", t.name)
             return None
@@ -378,3 +380,12 @@ def _capacity(t: TierData, allowed: np.ndarray, is_open: np.ndarray, n: int,
             return None
     size[t.existing] = 0
     return size
+
+
+def _holds_target(t: TierData, choice: np.ndarray) -> bool:
+    """Whether a capacitated choice (bank size per site) adds the compartment target."""
+    if t.capacity_target <= 0:
+        return True
+    caps = np.array([c for c, _ in t.sizes])
+    new = (choice >= 0) & ~t.existing
+    return float(caps[choice[new]].sum()) + 1e-9 >= t.capacity_target

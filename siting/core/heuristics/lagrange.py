@@ -205,7 +205,7 @@ def strengthen(problem: Problem, warm: dict[str, np.ndarray], *, rounds: int = 3
     if (best & closed).any() or (opened & ~best).any():
         closed, opened = np.zeros_like(closed), np.zeros_like(opened)   # rounding: keep all
     log.info("lagrange: bound %s, start %s (given %s), gap %.3f %%; %d sites proven "
-             "closed, %d open", f"{dual.bound:,.6g}", f"{upper:,.6g}", f"{first:,.6g}",
+             "closed, %d open", f"{dual.bound:,.2f}", f"{upper:,.2f}", f"{first:,.2f}",
              100 * (upper - dual.bound) / max(abs(upper), 1e-9), int(closed.sum()),
              int(opened.sum()))
     fixed = opened | (tier.fixed if tier.fixed is not None else False)
