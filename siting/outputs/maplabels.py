@@ -4,9 +4,15 @@ Townships first (labelled at city and county zoom), then villages and communitie
 population (zoomed in), then open sites by name (closer still; existing before new). The
 page shows a label only at its zoom levels (:data:`siting.outputs.webmap.LABEL_ZOOMS`) and
 only where no label before it in this order already stands, so labels never overlap.
+
+Every name comes from an input file, so it is HTML-escaped here, as everything else on the
+page (:func:`siting.outputs.webmap.esc`); the page sets it as the label's HTML, which then
+shows the name as text: a village named ``<img src=x onerror=…>`` is read, never run.
 """
 
 from __future__ import annotations
+
+import html
 
 import numpy as np
 import shapely
@@ -20,9 +26,11 @@ only while one of its ``tiers``' layers is on."""
 
 
 def items(result: RunResult) -> list[Item]:
-    """Every place name of the run's map, in priority order."""
-    return [*_units(result, "townships", "town"), *_units(result, "villages", "unit"),
-            *_sites(result)]
+    """Every place name of the run's map, in priority order, HTML-escaped."""
+    every = [*_units(result, "townships", "town"), *_units(result, "villages", "unit"),
+             *_sites(result)]
+    return [(lat, lon, html.escape(text, quote=True), kind, tiers)
+            for lat, lon, text, kind, tiers in every]
 
 
 def _units(result: RunResult, layer: str, kind: str) -> list[Item]:
