@@ -203,14 +203,25 @@ def lonely_site(sites: pd.DataFrame, tier: str) -> pd.Series:
 
 
 def icon_centre(page: cdp.Page) -> list[float]:
-    """The centre of ``__t.target``'s icon once it stands still at its own point (a cluster
-    group animates markers out of a bubble) with nothing over it."""
+    """The centre of ``__t.target``'s icon once it stands still at its own point, with
+    nothing over it.
+
+    A cluster group animates markers out of a bubble with a CSS transition, and the icon
+    still slides for a few frames after the group's ``leaflet-cluster-anim`` class is gone:
+    so wait until no transition runs on the icon or on the map pane (the Web Animations API
+    lists running CSS transitions) and the icon is drawn where its point is on screen.
+    """
     return page.wait_for("""(() => { const t = __t.target, icon = t._icon;
         if (!icon || document.querySelector('.leaflet-cluster-anim')) return null;
+        if (icon.getAnimations().length || __t.map.getPane('mapPane').getAnimations().length)
+            return null;
         const at = L.DomUtil.getPosition(icon);
         if (!at || !at.equals(__t.map.latLngToLayerPoint(t.getLatLng()).round())) return null;
-        const b = icon.getBoundingClientRect(), x = b.left + b.width / 2,
-              y = b.top + b.height / 2;
+        const b = icon.getBoundingClientRect(), [px, py] = __t.screen(t.getLatLng());
+        const anchor = L.point(t.options.icon.options.iconAnchor || [b.width / 2, b.height / 2]);
+        if (Math.abs(b.left + anchor.x - px) > 1 || Math.abs(b.top + anchor.y - py) > 1)
+            return null;
+        const x = b.left + b.width / 2, y = b.top + b.height / 2;
         return icon.contains(document.elementFromPoint(x, y)) ? [x, y] : null; })()""")
 
 
