@@ -76,7 +76,6 @@ def build(result: RunResult) -> folium.Map:
         if name in result.tiers and result.tiers[name].config.reach == "road":
             _service_areas(m, result, name)
     sites = {name: _site_layer(m, result, name) for name in result.tiers}
-    _year_filter(m, result, list(sites.values()))
     _allocation_lines(m, result)
     if result.chain is not None:
         _chain_layer(m, result)
@@ -89,7 +88,8 @@ def build(result: RunResult) -> folium.Map:
         lon, lat = net.lon, net.lat
     m.fit_bounds([[float(lat.min()), float(lon.min())], [float(lat.max()), float(lon.max())]])
     _title_and_legend(m, result, lang)
-    _fixed_ids(m)                       # before the script below names the elements
+    _fixed_ids(m)                       # before the script and filter below name elements
+    _year_filter(m, result, list(sites.values()))
     _script(m, render.render(
         "map_script.js.j2", lang=lang, map=m.get_name(), labels=names.get_name(),
         zooms=LABEL_ZOOMS, items=maplabels.items(result),
