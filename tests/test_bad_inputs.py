@@ -224,3 +224,41 @@ def test_a_spent_time_limit_stops_a_long_stage():
         stop(1, 10)
     assert seen == [1]
     assert Deadline(3600.0).left() == pytest.approx(3600.0, abs=5.0)
+
+
+def test_a_name_made_of_html_shows_as_text_in_the_browser(tmp_path):
+    """html_in_name in headless Chromium: the village's place name, search result and popup
+    read the name as text; no element of it is made and nothing of it runs."""
+    from . import cdp
+    from .test_browser import LEAFLET, type_into
+
+    binary = cdp.find()
+    if binary is None:
+        pytest.skip("no Chromium on this machine: `make test` installs Debian's chromium")
+    out = tmp_path / "out"
+    assert cli.main(command("html_in_name", out)) == 0
+    raw = expect("html_in_name")["map_escaped"][0]
+    with cdp.Browser(binary) as b:
+        page = b.page()
+        page.open(out / "map.html")
+        page.js(LEAFLET)
+        # the search matches the escaped text, so a name's "<" is not typed
+        type_into(page, ".leaflet-control-search input", "img src")
+        tip = page.wait_for(f"""(() => {{ const e = Array.from(document.querySelectorAll(
+            '.leaflet-control-search .search-tip')).find(e => e.textContent.startsWith(
+            {json.dumps(raw)}));
+            if (!e) return null;
+            const b = e.getBoundingClientRect();
+            return [b.left + b.width / 2, b.top + b.height / 2]; }})()""")
+        page.click(*tip)                      # zooms to the village and opens its popup
+        popup = page.wait_for("(document.querySelector('.leaflet-popup-content') || {})"
+                              ".textContent")
+        assert raw in popup
+        page.wait_for("__t.map.getZoom() >= 14")
+        shown = page.wait_for(f"""Array.from(document.querySelectorAll('.siting-label-unit'))
+            .some(e => e.textContent === {json.dumps(raw)})""")
+        assert shown
+        assert page.js("document.querySelectorAll('img[src=\"x\"], img[onerror]').length") == 0
+        assert [e for e in page.events if e["method"] == "Page.javascriptDialogOpening"] == []
+        assert page.errors() == []
+        page.close()

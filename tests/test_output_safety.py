@@ -24,8 +24,8 @@ from siting._errors import EnvironmentFailure, OutputFolderError
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "models" / "demo-haidian.toml"
-RUN_FILES = {"map.html", "sites.gpkg", "sites.csv", "plan.xlsx", "report.json", "report.md",
-             "report.html"}
+RUN_FILES = {"map.html", "map.pdf", "sites.gpkg", "sites.csv", "plan.xlsx", "report.json",
+             "report.md", "report.html"}
 
 
 def write(out: Path, **files: str) -> None:

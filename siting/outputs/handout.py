@@ -11,7 +11,7 @@ import re
 
 import pandas as pd
 
-from siting.outputs import labels, phasing, tables
+from siting.outputs import labels, naming, phasing, tables
 from siting.run.results import RunResult
 
 
@@ -19,6 +19,7 @@ def site_table(result: RunResult) -> pd.DataFrame:
     """The open facilities, one row per site and tier, with words in the run's language."""
     lang = result.scenario.lang
     rows = tables.open_sites(result)
+    rows["name"] = naming.site_names(rows, lang)      # unnamed and new sites named too
     rows.insert(2, "tier_name", [labels.t(t, lang) for t in rows["tier"]])
     rows.insert(4, "status_name", [labels.t(s, lang) for s in rows["status"]])
     for col in ("lon", "lat", "gcj02_lon", "gcj02_lat"):

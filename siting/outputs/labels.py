@@ -128,8 +128,11 @@ _REPORT: dict[str, tuple[str, str]] = {
         "国家统计局 2023 年区划代码（WTFPL），2020 年人口普查（MIT）",
         "generated data (siting generate) over the real frame: township polygons © Azavea "
         "(Apache-2.0), NBS 2023 codes (WTFPL), 2020 census (MIT)"),
-    "attribution_osm": ("© OpenStreetMap contributors (ODbL 1.0)",) * 2,
-    "tiles_osm": ("© OpenStreetMap contributors (ODbL)",) * 2,
+    # OpenStreetMap's attribution stays as the licence words it
+    "attribution_osm": ("道路与建筑数据 © OpenStreetMap contributors（ODbL 1.0）",
+                        "roads and buildings © OpenStreetMap contributors (ODbL 1.0)"),
+    "tiles_osm": ("底图 © OpenStreetMap contributors（ODbL）",
+                  "tiles © OpenStreetMap contributors (ODbL)"),
 }
 
 _CITY_REPORT: dict[str, tuple[str, str]] = {
@@ -165,7 +168,7 @@ _MAP: dict[str, tuple[str, str]] = {
     "search_hint": ("名称或代码…", "name or code…"),
     "grey_markers": ("（灰色标记）", " (grey markers)"),
     "targets_met": ("规划目标达标 {met}/{total}", "targets met {met}/{total}"),
-    "lonlat": ("lon, lat", "lon, lat"),
+    "lonlat": ("经度, 纬度", "lon, lat"),
     "county": ("区县", "county"),
     "villages_reached": ("行政村通达", "villages reached"),
     "includes_generated": ("（含生成数据）", " (includes generated data)"),
@@ -545,8 +548,67 @@ _COMPARE: dict[str, tuple[str, str]] = {
     "axis_coverage": ("规划目标单元覆盖率", "share of target units met"),
 }
 
+_MAP_FIND: dict[str, tuple[str, str]] = {
+    # the map's orientation, popups, title and print sheet (map.html, map.pdf)
+    "place_names": ("地名标注", "place names"),
+    "allocation_lines": ("服务分配线（单元→站点）", "allocation lines (unit → site)"),
+    "code_townships": ("乡镇代码", "township code"),
+    "code_villages": ("村/社区代码", "village/community code"),
+    "code_areas": ("地块编号", "area id"),
+    "code_osm_buildings": ("OSM 编号", "OSM id"),
+    "site_name": ("名称", "name"),
+    "source": ("来源", "source"),
+    "place": ("所在乡镇/村（社区）", "township / village"),
+    "address_hint": ("地址参考（最近道路）", "address hint (nearest road)"),
+    "road_at": ("{road}（{m:,.0f} 米）", "{road} ({m:,.0f} m)"),
+    "coords_wgs84": ("坐标（WGS84）", "coordinates (WGS84)"),
+    "coords_gcj02": ("坐标（GCJ-02，高德/腾讯）", "coordinates (GCJ-02, Gaode/Tencent)"),
+    "bank": ("箱体规格", "bank size"),
+    "bank_of": ("{n:,.0f} 格口", "{n:,.0f} compartments"),
+    "compartments_open": ("开放格口", "compartments open"),
+    "cost_parts": ("{total}（场地 {site} + 箱体 {bank} − 合址节省 {saving}）",
+                   "{total} (site {site} + bank {bank} − co-location {saving})"),
+    "serves": ("服务对象", "serves"),
+    "serves_units": ("{units:,} 个单元，人口 {pop:,.0f}", "{units:,} units, {pop:,.0f} residents"),
+    "serves_compartments": ("，需格口 {n:,.0f}", ", {n:,.0f} compartments needed"),
+    "floor_area": ("建筑面积", "floor area"),
+    "served_by": ("服务站点", "served by"),
+    "served_by_site": ("{site}（{name}），{d}", "{site} ({name}), {d}"),
+    "inside_unit": ("单元内", "inside the unit"),
+    "why_not": ("未覆盖原因", "why not served"),
+    "unnamed_osm": ("未命名邮政网点", "unnamed post office"),
+    "unnamed": ("未命名网点", "unnamed outlet"),
+    "new_site_on": ("{road}{tier}（新建）", "new {tier}, {road}"),
+    "new_site_in": ("{place}{tier}（新建）", "new {tier}, {place}"),
+    "new_site": ("新建{tier}", "new {tier}"),
+    "unmet_line": ("未达标：{target}（{why}）", "not met: {target} ({why})"),
+    "unmet_more": ("等 {n:,} 个", " and {n:,} more"),
+    "unmet_numbers": ("要求 {required}，实际 {achieved}",
+                      "required {required}, achieved {achieved}"),
+    "unit_reason": ("{unit}：{reason}", "{unit}: {reason}"),
+    "north": ("北", "N"),
+    "printed": ("打印日期：", "printed: "),
+    "map_pdf_sites": ("{tier}：新建 {new:,}，现有 {existing:,}",
+                      "{tier}: {new:,} new, {existing:,} existing"),
+    "map_pdf_unserved": ("未覆盖单元", "units not served"),
+    "scale_m": ("{n:,.0f} 米", "{n:,.0f} m"),
+    "scale_km": ("{n:g} 公里", "{n:g} km"),
+    # where an existing site's row came from (``Sites.source``)
+    "source_OSM post office": ("OSM 邮局", "OSM post office"),
+    "source_road node": ("道路节点", "road node"),
+    "source_building": ("建筑入口", "building"),
+    "source_area": ("地块中心", "area"),
+    "source_village centre": ("村/社区中心", "village centre"),
+    "source_township centre": ("乡镇中心", "township centre"),
+}
+
+COMMITTEE_SUFFIXES = (("村民委员会", ""), ("居民委员会", ""), ("村委会", "村"),
+                      ("居委会", ""))
+"""Village and community committees' names shortened for map labels (马固村村民委员会 → 马固村)."""
+
+
 TEXT: dict[str, tuple[str, ...]] = {
-    **_WORDS, **_REPORT, **_CITY_REPORT, **_MAP, **_CHAIN, **_COMPARE,
+    **_WORDS, **_REPORT, **_CITY_REPORT, **_MAP, **_MAP_FIND, **_CHAIN, **_COMPARE,
     **{f"sentence_{k}": v for k, v in _SENTENCES.items()},
     **{f"column_{k}": v for k, v in _COLUMNS.items()},
     **{f"column_of_tier_{k}": v for k, v in _COLUMN_OF_TIER.items()}, **_WORKBOOK,
@@ -674,6 +736,20 @@ def _cover(p: Phrase, w: Words) -> str:
                       how=how, radius=p.radius_m, tier=tier)
     what = w.join(w.unit(x) for x in p.classes) if p.classes else w.unit(p.demand)
     return w.fill("sentence_every", what=what, how=how, radius=p.radius_m, tier=tier)
+
+
+def source(value: str, lang: str = "zh") -> str:
+    """Where a site's row came from, in words (a facility file's own type stays as written)."""
+    key = f"source_{value}"
+    return t(key, lang) if key in TEXT else value
+
+
+def short_name(name: str) -> str:
+    """A committee's name without its 村民委员会 / 居民委员会 suffix, for map labels."""
+    for suffix, instead in COMMITTEE_SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)] + instead
+    return name
 
 
 _GPKG: dict[str, tuple[str, str]] = {

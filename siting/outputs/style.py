@@ -22,6 +22,11 @@ EXISTING_SWATCH = "#575757"
 CITY_NEW, CITY_EXISTING = "#e8590c", NEUTRAL
 """Site dots of the city map."""
 ROAD_MAJOR, ROAD_MINOR, OUTLINE, BOUNDARY = NEUTRAL, "#adb5bd", "#343a40", "#212529"
+MAJOR_ROADS = ("motorway", "trunk", "primary", "secondary", "tertiary", "motorway_link",
+               "trunk_link", "primary_link", "secondary_link")
+"""OSM ``highway`` classes drawn as major roads (both maps)."""
+TIER_GLYPH = {"township": "s", "village": "^", "community": "o", "locker": "D"}
+"""Each tier's marker shape on the printed plan (``map.pdf``, matplotlib markers)."""
 SERIES = ("#1c7ed6", "#e8590c", "#2b8a3e", "#7048e8", "#c2255c", "#0b7285", "#5c940d",
           "#862e9c", "#d9480f", "#364fc7")
 """One colour per series (a sweep's variants), in order."""
@@ -71,9 +76,46 @@ MAP_CSS = _BOX_CSS + f"""
 #siting-legend i {{width:16px; text-align:center;}}
 .siting-attr {{position:fixed; bottom:2px; right:6px; z-index:9999; font:11px sans-serif;
   color:{NEUTRAL}; background:rgba(255,255,255,.7); padding:0 4px;}}
-table.siting-popup th {{text-align:left; padding-right:8px; color:{NEUTRAL};}}
+table.siting-popup th {{text-align:left; padding-right:8px; color:{NEUTRAL}; white-space:nowrap;}}
+#siting-title .unmet {{font-size:12px; font-weight:400; color:{UNCOVERED};}}
+#siting-north {{bottom:44px; right:10px; text-align:center; font-weight:700; line-height:1.1;
+  padding:4px 8px;}}
+#siting-north .arrow {{font-size:20px;}}
+.print-only {{display:none;}}
+.siting-pin {{width:22px; height:22px; border-radius:50%; border:2px solid #fff;
+  box-sizing:border-box; box-shadow:0 1px 3px rgba(0,0,0,.45); color:#fff; font-size:11px;
+  display:flex; align-items:center; justify-content:center;}}
+#siting-legend .siting-pin {{display:inline-flex; width:18px; height:18px; font-size:9px;
+  margin-right:6px; vertical-align:-4px; box-shadow:none;}}
+.siting-cluster {{background:transparent;}}
+.siting-cluster div {{width:100%; height:100%; border-radius:50%; color:#fff; opacity:.92;
+  border:3px solid rgba(255,255,255,.8); box-sizing:border-box; display:flex;
+  flex-direction:column; align-items:center; justify-content:center; font:600 11px/1.1 sans-serif;
+  margin:0;}}
+.siting-cluster i {{font-size:10px;}}
+.siting-cluster span {{line-height:1.1;}}
+.siting-label span {{position:absolute; transform:translate(-50%,-50%); white-space:nowrap;
+  pointer-events:none; color:{BOUNDARY}; font:12px/1.2 sans-serif;
+  text-shadow:0 0 2px #fff, 0 0 3px #fff, 0 0 4px #fff;}}
+.siting-label-town span {{font-size:15px; font-weight:700;}}
+.siting-label-unit span {{color:#343a40;}}
+.siting-label-site span {{font-size:11px; color:{NEUTRAL}; transform:translate(-50%,12px);}}
+@page {{size:A3 landscape; margin:8mm;}}
+@media print {{
+  html, body {{width:100%; height:100%; margin:0;}}
+  .folium-map {{position:fixed !important; top:0; left:0; right:0; bottom:0;
+    width:100% !important; height:100% !important; background:#e9ecef !important;
+    -webkit-print-color-adjust:exact; print-color-adjust:exact;}}
+  .leaflet-control-zoom, .leaflet-control-layers, .leaflet-control-search,
+  .leaflet-control-fullscreen, .leaflet-control-attribution {{display:none !important;}}
+  .print-only {{display:block;}}
+  .siting-box {{box-shadow:none; border:1px solid #adb5bd;}}
+  #siting-title {{max-width:80%;}}
+}}
 """
-"""The title box, legend, credit and popups of a run's ``map.html``."""
+"""The title box, legend, north arrow, credit, markers, clusters, place names and popups of a
+run's ``map.html``, and its print sheet: A3 landscape, the map filling the page, the controls
+hidden (title, legend, scale bar, north arrow, credit and print date kept)."""
 
 CITY_MAP_CSS = _BOX_CSS + f"""
 #siting-legend .sub {{font-size:11px; color:{NEUTRAL};}}

@@ -20,7 +20,18 @@ import shapely
 from branca.element import Element, Figure
 from offlinefolium import plugins
 
-from siting.outputs import labels, phasing, render, report, style, tables
+from siting.outputs import (
+    labels,
+    maplabels,
+    naming,
+    phasing,
+    popups,
+    render,
+    report,
+    shortfall,
+    style,
+    tables,
+)
 from siting.outputs.style import COVERED, UNCOVERED
 from siting.run.results import RunResult
 
@@ -57,18 +68,19 @@ def build(result: RunResult) -> folium.Map:
     _metric_scale(m)
     _base(m, result)
     _roads(m, result)
-    _townships(m, result)
+    targets = _townships(m, result)
     tiers = [t for t, tr in result.tiers.items() if tr.config.demand != "townships"]
     for name in tiers:
-        _demand_layer(m, result, name, show=(name == tiers[0]))
+        targets.append(_demand_layer(m, result, name, show=(name == tiers[0])))
     for name in result.scenario.map.service_areas:
         if name in result.tiers and result.tiers[name].config.reach == "road":
             _service_areas(m, result, name)
-    groups = [_site_layer(m, result, name) for name in result.tiers]
-    _year_filter(m, result, groups)
+    sites = {name: _site_layer(m, result, name) for name in result.tiers}
+    _allocation_lines(m, result)
     if result.chain is not None:
         _chain_layer(m, result)
-    _search(m, result)
+    names = folium.FeatureGroup(name=labels.t("place_names", lang), show=True).add_to(m)
+    search = _search(m, result)
     plugins.Fullscreen(position="topleft").add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     lon, lat = result.demand["lon"].to_numpy(), result.demand["lat"].to_numpy()
@@ -76,7 +88,59 @@ def build(result: RunResult) -> folium.Map:
         lon, lat = net.lon, net.lat
     m.fit_bounds([[float(lat.min()), float(lon.min())], [float(lat.max()), float(lon.max())]])
     _title_and_legend(m, result, lang)
+    _fixed_ids(m)                       # before the script and filter below name elements
+    _year_filter(m, result, list(sites.values()))
+    _script(m, render.render(
+        "map_script.js.j2", lang=lang, map=m.get_name(), labels=names.get_name(),
+        zooms=LABEL_ZOOMS, items=maplabels.items(result),
+        tier_groups={t: g.get_name() for t, g in sites.items()},
+        targets=[g.get_name() for g in [*targets, *sites.values()]],
+        search=f"{search.get_name()}searchControl"))
     return m
+
+
+LABEL_ZOOMS = {"town": (0, 13), "unit": (14, 22), "site": (17, 22)}
+"""Zoom levels at which each kind of place name shows (inclusive): townships at city and
+county zoom, villages and communities from 14, site names from 17 (where clusters open)."""
+
+
+def _script(m: folium.Map, js: str) -> None:
+    """Run ``js`` after every layer of the map exists."""
+    from branca.element import MacroElement, Template
+
+    script = MacroElement()
+    script._id = "script"
+    script._template = Template("{% macro script(this, kwargs) %}{{ this.js }}{% endmacro %}")
+    script.js = js  # type: ignore[attr-defined]
+    m.add_child(script)
+
+
+def _fixed_ids(m: folium.Map) -> None:
+    """Number every element of the page in order, so the same run writes the same file.
+
+    Folium names each element with a random id; the page's JavaScript refers to elements by
+    those names only (and a parent files its children under their names), so renaming all
+    of them before the page is rendered changes nothing but the randomness.
+    """
+    order: list[Any] = []
+    seen: set[int] = set()
+    todo: list[Any] = [m.get_root()]
+    while todo:
+        el = todo.pop(0)
+        if id(el) in seen:
+            continue
+        seen.add(id(el))
+        order.append(el)
+        todo.extend(el._children.values())
+        todo.extend(sub for part in ("header", "html", "script")
+                    if hasattr(sub := getattr(el, part, None), "_children"))
+    old = {id(el): el.get_name() for el in order}
+    for n, el in enumerate(order, start=1):
+        el._id = f"{n:08x}"
+    for el in order:
+        el._children = type(el._children)(
+            (child.get_name() if key == old[id(child)] else key, child)
+            for key, child in el._children.items())
 
 
 def write(result: RunResult, path: Path) -> None:
@@ -103,9 +167,7 @@ def _base(m: folium.Map, result: RunResult) -> None:
 def _roads(m: folium.Map, result: RunResult) -> None:
     net = result.network
     keep = np.flatnonzero(net.walk | net.drive)
-    major = np.isin(net.highway[keep], ["motorway", "trunk", "primary", "secondary",
-                                        "tertiary", "motorway_link", "trunk_link",
-                                        "primary_link", "secondary_link"])
+    major = np.isin(net.highway[keep], style.MAJOR_ROADS)
     features = []
     for cls, sel in (("major", keep[major]), ("minor", keep[~major])):
         lines = [[[float(net.lon[a]), float(net.lat[a])], [float(net.lon[b]), float(net.lat[b])]]
@@ -124,37 +186,49 @@ def _roads(m: folium.Map, result: RunResult) -> None:
     layer.add_to(m)
 
 
-def _demand_layer(m: folium.Map, result: RunResult, tier: str, *, show: bool) -> None:
+def _demand_layer(m: folium.Map, result: RunResult, tier: str, *,
+                  show: bool) -> folium.GeoJson:
+    """A tier's demand units coloured covered / not covered; facts on hover, a popup on click."""
     lang = result.scenario.lang
     tr = result.tiers[tier]
-    rows = np.concatenate([tr.rows, tr.each_rows])
+    rows = np.unique(np.concatenate([tr.rows, tr.each_rows]))
     units = result.demand.iloc[rows]
     served = result.outcomes[tier].served[rows]
-    dist = result.outcomes[tier].dist_m[rows]
+    names = _site_names(result, tier)
     features = []
-    for geom, code, name, cls, pop, floor, ok, d in zip(
-            units.geometry, units["code"], units["name"], units["class"], units["population"],
-            units["floor_m2"], served, dist, strict=True):
-        size = f"{floor:,.0f} m²" if floor else (f"{pop:,.0f}" if pop else "—")
+    for row, geom, code, name, cls, ok in zip(
+            rows, units.geometry, units["code"], units["name"], units["class"], served,
+            strict=True):
         props = {
             "name": esc(name) or esc(code), "code": esc(code),
-            "class": esc(labels.unit(str(cls), lang)), "size": size,
-            "dist": "—" if np.isnan(d) else f"{d:,.0f} m",
-            "state": esc(labels.t("covered" if ok else "uncovered", lang)), "ok": bool(ok)}
+            "class": esc(labels.unit(str(cls), lang)),
+            "state": esc(labels.t("covered" if ok else "uncovered", lang)), "ok": bool(ok),
+            "ref": f"u{row}",
+            "popup": popups.html(popups.unit_rows(result, tier, int(row), names), lang)}
         features.append({"type": "Feature", "properties": props, "geometry": _lean(geom)})
-    kind = {"osm_buildings": "buildings", "villages": "villages"}.get(
-        str(units["layer"].iloc[0]) if len(units) else "", "areas")
-    layer = f"{labels.t(tier, lang)} · {labels.t(kind, lang)}"
-    fields = ["name", "code", "class", "size", "dist", "state"]
-    aliases = [labels.t(k, lang) for k in ("name", "site", "class", "floor area", "distance",
-                                           "status")]
-    folium.GeoJson(
+    kind = str(units["layer"].iloc[0]) if len(units) else "areas"
+    what = {"osm_buildings": "buildings", "villages": "villages"}.get(kind, "areas")
+    layer = f"{labels.t(tier, lang)} · {labels.t(what, lang)}"
+    fields = ["name", "code", "class", "state"]
+    aliases = [labels.t(k, lang) for k in ("name", f"code_{kind}", "class", "status")]
+    out = folium.GeoJson(
         {"type": "FeatureCollection", "features": features}, name=layer, show=show,
         style_function=lambda f: {"fillColor": COVERED if f["properties"]["ok"] else UNCOVERED,
                                   "color": COVERED if f["properties"]["ok"] else UNCOVERED,
                                   "weight": 1, "fillOpacity": 0.55},
         tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True),
-    ).add_to(m)
+        popup=folium.GeoJsonPopup(fields=["popup"], labels=False, class_name="siting-unit"))
+    out.add_to(m)
+    return out
+
+
+def _site_names(result: RunResult, tier: str) -> dict[int, str]:
+    """The name of each open site of ``tier``, by its row in ``Sites``."""
+    rows = tables.open_sites(result)
+    rows = rows[rows["tier"] == tier]
+    where = {sid: i for i, sid in enumerate(result.sites.site_id)}
+    return {where[r.site_id]: naming.site_name(r, result.scenario.lang)
+            for r in rows.itertuples(index=False)}
 
 
 def _lean(geom: shapely.Geometry, tolerance: float = 0.0) -> dict[str, Any]:
@@ -165,33 +239,71 @@ def _lean(geom: shapely.Geometry, tolerance: float = 0.0) -> dict[str, Any]:
     return json.loads(shapely.to_geojson(geom))
 
 
-def _site_layer(m: folium.Map, result: RunResult, tier: str,
-                ) -> folium.FeatureGroup | plugins.MarkerCluster:
+def _site_layer(m: folium.Map, result: RunResult,
+                tier: str) -> folium.FeatureGroup | plugins.MarkerCluster:
+    """A tier's open sites: round markers in the tier's colour (existing grey).
+
+    Above :data:`CLUSTER_ABOVE` markers they cluster into bubbles of the tier's colour,
+    icon and count.
+    """
     lang = result.scenario.lang
     years = phasing.site_years(result) if result.phasing is not None else None
     rows = tables.open_sites(result)
     rows = rows[rows["tier"] == tier]
-    color, icon = style.TIER_MARKER[tier]
     name = f"{labels.t(tier, lang)} ({len(rows):,})"
     show = len(rows) <= HIDE_ABOVE
     group: folium.FeatureGroup | plugins.MarkerCluster
     if len(rows) > CLUSTER_ABOVE:
-        group = plugins.MarkerCluster(name=name, show=show, disableClusteringAtZoom=17)
+        group = plugins.MarkerCluster(name=name, show=show, disableClusteringAtZoom=17,
+                                      icon_create_function=_cluster_icon(tier))
     else:
         group = folium.FeatureGroup(name=name, show=show)
     for r in rows.itertuples(index=False):
         existing = r.status == "existing"
-        popup = _popup(r, tier, lang)
+        rows_of = popups.site_rows(r, lang, gcj02=result.scenario.gcj02)
         folium.Marker(
-            [float(r.lat), float(r.lon)],
-            icon=folium.Icon(color=style.EXISTING_MARKER if existing else color, icon=icon,
-                             prefix="fa"),
-            tooltip=esc(f"{labels.t(tier, lang)} · {labels.t(r.status, lang)} · {r.site_id}"),
-            popup=folium.Popup(popup, max_width=320),
+            [float(r.lat), float(r.lon)], icon=_pin(tier, existing=existing),
+            tooltip=esc(f"{naming.site_name(r, lang)} · {labels.t(tier, lang)} · "
+                        f"{labels.t(r.status, lang)} · {r.site_id}"),
+            popup=folium.Popup(popups.html(rows_of, lang), max_width=340),
+            ref=f"s{tier}:{r.site_id}",
             **_built(years, r.site_id, existing),
         ).add_to(group)
     group.add_to(m)
     return group
+
+
+def _pin(tier: str, *, existing: bool) -> folium.DivIcon:
+    """A round marker: the tier's colour and icon (the legend's), grey for an existing site."""
+    colour = style.EXISTING_SWATCH if existing else style.tier_color(tier)
+    icon = style.TIER_MARKER.get(tier, ("", "circle"))[1]
+    return folium.DivIcon(
+        html=f'<div class="siting-pin" style="background:{colour}">'
+             f'<i class="fa fa-{icon}"></i></div>',
+        icon_size=(22, 22), icon_anchor=PIN_ANCHOR.get(tier, (11, 11)), popup_anchor=(0, -11),
+        class_name=f"siting-marker siting-marker-{tier}")
+
+
+PIN_ANCHOR = {"township": (11, 19), "village": (11, 3), "community": (19, 11),
+              "locker": (3, 11)}
+"""Where each tier's 22-pixel marker is pinned: a site hosting two tiers (a community point
+sharing its site with a locker bank) shows both markers side by side, each one clickable."""
+
+
+def _cluster_icon(tier: str) -> str:
+    """Leaflet.markercluster's ``iconCreateFunction``: the tier's colour, icon and count.
+
+    Not the plugin's green, yellow and orange, which read as covered and lockers.
+    """
+    colour = json.dumps(style.tier_color(tier))
+    icon = json.dumps(f"fa fa-{style.TIER_MARKER.get(tier, ('', 'circle'))[1]}")
+    cls = json.dumps(f"marker-cluster siting-cluster siting-cluster-{tier}")
+    return f"""function (cluster) {{
+        var n = cluster.getChildCount(), size = n < 10 ? 32 : n < 100 ? 38 : 46;
+        return L.divIcon({{className: {cls}, iconSize: L.point(size, size),
+            html: '<div style="background:' + {colour} + '"><i class="' + {icon} +
+                  '"></i><span>' + n + '</span></div>'}});
+    }}"""
 
 
 def _built(years: dict[str, int] | None, site_id: str, existing: bool) -> dict[str, Any]:
@@ -254,31 +366,34 @@ def _metric_scale(m: folium.Map) -> None:
     m.add_child(scale)
 
 
-def _townships(m: folium.Map, result: RunResult) -> None:
+def _townships(m: folium.Map, result: RunResult) -> list[folium.GeoJson]:
     """Township polygons filled by their share of served units, key figures on hover."""
     from siting.outputs import kpi
 
     towns = kpi.townships(result)
     if len(towns) == 0:
-        return
+        return []
     lang = result.scenario.lang
     tiers = list(result.tiers)
+    rows = {c: i for i, c in zip(np.flatnonzero(result.demand["layer"] == "townships"),
+                                 result.demand["code"][result.demand["layer"] == "townships"],
+                                 strict=True)}
     features = []
     for row in towns.itertuples(index=False):
         units = sum(getattr(row, f"{t}_units") for t in tiers)
         served = sum(getattr(row, f"{t}_served") for t in tiers)
         share = served / units if units else 1.0
         props = {"name": esc(row.name), "code": esc(row.code), "share": round(share, 4),
-                 "served": f"{served:,}/{units:,}"}
+                 "served": f"{served:,}/{units:,}", "ref": f"u{rows.get(row.code, -1)}"}
         for t in tiers:
             props[t] = (f"{getattr(row, f'{t}_sites'):,} "
                         f"({labels.t('new', lang)} {getattr(row, f'{t}_new'):,})")
         features.append({"type": "Feature", "properties": props,
                          "geometry": _lean(row.geometry, 1e-5)})
     fields = ["name", "code", "served", *tiers]
-    aliases = [labels.t("township_unit", lang), labels.t("site", lang),
+    aliases = [labels.t("township_unit", lang), labels.t("code_townships", lang),
                labels.t("units_served", lang), *(labels.t(t, lang) for t in tiers)]
-    folium.GeoJson(
+    layer = folium.GeoJson(
         {"type": "FeatureCollection", "features": features},
         name=labels.t("townships", lang), show=True,
         style_function=lambda f: {
@@ -287,12 +402,14 @@ def _townships(m: folium.Map, result: RunResult) -> None:
             "color": style.OUTLINE, "weight": 1.5},
         highlight_function=lambda f: {"weight": 3, "fillOpacity": 0.35},
         tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True),
-    ).add_to(m)
+        popup=folium.GeoJsonPopup(fields=fields, aliases=aliases, class_name="siting-unit"))
+    layer.add_to(m)
     outline = shapely.union_all(towns.geometry.to_numpy())
     folium.GeoJson(_lean(outline, 1e-5), name=labels.t("county_boundary", lang),
                    style_function=lambda f: {"color": style.BOUNDARY, "weight": 3,
                                              "fill": False},
                    interactive=False).add_to(m)
+    return [layer]
 
 
 def _service_areas(m: folium.Map, result: RunResult, tier: str) -> None:
@@ -315,22 +432,26 @@ def _service_areas(m: folium.Map, result: RunResult, tier: str) -> None:
                    ).add_to(m)
 
 
-def _search(m: folium.Map, result: RunResult) -> None:
-    """A search box over demand units and sites, by name or code (small circle markers)."""
+def _search(m: folium.Map, result: RunResult) -> folium.GeoJson:
+    """A search box over demand units and sites, by name or code (small circle markers).
+
+    Picking a result zooms there and opens the popup of what it found (the page's script).
+    """
     lang = result.scenario.lang
     u = result.demand
     rows = tables.open_sites(result)
     features = []
-    for name, code, lon, lat in zip(u["name"], u["code"], u["lon"], u["lat"], strict=True):
-        features.append(_point(f"{name} {code}".strip(), lon, lat))
-    for name, sid, lon, lat in zip(rows["name"], rows["site_id"], rows["lon"], rows["lat"],
-                                   strict=True):
-        features.append(_point(f"{name or ''} {sid}".strip(), lon, lat))
+    for i, (name, code, lon, lat) in enumerate(zip(u["name"], u["code"], u["lon"], u["lat"],
+                                                   strict=True)):
+        features.append(_point(f"{name} {code}".strip(), lon, lat, f"u{i}"))
+    for r in rows.itertuples(index=False):
+        label = f"{naming.site_name(r, lang)} · {labels.t(r.tier, lang)} · {r.site_id}"
+        features.append(_point(label, r.lon, r.lat, f"s{r.tier}:{r.site_id}"))
     layer = folium.GeoJson(
         {"type": "FeatureCollection", "features": features},
         name=labels.t("search", lang), show=True, control=False,
-        marker=folium.CircleMarker(radius=1, opacity=0, fill_opacity=0),
-    ).add_to(m)
+        marker=folium.CircleMarker(radius=1, opacity=0, fill_opacity=0))
+    layer.add_to(m)
     plugins.Search(layer=layer, search_label="label", position="topright", collapsed=False,
                    placeholder=labels.t("search_hint", lang),
                    search_zoom=16).add_to(m)
@@ -339,27 +460,45 @@ def _search(m: folium.Map, result: RunResult) -> None:
     add_html(m, (
         "<style>.leaflet-control-search.search-load .search-input"
         "{background-image:none}</style>"))
+    return layer
 
 
-def _point(label: str, lon: float, lat: float) -> dict[str, Any]:
-    return {"type": "Feature", "properties": {"label": esc(label)},
+def _point(label: str, lon: float, lat: float, ref: str) -> dict[str, Any]:
+    return {"type": "Feature", "properties": {"label": esc(label), "ref": ref},
             "geometry": {"type": "Point", "coordinates": [round(float(lon), 6),
                                                           round(float(lat), 6)]}}
 
 
-def _popup(r: Any, tier: str, lang: str) -> str:
-    w = labels.Words(lang)
-    rows = [("site", r.site_id), ("tier", w(tier)), ("status", w(r.status)),
-            ("name", r.name or "—"), ("cost", f"{r.cost:,.0f}"), ("reach", f"{r.reach_units:,}"),
-            ("lonlat", f"{r.lon:.6f}, {r.lat:.6f}")]
-    return render.render("popup.html.j2", lang=lang, rows=rows).rstrip("\n")
+def _allocation_lines(m: folium.Map, result: RunResult) -> None:
+    """Who serves whom: a line from each unit to its serving site, in the tier's colour.
+
+    As ArcGIS Location-Allocation's Lines; off until switched on.
+    """
+    lang = result.scenario.lang
+    lines = tables.allocation_lines(result)
+    if len(lines) == 0:
+        return
+    features = [{"type": "Feature",
+                 "properties": {"tier": t, "what": esc(
+                     f"{labels.t(t, lang)}: {name or code} → {sid} ({d:,.0f} m)")},
+                 "geometry": _lean(g)}
+                for t, name, code, sid, d, g in zip(
+                    lines["tier"], lines["name"], lines["code"], lines["site_id"],
+                    lines["dist_m"].fillna(0.0), lines.geometry, strict=True)]
+    folium.GeoJson({"type": "FeatureCollection", "features": features},
+                   name=labels.t("allocation_lines", lang), show=False,
+                   style_function=lambda f: {"color": style.tier_color(f["properties"]["tier"]),
+                                             "weight": 1.5, "opacity": 0.8},
+                   tooltip=folium.GeoJsonTooltip(fields=["what"], labels=False),
+                   ).add_to(m)
 
 
 def _title_and_legend(m: folium.Map, result: RunResult, lang: str) -> None:
-    """The title box (targets met), the legend, and the drawn data's own credit."""
+    """The title box (targets met; which are not, and why), legend, north arrow and credit."""
     counts = pd.Series([r.met for r in result.results])
     # the credit: OSM for a real extract, the generator and frame otherwise
     add_html(m, render.render(
         "map_boxes.html.j2", lang=lang, title=title_of(result), tiers=list(result.tiers),
         met=int((counts == True).sum()),  # noqa: E712 (None means informational)
-        total=int(counts.notna().sum()), credit=report.attribution(result)))
+        total=int(counts.notna().sum()), unmet=shortfall.unmet(result),
+        credit=report.attribution(result)))

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from siting._atomic import staging
-from siting.outputs import gpkg, handout, report, report_html, webmap, workbook
+from siting.outputs import gpkg, handout, mapsheet, report, report_html, webmap, workbook
 from siting.outputs.handout import neutralised, site_table
 
 __all__ = ["FILES", "neutralised", "site_table", "write_all", "write_csv", "write_gpkg",
@@ -23,7 +23,7 @@ from siting.run.results import RunResult
 
 log = logging.getLogger(__name__)
 
-FILES = ("map.html", "sites.gpkg", "sites.csv", "plan.xlsx", "report.json", "report.md",
+FILES = ("map.html", "map.pdf", "sites.gpkg", "sites.csv", "plan.xlsx", "report.json", "report.md",
          "report.html")
 
 
@@ -37,7 +37,7 @@ def write_all(result: RunResult, out_dir: Path, *,
     writers: dict[str, Callable[[RunResult, Path], None]] = {
         "sites.csv": write_csv, "sites.gpkg": write_gpkg, "report.json": report.write_json,
         "report.md": report.write_markdown, "report.html": report_html.write,
-        "map.html": webmap.write, "plan.xlsx": workbook.write}
+        "map.html": webmap.write, "plan.xlsx": workbook.write, "map.pdf": mapsheet.write}
     with staging(out_dir, kind="run", label=result.scenario.name) as tmp:
         for name, writer in writers.items():
             writer(result, tmp / name)

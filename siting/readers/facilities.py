@@ -34,7 +34,7 @@ def _label(row: dict[str, object]) -> str:
     name, operator = str(row.get("name") or ""), str(row.get("operator") or "")
     if name and operator:
         return f"{name} ({operator})"
-    return name or operator or "post office"
+    return name or operator         # blank: unnamed, worded by the outputs in the run's language
 
 
 def from_csv(cfg: FacilitiesConfig, tiers: list[str], crs: str) -> tuple[pd.DataFrame, list[str]]:
