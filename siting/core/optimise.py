@@ -101,13 +101,16 @@ def optimise(problem: Problem, settings: SolverSettings | None = None, *,
     """
     settings = settings or SolverSettings()
     t0 = time.perf_counter()
+    if settings.deadline is None:      # the user's clock: every solve below ends by then
+        settings = replace(settings, deadline=t0 + settings.time_limit_s)
     check(problem)
     small, stats = presolve.reduce(problem) if reduce else (problem, {})
     forced = forced_cost(small)
     apart = (decompose.decompose(small, settings, _alone) if cut and warm is None
              else None)
     proven = apart is not None and _within(apart, forced.total, settings.rel_gap)
-    cuts, starts = (components.capacity_bounds(small, _piece_solver(settings))
+    cuts, starts = (components.capacity_bounds(small, _piece_solver(settings),
+                                               late=lambda: solver.time_left(settings) <= 0)
                     if cut and not proven else ({}, {}))
     t_start = time.perf_counter()
     if warm is None:
@@ -125,10 +128,9 @@ def optimise(problem: Problem, settings: SolverSettings | None = None, *,
     if apart is not None and proven:
         stages = _decomposed_stages(problem, built, settings, apart, forced.total)
     else:
-        left = settings.time_limit_s - (time.perf_counter() - t0)
-        stages = _solve_stages(problem, built, replace(settings, time_limit_s=max(1.0, left))
-                               if apart is not None else settings, warm, forced.total,
-                               apart)
+        left = solver.time_left(settings)
+        stages = _solve_stages(problem, built, replace(settings, time_limit_s=max(1.0, left)),
+                               warm, forced.total, apart)
     chosen, size, capacity = variables.read(small, built.vars)
     size, capacity = resize(small, chosen, size, capacity, settings)
     cost = cost_of(problem, chosen, size)
@@ -163,8 +165,8 @@ def _within(apart: decompose.Decomposed, forced: float, rel_gap: float) -> bool:
 
 def _with_bound(out: Outcome, bound: float) -> Outcome:
     """The whole model's outcome with the pieces' summed bound when that is higher."""
-    if out.bound is None or out.objective is None or bound <= out.bound:
-        return out
+    if out.objective is None or (out.bound is not None and bound <= out.bound):
+        return out      # (a solve stopped before its first bound has none: the pieces' holds)
     gap = solver.relative_gap(out.objective, bound)
     return replace(out, bound=bound, gap=gap)
 
