@@ -174,11 +174,16 @@ def _with_bound(out: Outcome, bound: float) -> Outcome:
 def _decomposed_stages(problem: Problem, built: formulation.Built, settings: SolverSettings,
                        apart: decompose.Decomposed, forced: float,
                        ) -> list[tuple[str, Outcome]]:
-    """The pieces' plan as the first stage's incumbent (no whole-model solve), then stage 2."""
+    """The pieces' plan as the first stage's incumbent (no whole-model solve), then stage 2.
+
+    Also the answer when the whole model, solved in what was left of the time limit, found
+    no solution of its own: the pieces' plan is one, with their bound.
+    """
     _set_plan(problem, built, apart)
     names = sorted({o.solver for _, o in apart.pieces}) or ["(no solve)"]
+    proven = _within(apart, forced, settings.rel_gap)
     first = Outcome(f"{names[-1]} ({len(apart.pieces)} pieces apart)",
-                    "optimal", apart.cost, apart.bound,
+                    "optimal" if proven else "feasible", apart.cost, apart.bound,
                     solver.relative_gap(apart.cost, apart.bound),
                     sum(o.seconds for _, o in apart.pieces),
                     sum(o.nodes or 0 for _, o in apart.pieces), forced)
@@ -308,6 +313,8 @@ def _solve_stages(problem: Problem, built: formulation.Built, settings: SolverSe
     first = solver.run(built.lp, settings, warm=start, offset=built.median_constant + forced,
                        forced=forced)
     first = replace(first, forced=forced)
+    if apart is not None and not first.has_solution and first.status != "infeasible":
+        return _decomposed_stages(problem, built, settings, apart, forced)
     _raise_unless_solved(first, name)
     if apart is not None:
         first = _with_bound(first, apart.bound)
