@@ -145,3 +145,34 @@ def test_the_rounding_cuts_keep_the_optimum_of_every_bank_choice(seed: int) -> N
         return
     assert got.outcome.status == "optimal"
     assert got.outcome.objective == pytest.approx(want)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_the_dominance_rows_keep_the_optimum(seed: int, monkeypatch) -> None:
+    # sites reaching a superset of another's rows at no more cost: the model links their
+    # counts (m_A N_B <= m_B N_A); the enumeration of every bank choice has the same optimum
+    from siting.core import solve
+
+    rng = np.random.default_rng(100 + seed)
+    n_rows, n = 4, 5
+    cover = rng.random((n_rows, n)) < 0.4
+    cover[np.arange(n_rows), rng.integers(0, n, n_rows)] = True
+    cover[:, 0] |= cover[:, 1]           # site 0 reaches all of site 1's rows …
+    cost = rng.choice([5.0, 8.0, 30.0], n)
+    demand = rng.choice([20.0, 70.0, 130.0], n_rows)
+    t = TierData("locker", cost=cost, existing=np.zeros(n, bool),
+                 cover=sp.csr_array(cover.astype(int)), sizes=SIZES, demand=demand)
+    models = []
+    real_run = solve.run
+
+    def run(lp, settings, **kw):
+        models.append(lp)
+        return real_run(lp, settings, **kw)
+
+    monkeypatch.setattr(solve, "run", run)
+    got = banks.solve_tier(t, SETTINGS)
+    assert got is not None and got.outcome.status == "optimal"
+    assert got.outcome.objective == pytest.approx(_brute_force(cover, cost, demand))
+    names = [c.name for lp in models for c in lp.constraints() if c.name.startswith("dominance")]
+    if cost[0] <= cost[1] and not np.array_equal(cover[:, 0], cover[:, 1]):
+        assert names      # … at no more cost: a dominance row is in the model

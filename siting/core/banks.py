@@ -76,6 +76,7 @@ def solve_tier(t: TierData, settings: SolverSettings) -> Banks | None:
     lp.setObjective(expr([(n, c.cost + cs) for c, ns in zip(classes, counts, strict=True)
                           for n, (_, cs) in zip(ns, t.sizes, strict=False)]))
     _add_rows(lp, t, classes, counts)
+    _add_dominance(lp, classes, counts)
     if t.capacity_target > 0:
         lp += expr([(n, cs) for ns in counts for n, (cs, _) in zip(ns, t.sizes, strict=False)]) \
             >= t.capacity_target, "capacity_target"
@@ -170,6 +171,41 @@ def _add_rounding_cuts(lp: pulp.LpProblem, t: TierData, classes: list[_Class],
         terms = [(n, float(np.ceil(a / delta - 1e-9))) for k in ks
                  for n, a in zip(counts[k], reach, strict=False)]
         lp += expr(terms) >= float(np.ceil(b / delta - 1e-9)), f"round_{i}_{int(delta)}"
+
+
+def _add_dominance(lp: pulp.LpProblem, classes: list[_Class],
+                   counts: list[list[pulp.LpVariable]]) -> None:
+    r"""A class used only once every class that does better is full.
+
+    Class :math:`A` dominates class :math:`B` (not forced) when it reaches every row
+    :math:`B` reaches at no more cost per site, and more rows or less cost. A bank at a
+    :math:`B` site moves, with what it serves, to a free :math:`A` site: the plan stays
+    feasible and costs no more, and it reaches more rows or costs less. So among the
+    optimal plans, one reaching most rows (summed over banks) has every :math:`A` full
+    wherever :math:`B` is used: :math:`m_A N_B \le m_B N_A` with :math:`N_c = \sum_s n_{cs}`
+    holds for every such pair at once and keeps an optimum. Only the nearest dominators
+    are linked; the rest follow by the chain :math:`N_C/m_C \le N_B/m_B \le N_A/m_A`.
+    """
+    new = [k for k, c in enumerate(classes) if counts[k]]
+    rows = {k: frozenset(classes[k].rows.tolist()) for k in new}
+    over: dict[int, list[int]] = {}
+    for b in new:
+        if classes[b].fixed:
+            continue
+        over[b] = [a for a in new if a != b and _dominates(classes[a], rows[a],
+                                                           classes[b], rows[b])]
+    for b, above in over.items():
+        nearest = [a for a in above if not any(a in over.get(c, ()) for c in above)]
+        for a in nearest:
+            m_a, m_b = len(classes[a].sites), len(classes[b].sites)
+            lp += expr([(n, float(m_a)) for n in counts[b]]
+                       + [(n, -float(m_b)) for n in counts[a]]) <= 0, f"dominance_{a}_{b}"
+
+
+def _dominates(a: _Class, rows_a: frozenset[int], b: _Class, rows_b: frozenset[int]) -> bool:
+    """Whether class ``a`` reaches all of ``b``'s rows at no more cost, and is better."""
+    return (a.cost <= b.cost and rows_b <= rows_a
+            and (a.cost < b.cost or len(rows_a) > len(rows_b)))
 
 
 def _sizes(t: TierData, classes: list[_Class], counts: list[list[pulp.LpVariable]],

@@ -54,14 +54,16 @@ def split(m: sp.csr_array, allowed: np.ndarray) -> list[tuple[np.ndarray, np.nda
 
 
 def capacity_bounds(problem: Problem, solve: Callable[[Problem], Solution], *,
-                    nodes: int = PIECES_NODES) -> tuple[Cuts, dict[str, np.ndarray]]:
+                    nodes: int = PIECES_NODES, late: Callable[[], bool] | None = None,
+                    ) -> tuple[Cuts, dict[str, np.ndarray]]:
     """Component bounds and starting choices of the capacitated tiers.
 
     Per tier: (sites, lower bound on their bank cost) for each component solved, and the
     components' optimal bank sizes (-1 closed) as a starting choice when all were solved.
     ``solve`` solves one piece (a one-tier problem); the pieces are solved smallest first
     until they have used ``nodes`` branch-and-bound nodes together (a budget that, unlike a
-    clock, gives the same pieces on every run).
+    clock, gives the same pieces on every run), or until ``late()`` says the user's time
+    limit has passed.
     """
     cuts: Cuts = {}
     starts: dict[str, np.ndarray] = {}
@@ -70,7 +72,7 @@ def capacity_bounds(problem: Problem, solve: Callable[[Problem], Solution], *,
     for t in problem.tiers:
         if not t.capacitated or t.cover is None:
             continue
-        found, choice, complete = _tier_bounds(t, solve, nodes)
+        found, choice, complete = _tier_bounds(t, solve, nodes, late)
         cuts[t.name] = found
         if complete:
             starts[t.name] = choice    # a complete start only when every piece was solved
@@ -80,6 +82,7 @@ def capacity_bounds(problem: Problem, solve: Callable[[Problem], Solution], *,
 
 
 def _tier_bounds(t: TierData, solve: Callable[[Problem], Solution], nodes: int,
+                 late: Callable[[], bool] | None,
                  ) -> tuple[list[tuple[np.ndarray, float]], np.ndarray, bool]:
     """The bounds of one tier's pieces, their choice, and whether every piece gave one."""
     rows_all = t.demand_cover()
@@ -89,7 +92,7 @@ def _tier_bounds(t: TierData, solve: Callable[[Problem], Solution], nodes: int,
     pieces.sort(key=lambda p: len(p[1]))          # small pieces first: fast and many
     used = 0
     for rows, sites in pieces:
-        if used >= nodes:
+        if used >= nodes or (late is not None and late()):
             break
         sol = solve(Problem(len(t.cost), (piece(t, rows_all, rows, sites),)))
         used += sum(o.nodes or 0 for _, o in sol.stages)

@@ -101,13 +101,16 @@ def optimise(problem: Problem, settings: SolverSettings | None = None, *,
     """
     settings = settings or SolverSettings()
     t0 = time.perf_counter()
+    if settings.deadline is None:      # the user's clock: every solve below ends by then
+        settings = replace(settings, deadline=t0 + settings.time_limit_s)
     check(problem)
     small, stats = presolve.reduce(problem) if reduce else (problem, {})
     forced = forced_cost(small)
     apart = (decompose.decompose(small, settings, _alone) if cut and warm is None
              else None)
     proven = apart is not None and _within(apart, forced.total, settings.rel_gap)
-    cuts, starts = (components.capacity_bounds(small, _piece_solver(settings))
+    cuts, starts = (components.capacity_bounds(small, _piece_solver(settings),
+                                               late=lambda: solver.time_left(settings) <= 0)
                     if cut and not proven else ({}, {}))
     t_start = time.perf_counter()
     if warm is None:
@@ -125,10 +128,9 @@ def optimise(problem: Problem, settings: SolverSettings | None = None, *,
     if apart is not None and proven:
         stages = _decomposed_stages(problem, built, settings, apart, forced.total)
     else:
-        left = settings.time_limit_s - (time.perf_counter() - t0)
-        stages = _solve_stages(problem, built, replace(settings, time_limit_s=max(1.0, left))
-                               if apart is not None else settings, warm, forced.total,
-                               apart)
+        left = solver.time_left(settings)
+        stages = _solve_stages(problem, built, replace(settings, time_limit_s=max(1.0, left)),
+                               warm, forced.total, apart)
     chosen, size, capacity = variables.read(small, built.vars)
     size, capacity = resize(small, chosen, size, capacity, settings)
     cost = cost_of(problem, chosen, size)
@@ -163,8 +165,8 @@ def _within(apart: decompose.Decomposed, forced: float, rel_gap: float) -> bool:
 
 def _with_bound(out: Outcome, bound: float) -> Outcome:
     """The whole model's outcome with the pieces' summed bound when that is higher."""
-    if out.bound is None or out.objective is None or bound <= out.bound:
-        return out
+    if out.objective is None or (out.bound is not None and bound <= out.bound):
+        return out      # (a solve stopped before its first bound has none: the pieces' holds)
     gap = solver.relative_gap(out.objective, bound)
     return replace(out, bound=bound, gap=gap)
 
@@ -172,11 +174,16 @@ def _with_bound(out: Outcome, bound: float) -> Outcome:
 def _decomposed_stages(problem: Problem, built: formulation.Built, settings: SolverSettings,
                        apart: decompose.Decomposed, forced: float,
                        ) -> list[tuple[str, Outcome]]:
-    """The pieces' plan as the first stage's incumbent (no whole-model solve), then stage 2."""
+    """The pieces' plan as the first stage's incumbent (no whole-model solve), then stage 2.
+
+    Also the answer when the whole model, solved in what was left of the time limit, found
+    no solution of its own: the pieces' plan is one, with their bound.
+    """
     _set_plan(problem, built, apart)
     names = sorted({o.solver for _, o in apart.pieces}) or ["(no solve)"]
+    proven = _within(apart, forced, settings.rel_gap)
     first = Outcome(f"{names[-1]} ({len(apart.pieces)} pieces apart)",
-                    "optimal", apart.cost, apart.bound,
+                    "optimal" if proven else "feasible", apart.cost, apart.bound,
                     solver.relative_gap(apart.cost, apart.bound),
                     sum(o.seconds for _, o in apart.pieces),
                     sum(o.nodes or 0 for _, o in apart.pieces), forced)
@@ -306,6 +313,8 @@ def _solve_stages(problem: Problem, built: formulation.Built, settings: SolverSe
     first = solver.run(built.lp, settings, warm=start, offset=built.median_constant + forced,
                        forced=forced)
     first = replace(first, forced=forced)
+    if apart is not None and not first.has_solution and first.status != "infeasible":
+        return _decomposed_stages(problem, built, settings, apart, forced)
     _raise_unless_solved(first, name)
     if apart is not None:
         first = _with_bound(first, apart.bound)

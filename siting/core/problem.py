@@ -27,7 +27,10 @@ class SolverSettings:
 
     ``time_limit_s`` is the user's clock and the only one: every budget inside the core is
     counted in iterations or branch-and-bound nodes, so a busy machine reaches the same
-    result as an idle one unless that clock stops it.
+    result as an idle one unless that clock stops it. ``deadline`` is that clock's end
+    (in :mod:`siting.core.solve`'s clock), set by :func:`siting.core.optimise` from ``time_limit_s``
+    when it starts: every solve within it, however deep, stops there
+    (:func:`siting.core.solve.run`).
     """
 
     name: str = "highs"                 # highs | cbc
@@ -36,6 +39,7 @@ class SolverSettings:
     threads: int = 1
     max_nodes: int | None = None        # branch-and-bound nodes at most (HiGHS mip_max_nodes)
     seed: int = 0                       # HiGHS random_seed
+    deadline: float | None = None       # when every solve ends (the user's limit)
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from siting.core.problem import Outcome, SolverSettings, avoidable_gap
 Start = list[tuple[pulp.LpVariable, float]]     # a starting value per variable
 
 PROGRESS_EVERY_S = 5.0
+LATE_SOLVE_S = 0.2      # what a solve started at or past the user's deadline still gets
 """Seconds between two progress lines of a long HiGHS solve (:class:`Progress`)."""
 
 log = logging.getLogger(__name__)
@@ -234,7 +235,8 @@ def run(lp: pulp.LpProblem, settings: SolverSettings, *, warm: Start | None = No
     warm
         Optional starting solution, (variable, value) pairs; must be feasible to help.
     time_limit
-        Overrides ``settings.time_limit_s`` (e.g. the time left for a later stage).
+        Overrides ``settings.time_limit_s`` (e.g. the time left for a later stage). Either
+        is cut to the time left before ``settings.deadline`` (at least ``LATE_SOLVE_S``).
     offset
         A constant added to the objective and the bound (a part of the objective that is no
         variable's, e.g. the p-median's nearest distances).
@@ -243,6 +245,7 @@ def run(lp: pulp.LpProblem, settings: SolverSettings, *, warm: Start | None = No
         objective less it.
     """
     limit = settings.time_limit_s if time_limit is None else max(1.0, time_limit)
+    limit = min(limit, max(LATE_SOLVE_S, time_left(settings)))
     start = time.perf_counter()
     if settings.name == "highs":
         progress = (Progress(offset=offset, forced=forced, maximise=lp.sense == pulp.LpMaximize)
@@ -260,6 +263,13 @@ def run(lp: pulp.LpProblem, settings: SolverSettings, *, warm: Start | None = No
     log.info("solve: %s %s, objective %s, bound %s, gap %s, %.2f s", out.solver, out.status,
              money(out.objective), money(out.bound), _pct(out.gap), out.seconds)
     return out
+
+
+def time_left(settings: SolverSettings) -> float:
+    """Seconds left before ``settings.deadline`` (the user's limit); its limit without one."""
+    if settings.deadline is None:
+        return settings.time_limit_s
+    return settings.deadline - time.perf_counter()
 
 
 def _run_highs(lp: pulp.LpProblem, settings: SolverSettings, warm: Start | None,
