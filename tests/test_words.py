@@ -64,6 +64,13 @@ def test_every_key_the_templates_use_is_a_label() -> None:
             for m in re.findall(r"""w(?:\.fill)?\(\s*["']([^"']+)["']""", p.read_text())}
     assert used, "no w('…') found in the templates"
     assert sorted(used - set(labels.TEXT)) == []
+    # w.of("solver", status): every solver status has its word under that kind
+    kinds = {m for p in TEMPLATES.glob("*.j2")
+             for m in re.findall(r"""w\.of\(\s*["']([^"']+)["']""", p.read_text())}
+    assert kinds >= {"solver", "status"}
+    for kind in ("solver", "status"):
+        for status in ("optimal", "feasible", "infeasible", "no_solution"):
+            assert f"{kind}_{status}" in labels.TEXT, (kind, status)
 
 
 @pytest.mark.parametrize(("p", "zh", "en"), [
