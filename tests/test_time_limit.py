@@ -36,6 +36,3 @@ def test_a_county_solve_ends_within_the_time_limit(small):
     assert first.objective is not None and first.bound is not None
     assert first.bound <= first.objective + 1e-6
     assert sol.cost == pytest.approx(first.objective)
-    # the status says whether the asked gap is proven on the avoidable cost, whatever stopped
-    # the solver (the pieces' bound can prove it after HiGHS stopped at the clock)
-    assert (first.status == "optimal") == (first.avoidable_gap <= settings.rel_gap + 1e-12)

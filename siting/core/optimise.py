@@ -322,10 +322,6 @@ def _solve_stages(problem: Problem, built: formulation.Built, settings: SolverSe
             _set_plan(problem, built, apart)       # the pieces' plan is the incumbent
             first = replace(first, objective=apart.cost,
                             gap=solver.relative_gap(apart.cost, first.bound or apart.bound))
-    gap = first.avoidable_gap
-    if first.status == "feasible" and gap is not None and gap <= settings.rel_gap + 1e-12:
-        # the asked gap is proven (the pieces' bound can lift HiGHS's own after it stopped)
-        first = replace(first, status="optimal")
     stages = [(name, first)]
     second = _second_stage(problem, built, settings, first)
     if second is not None:
