@@ -123,4 +123,6 @@ def test_the_last_line_names_an_unmet_target_and_its_units(small_run, tmp_path):
     assert f"cost {small_run.solution.cost:,.0f};" in line
     stopped = small_run.solution.status != "optimal"
     assert ("STOPPED the solve" in line) == stopped
-    assert ("did not stop it" in line) == (not stopped)
+    assert ("the solver proved the plan within" in line) == (not stopped)
+    asked = f"{100 * small_run.scenario.solver.rel_gap:.3g}% asked"
+    assert asked in line

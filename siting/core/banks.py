@@ -48,6 +48,7 @@ class Banks:
     outcome: Outcome
     size: np.ndarray          # (n,) bank size index at each new site, -1 closed or existing
     classes: int              # how many classes of alike sites the model had
+    counts: tuple[tuple[float, ...], ...] = ()   # each class's banks per size (a start)
 
 
 @dataclass(frozen=True)
@@ -60,11 +61,14 @@ class _Class:
     existing: bool            # a pool of existing sites (no counts)
 
 
-def solve_tier(t: TierData, settings: SolverSettings) -> Banks | None:
+def solve_tier(t: TierData, settings: SolverSettings, *,
+               start: Banks | None = None) -> Banks | None:
     """Solve the capacitated tier ``t`` alone (its cover rows are its demand rows).
 
-    Returns None when some row cannot be served in full by every bank within reach (the
-    site-by-site model, with its shortfall variables, handles that case).
+    ``start``: an earlier solve of the same ``t`` whose plan the solver starts from (its
+    classes are the same, being ``t``'s). Returns None when some row cannot be served in
+    full by every bank within reach (the site-by-site model, with its shortfall variables,
+    handles that case).
     """
     assert t.capacitated and t.demand is not None
     if len(capacity_short(t)):
@@ -80,10 +84,14 @@ def solve_tier(t: TierData, settings: SolverSettings) -> Banks | None:
     if t.capacity_target > 0:
         lp += expr([(n, cs) for ns in counts for n, (cs, _) in zip(ns, t.sizes, strict=False)]) \
             >= t.capacity_target, "capacity_target"
-    out = solver.run(lp, settings)
+    warm = ([(n, x) for ns, xs in zip(counts, start.counts, strict=True)
+             for n, x in zip(ns, xs, strict=True)] if start is not None and start.counts
+            else None)
+    out = solver.run(lp, settings, warm=warm)
     if not out.has_solution:
         return Banks(out, np.full(len(t.cost), -1, np.int64), len(classes))
-    return Banks(out, _sizes(t, classes, counts), len(classes))
+    values = tuple(tuple(float(round(n.varValue or 0.0)) for n in ns) for ns in counts)
+    return Banks(out, _sizes(t, classes, counts), len(classes), values)
 
 
 def _classes(t: TierData, rows: sp.csr_array) -> list[_Class]:

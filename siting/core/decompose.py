@@ -19,6 +19,14 @@ where each :math:`\text{bound}_k` is read from the solver for piece :math:`k`. A
 follows: tier :math:`b`'s pieces as solved, the other tiers solved again with
 :math:`c_{aj} - \delta` at the sites where :math:`b` is open, so that :math:`a` follows
 :math:`b`'s banks where its targets allow. When that plan costs the bound, it is optimal.
+
+The time is shared by the pieces, worst first. Each piece is first solved to
+``FIRST_NODES`` nodes. While the plan's avoidable gap, :math:`(C - \text{bound}) / (C -
+\text{forced})`, is above the gap asked and the user's clock has time left, the capacitated
+piece with the largest :math:`\text{objective}_k - \text{bound}_k` is solved again, from
+its plan, with ``REFINE`` times its nodes and an absolute gap of what the whole can still
+afford. A piece keeps the higher of its bounds (both are valid) and the cheaper of its plans.
+The node counts, not a clock, decide where it ends, unless the user's limit stops it.
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from siting.core import banks, components
+from siting.core import solve as solver
 from siting.core.problem import (
     Outcome,
     Problem,
@@ -41,7 +50,10 @@ from siting.core.problem import (
 
 log = logging.getLogger(__name__)
 
-TIER_NODES = 2_000      # branch-and-bound nodes per tier or piece solved alone
+TIER_NODES = 2_000      # branch-and-bound nodes per uncapacitated tier solved alone
+FIRST_NODES = 1_000     # … per capacitated piece, at first
+REFINE = 4              # a piece solved again gets this many times its last nodes
+MAX_NODES = 256_000     # … up to this many
 
 Solve = Callable[[Problem, SolverSettings], Solution]
 
@@ -54,15 +66,36 @@ class Decomposed:
     cost: float
     choice: dict[str, np.ndarray]     # tier -> (n,) bool open, or int bank size (-1 closed)
     pieces: tuple[tuple[str, Outcome], ...]
+    refined: int = 0                  # how many times a piece was solved again
 
 
-def decompose(problem: Problem, settings: SolverSettings, solve: Solve) -> Decomposed | None:
+@dataclass(frozen=True)
+class _Piece:
+    """A capacitated piece solved alone: its data, its sites, its best plan and bound."""
+
+    name: str
+    tier: str
+    sites: np.ndarray                 # the tier's sites it holds
+    data: TierData                    # what :func:`siting.core.banks.solve_tier` solves
+    got: banks.Banks
+    nodes: int
+
+    @property
+    def gap(self) -> float:
+        o = self.got.outcome
+        return max(0.0, float(o.objective or 0.0) - float(o.bound or 0.0))
+
+
+def decompose(problem: Problem, settings: SolverSettings, solve: Solve, *,
+              forced: float = 0.0) -> Decomposed | None:
     """Solve the relaxation's pieces and the plan they give (see the module docstring).
 
-    ``solve`` solves a one-tier problem (the driver's own ``optimise``). Each tier and
-    piece gets ``TIER_NODES`` nodes (fewer when ``settings.max_nodes`` says so) and a 0 %
-    gap. None when the problem is not ``min_cost``, has a budget, is one uncapacitated
-    tier (nothing to split), or a piece has no solution or a shortfall.
+    ``solve`` solves a one-tier problem (the driver's own ``optimise``). An uncapacitated
+    tier gets ``TIER_NODES`` nodes (fewer when ``settings.max_nodes`` says so) and a 0 %
+    gap; a capacitated piece ``FIRST_NODES``, then more while the plan's gap on the
+    avoidable cost (``forced`` the forced cost) is above ``settings.rel_gap``. None when the
+    problem is not ``min_cost``, has a budget, is one uncapacitated tier (nothing to
+    split), or a piece has no solution or a shortfall.
     """
     splits = len(problem.tiers) > 1 or any(t.capacitated for t in problem.tiers)
     if problem.objective != "min_cost" or problem.budget is not None or not splits:
@@ -70,24 +103,123 @@ def decompose(problem: Problem, settings: SolverSettings, solve: Solve) -> Decom
     charged = _charged(problem)
     nodes = min(TIER_NODES, settings.max_nodes or TIER_NODES)
     exact = replace(settings, rel_gap=0.0, max_nodes=nodes)
-    pieces: list[tuple[str, Outcome]] = []
+    first = replace(exact, max_nodes=min(FIRST_NODES, nodes))
+    alone: list[tuple[str, Outcome]] = []
+    parts: list[_Piece] = []
     choice: dict[str, np.ndarray] = {}
     for t in charged.tiers:
-        got = _solve_tier(t, problem.n_sites, exact, solve)
-        if got is None:
-            return None
-        choice[t.name] = got[0]
-        pieces += got[1]
-    bound = float(sum(o.bound for _, o in pieces if o.bound is not None))
-    if any(o.bound is None for _, o in pieces):
+        if t.capacitated and t.cover is not None:
+            got = _bank_pieces(t, first)
+            if got is None:
+                return None
+            parts += got
+            choice[t.name] = _sizes(t, [p for p in got if p.tier == t.name])
+            continue
+        sol = solve(Problem(problem.n_sites, (t,)), exact)
+        choice[t.name] = sol.open[t.name]
+        alone.append((t.name, sol.stages[0][1]))
+    if any(o.bound is None for _, o in alone):
         return None
-    choice = _follow(problem, choice, exact, solve)
-    opened = {t.name: is_open(choice[t.name]) | t.existing for t in problem.tiers}
-    size = {t.name: choice[t.name] for t in problem.tiers if t.sizes}
-    cost = cost_of(problem, opened, size)
-    log.info("decompose: %d pieces, bound %s, plan %s", len(pieces), f"{bound:,.0f}",
-             f"{cost:,.0f}")
-    return Decomposed(bound, cost, choice, tuple(pieces))
+    plan = _Plan(problem, alone, exact, solve)
+    parts, refined = _refine(plan, parts, choice, settings, forced, tiers=charged,
+                             limit=settings.max_nodes or MAX_NODES)
+    cost, choice = plan.price({**choice, **_all_sizes(charged, parts)})
+    pieces = alone + [(p.name, p.got.outcome) for p in parts]
+    bound = float(sum(o.bound or 0.0 for _, o in pieces))
+    log.info("decompose: %d pieces, bound %s, plan %s%s", len(pieces), f"{bound:,.0f}",
+             f"{cost:,.0f}", f" ({refined} pieces solved again)" if refined else "")
+    return Decomposed(bound, cost, choice, tuple(pieces), refined)
+
+
+class _Plan:
+    """The plan the pieces give, priced on the whole problem (the other tiers follow b)."""
+
+    def __init__(self, problem: Problem, alone: list[tuple[str, Outcome]],
+                 exact: SolverSettings, solve: Solve) -> None:
+        self.problem, self.exact, self.solve = problem, exact, solve
+        self.alone_bound = float(sum(o.bound or 0.0 for _, o in alone))
+
+    def price(self, choice: dict[str, np.ndarray]) -> tuple[float, dict[str, np.ndarray]]:
+        choice = _follow(self.problem, choice, self.exact, self.solve)
+        opened = {t.name: is_open(choice[t.name]) | t.existing for t in self.problem.tiers}
+        size = {t.name: choice[t.name] for t in self.problem.tiers if t.sizes}
+        return cost_of(self.problem, opened, size), choice
+
+
+def _refine(plan: _Plan, parts: list[_Piece], choice: dict[str, np.ndarray],
+            settings: SolverSettings, forced: float, *, tiers: Problem, limit: int,
+            ) -> tuple[list[_Piece], int]:
+    """The pieces solved again, worst first, until the plan is within the gap asked."""
+    refined = 0
+    cost, _ = plan.price({**choice, **_all_sizes(tiers, parts)})
+    while parts and solver.time_left(settings) > 0:
+        bound = plan.alone_bound + sum(float(p.got.outcome.bound or 0.0) for p in parts)
+        allowed = settings.rel_gap * max(0.0, cost - forced)
+        over = cost - bound - allowed
+        todo = [k for k, p in enumerate(parts) if p.gap > 1e-6 and p.nodes < limit]
+        if over <= 1e-6 or not todo:
+            break
+        k = max(todo, key=lambda k: (parts[k].gap, -k))
+        parts[k] = _again(parts[k], settings, afford=max(1e-6, parts[k].gap - over),
+                          nodes=min(limit, parts[k].nodes * REFINE))
+        refined += 1
+        cost, _ = plan.price({**choice, **_all_sizes(tiers, parts)})
+    return parts, refined
+
+
+def _again(p: _Piece, settings: SolverSettings, *, afford: float, nodes: int) -> _Piece:
+    """Piece ``p`` solved again from its plan: the higher bound, the cheaper plan."""
+    more = replace(settings, rel_gap=0.0, abs_gap=afford, max_nodes=nodes)
+    with solver.quiet():
+        got = banks.solve_tier(p.data, more, start=p.got)
+    if got is None or not got.outcome.has_solution:
+        return replace(p, nodes=nodes)
+    old, new = p.got.outcome, got.outcome
+    best = got if float(new.objective or 0.0) < float(old.objective or 0.0) - 1e-6 else p.got
+    bound = max(float(old.bound or 0.0), float(new.bound or 0.0))
+    obj = float(best.outcome.objective or 0.0)
+    outcome = replace(best.outcome, bound=bound, gap=solver.relative_gap(obj, bound),
+                      seconds=old.seconds + new.seconds,
+                      nodes=(old.nodes or 0) + (new.nodes or 0),
+                      status="optimal" if obj - bound <= 1e-6 else "feasible")
+    log.info("decompose: %s solved again (%d nodes): plan %s, bound %s", p.name, nodes,
+             f"{obj:,.0f}", f"{bound:,.0f}")
+    return replace(p, got=replace(best, outcome=outcome), nodes=nodes)
+
+
+def _bank_pieces(t: TierData, first: SolverSettings) -> list[_Piece] | None:
+    """A capacitated tier's pieces, each solved alone with its alike sites merged."""
+    if not _splits(t):
+        return None
+    if t.capacity_target > 0:       # the target couples the pieces: the tier is one piece
+        whole = banks.solve_tier(t, first)
+        if whole is None or not whole.outcome.has_solution:
+            return None
+        return [_Piece(t.name, t.name, np.arange(len(t.cost)), t, whole,
+                       first.max_nodes or FIRST_NODES)]
+    rows_all = t.demand_cover()
+    out = []
+    for k, (rows, sites) in enumerate(components.split(rows_all, t.allowed)):
+        data = components.piece(t, rows_all, rows, sites)
+        got = banks.solve_tier(data, first)
+        if got is None or not got.outcome.has_solution:
+            return None
+        out.append(_Piece(f"{t.name} piece {k + 1}", t.name, sites, data, got,
+                          first.max_nodes or FIRST_NODES))
+    return out
+
+
+def _sizes(t: TierData, parts: list[_Piece]) -> np.ndarray:
+    """The tier's bank size per site from its pieces (existing sites: open, as a start)."""
+    size = np.where(t.existing, 0, -1).astype(np.int64)
+    for p in parts:
+        size[p.sites] = np.where(t.existing[p.sites], 0, p.got.size[p.sites])
+    return size
+
+
+def _all_sizes(problem: Problem, parts: list[_Piece]) -> dict[str, np.ndarray]:
+    return {t.name: _sizes(t, [p for p in parts if p.tier == t.name])
+            for t in problem.tiers if any(p.tier == t.name for p in parts)}
 
 
 def is_open(choice: np.ndarray) -> np.ndarray:
@@ -110,31 +242,6 @@ def _charged(problem: Problem) -> Problem:
     tiers = tuple(replace(t, cost=t.cost - saving * (on_b if t.name == b else on_a))
                   if t.name in (a, b) else t for t in problem.tiers)
     return replace(problem, tiers=tiers, colocation=None)
-
-
-def _solve_tier(t: TierData, n: int, exact: SolverSettings, solve: Solve,
-                ) -> tuple[np.ndarray, list[tuple[str, Outcome]]] | None:
-    """One tier alone: its choice and the outcome of each of its pieces."""
-    if not (t.capacitated and t.cover is not None):
-        sol = solve(Problem(n, (t,)), exact)
-        return sol.open[t.name], [(t.name, sol.stages[0][1])]
-    if not _splits(t):
-        return None
-    if t.capacity_target > 0:       # the target couples the pieces: the tier is one piece
-        whole = banks.solve_tier(t, exact)
-        if whole is None or not whole.outcome.has_solution:
-            return None
-        return np.where(t.existing, 0, whole.size), [(t.name, whole.outcome)]
-    rows_all = t.demand_cover()
-    size = np.where(t.existing, 0, -1).astype(np.int64)    # existing: open (as a start)
-    out: list[tuple[str, Outcome]] = []
-    for k, (rows, sites) in enumerate(components.split(rows_all, t.allowed)):
-        got = banks.solve_tier(components.piece(t, rows_all, rows, sites), exact)
-        if got is None or not got.outcome.has_solution:
-            return None
-        size[sites] = np.where(t.existing[sites], 0, got.size[sites])
-        out.append((f"{t.name} piece {k + 1}", got.outcome))
-    return size, out
 
 
 def _splits(t: TierData) -> bool:

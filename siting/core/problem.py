@@ -36,6 +36,7 @@ class SolverSettings:
     name: str = "highs"                 # highs | cbc
     time_limit_s: float = 300.0
     rel_gap: float = 0.0                # stop once the incumbent is proven within this gap
+    abs_gap: float = 1e-6               # … or within this much of the objective's units
     threads: int = 1
     max_nodes: int | None = None        # branch-and-bound nodes at most (HiGHS mip_max_nodes)
     seed: int = 0                       # HiGHS random_seed

@@ -142,7 +142,7 @@ def _configured(settings: SolverSettings, limit: float) -> highspy.Highs:
         h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("mip_rel_gap", settings.rel_gap)
-    h.setOptionValue("mip_abs_gap", 1e-6)
+    h.setOptionValue("mip_abs_gap", settings.abs_gap)
     h.setOptionValue("threads", settings.threads)
     h.setOptionValue("time_limit", limit)
     h.setOptionValue("random_seed", settings.seed)
@@ -319,7 +319,8 @@ def _run_cbc(lp: pulp.LpProblem, settings: SolverSettings, warm: Start | None,
     with tempfile.TemporaryDirectory(prefix="siting-cbc-") as tmp:
         logfile = Path(tmp) / "cbc.log"
         solver = pulp.COIN_CMD(path=cbc_path(), msg=False, timeLimit=limit,
-                               gapRel=settings.rel_gap, threads=settings.threads,
+                               gapRel=settings.rel_gap, gapAbs=settings.abs_gap,
+                               threads=settings.threads,
                                warmStart=bool(warm),
                                logPath=str(logfile), options=["randomSeed 1"])
         if not solver.available():
