@@ -212,6 +212,16 @@ def test_siting_city_refuses_a_bad_phasing_before_any_task(tmp_path):
     assert "Traceback" not in r.stderr and not (project / "maps").exists()
 
 
+def test_money_the_city_phasing_gives_too_little_names_where_it_comes_from(small, tmp_path):
+    project = _project(tmp_path, city="\n[phasing]\nyears = [2022, 2023]\n"
+                       "budget = [1000, 1000]\ncarry_over = false\n")
+    r = _siting(project, "city", "models/city.toml", "--workers", "0")
+    assert r.returncode == 2, r.stderr
+    assert "[phasing] can never build a needed site of [tiers.township]" in r.stderr
+    assert "(set for this task by the city or sweep file, not in a.toml: [phasing])" in r.stderr
+    assert "b: done" in r.stderr                    # b keeps its own [phasing]
+
+
 def test_the_city_phasing_is_an_override_only_where_the_county_has_none():
     cfg = city_run.CityConfig(counties=("a.toml",), phasing=PhasingConfig(
         years=(2022, 2023), budget=(1e6, 2e6), carry_over=False))
