@@ -5,7 +5,9 @@ on a Dask cluster (the command line drives them, ``siting.cli.cluster``; ``[clus
 where), and
 :func:`aggregate` adds them up target by target: townships with an outlet, administrative
 villages reached, community service points against the plan's 20,000, communities holding
-one, locker areas covered, and the cost per tier. The result is typed and has no words:
+one, locker areas covered, and the cost per tier; with the counties' build orders
+(``[phasing]``, a county's own or the city file's), the same targets by the end of each
+year (:func:`_phasing`). The result is typed and has no words:
 ``siting.outputs.city`` writes the city report and map from it.
 """
 
