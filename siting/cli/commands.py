@@ -231,8 +231,7 @@ def city(args: argparse.Namespace) -> int:
     probe(out_root / cfg.name, kind="city", label=cfg.name)
     paths = city_run.county_paths(cfg)
     shares = _city_shares(cfg, paths, args)
-    tasks = [county_task(p, out_root, lang=args.lang, cache=args.cache,
-                         overrides=_share_override(shares, p)) for p in paths]
+    tasks = [_city_task(cfg, p, out_root, shares, args) for p in paths]
     results = run_tasks(tasks, args, cfg.cluster, scratch=out_root)
     cluster.say_failures(results, "city")
     if cluster.exit_code(results):
@@ -263,12 +262,35 @@ def _city_shares(cfg: CityConfig, paths: list[Path], args: argparse.Namespace,
         return {}
 
 
-def _share_override(shares: dict[str, int], path: Path) -> dict[str, Any]:
-    """A county's compartment share as a scenario override (none when not apportioned)."""
-    from siting.config import scenario
+def _city_task(cfg: CityConfig, path: Path, out_root: Path, shares: dict[str, int],
+               args: argparse.Namespace) -> Task:
+    """A county's task in the city run: its compartment share, the city's [phasing].
 
-    name = str(scenario._read_toml(path).get("name") or path.stem) if shares else ""
-    return {"tiers.locker.compartments": shares[name]} if name in shares else {}
+    A county run with the city's [phasing] (it has none of its own) is not the county's
+    own scenario: its outputs go to ``<city>-counties/<county>/``, so that they never
+    replace those of the plain city run and the county's own run (which reuse them).
+    """
+    overrides = city_overrides(cfg, path, shares)
+    root = out_root / f"{cfg.name}-counties" if "phasing" in overrides else out_root
+    return county_task(path, root, lang=args.lang, cache=args.cache, overrides=overrides)
+
+
+def city_overrides(cfg: CityConfig, path: Path, shares: dict[str, int]) -> dict[str, Any]:
+    """What the city file sets in a county's scenario, as overrides.
+
+    Its compartment share (when apportioned) and the city's [phasing] (when the county has
+    none of its own).
+    """
+    from siting.config import scenario
+    from siting.run import city as city_run
+
+    try:
+        table = scenario._read_toml(path)
+    except SitingError:
+        return {}                              # the task itself reports the bad file
+    name = str(table.get("name") or path.stem)
+    share = {"tiers.locker.compartments": shares[name]} if name in shares else {}
+    return {**share, **city_run.phasing_override(cfg, table)}
 
 
 def _compartment_shares(cfg: CityConfig, paths: list[Path],

@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from siting.cli import cluster
-from siting.cli.commands import county_task, run_tasks
+from siting.cli.commands import city_overrides, county_task, run_tasks
 from siting.cli.tasks import TaskResult
 
 log = logging.getLogger("siting")
@@ -36,8 +36,9 @@ def sweep(args: argparse.Namespace) -> int:
     city = city_run.load(cfg.base) if sweep_run.is_city(cfg.base) else None
     probe(root / "report", kind="sweep", label=cfg.name)
     paths = city_run.county_paths(city) if city is not None else [cfg.base]
+    phasing = {p: city_overrides(city, p, {}) if city is not None else {} for p in paths}
     tasks = [county_task(p, root / v.name, lang=lang, cache=args.cache, variant=v.name,
-                         overrides=v.set) for v in cfg.variants for p in paths]
+                         overrides={**phasing[p], **v.set}) for v in cfg.variants for p in paths]
     log.info("sweep %s: %d variants × %d scenario(s) = %d tasks", cfg.name, len(cfg.variants),
              len(paths), len(tasks))
     results = run_tasks(tasks, args, cfg.cluster, scratch=root)

@@ -103,7 +103,7 @@ def run_task(task: Task, attempts_dir: str | None = None, *, capture: bool = Tru
         except EnvironmentFailure as e:
             return _failed(task, start, attempts, 4, str(e), warnings)
         except SitingError as e:
-            return _failed(task, start, attempts, 2, f"error: {e}", warnings)
+            return _failed(task, start, attempts, 2, f"error: {e}{_set_here(task)}", warnings)
         except Exception as e:  # one task's internal error must not stop the others
             log.debug("task %s: %s", task.name, traceback.format_exc())
             return _failed(task, start, attempts, 1, f"internal error: {type(e).__name__}: {e}",
@@ -195,6 +195,16 @@ def _failed(task: Task, start: float, attempts: int, code: int, message: str,
     return TaskResult(task.name, task.variant, "failed", time.perf_counter() - start,
                       attempts=attempts, code=code, message=message, warnings=tuple(warnings),
                       worker=_where(), peak_rss_mb=_peak_rss_mb())
+
+
+def _set_here(task: Task) -> str:
+    """Which of the task's scenario keys the city or sweep file set, not the county's file."""
+    if not task.overrides:
+        return ""
+    keys = ", ".join(f"[{k}]" if isinstance(v, dict) else k
+                     for k, v in sorted(task.overrides.items()))
+    return (f"\n(set for this task by the city or sweep file, not in {task.scenario.name}: "
+            f"{keys})")
 
 
 def _attempt(task: Task, attempts_dir: str | None) -> int:

@@ -22,7 +22,7 @@ from siting.outputs import charts, handout, kpi, labels, render, report, style
 from siting.outputs import write as outputs
 from siting.outputs.style import COVERED, UNCOVERED
 from siting.outputs.webmap import _lean, _metric_scale, add_html, esc
-from siting.run.city import CityConfig, CitySummary, CountyOutcome, aggregate
+from siting.run.city import CityConfig, CitySummary, CityTarget, CountyOutcome, aggregate
 from siting.run.results import RunResult
 
 
@@ -39,10 +39,17 @@ def outcome(result: RunResult, *, seconds: float) -> CountyOutcome:
 def as_dict(summary: CitySummary) -> dict[str, Any]:
     """The city report's facts as JSON-ready data, each target's sentence worded."""
     d = asdict(summary)
-    d["targets"] = [{"key": t.key, "target": labels.phrase(t.phrase, summary.lang),
-                     "required": t.required, "achieved": t.achieved, "met": t.met}
-                    for t in summary.targets]
+    d["targets"] = _worded(summary.targets, summary.lang)
+    if summary.phasing is not None:
+        for y, year in zip(d["phasing"]["years"], summary.phasing.years, strict=True):
+            y["targets"] = _worded(year.targets, summary.lang)
     return d
+
+
+def _worded(targets: list[CityTarget], lang: str) -> list[dict[str, Any]]:
+    """Citywide targets as JSON-ready rows, each with its sentence in ``lang``."""
+    return [{"key": t.key, "target": labels.phrase(t.phrase, lang), "required": t.required,
+             "achieved": t.achieved, "met": t.met} for t in targets]
 
 
 def write(cfg: CityConfig, counties: list[CountyOutcome], out: Path, *,
@@ -77,8 +84,36 @@ def _page(template: str, d: dict[str, Any]) -> str:
              for key, units in c.get("unmet", {}).items() if units]
     bars = charts.bars([(c["name"], c["sites"]) for c in d["counties"]], tiers)
     names = [labels.t(t, d["lang"]) for t in tiers]
+    phasing = d.get("phasing")
     return render.render(template, lang=d["lang"], d=d, tiers=tiers, tier_names=names,
-                         unmet=unmet, bars=bars)
+                         unmet=unmet, bars=bars, levels=_levels(phasing),
+                         phasing_note=_phasing_note(phasing, labels.Words(d["lang"])))
+
+
+def _phasing_note(phasing: dict[str, Any] | None, w: labels.Words) -> str:
+    """What the build order's table sums, which counties it leaves out or leaves unbuilt."""
+    if not phasing:
+        return ""
+    said = [w("city_phasing_rule")]
+    if phasing["not_phased"]:
+        said.append(w.fill("city_phasing_not_phased", counties=w.join(phasing["not_phased"])))
+    if phasing["unbuilt"]:
+        said.append(w.fill("city_phasing_unbuilt", counties=w.join(
+            w.fill("city_phasing_unbuilt_county", county=k, n=n)
+            for k, n in phasing["unbuilt"].items())))
+    elif not phasing["not_phased"]:
+        said.append(w("city_phasing_complete"))
+    return w.sentences(said)
+
+
+def _levels(phasing: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The build order's targets table: a row per citywide target, its level each year-end."""
+    if not phasing:
+        return []
+    years = phasing["years"]
+    found = [{t["key"]: t for t in y["targets"]} for y in years]
+    return [{"target": t["target"], "required": t["required"],
+             "years": [f.get(t["key"]) for f in found]} for t in years[-1]["targets"]]
 
 
 def write_map(cfg: CityConfig, summary: dict[str, Any], sites: pd.DataFrame,

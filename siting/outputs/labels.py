@@ -298,6 +298,24 @@ _PHASING: dict[str, tuple[str, str]] = {
     "year_filter": ("建设年份", "build year"),
     "all_years": ("全部", "all years"),
     "by_year_end": ("{year} 年底前", "built by end of {year}"),
+    # the city report's build order, the counties' years summed
+    "city_phasing_title": ("全市分年建设", "Build order by year, citywide"),
+    "city_phasing_rule": (
+        "各年资金、支出与新建站点为分年建设各区县当年之和；各目标为年末水平，与全市汇总同一口径"
+        "相加（某区县未列的年份不支出，水平保持其上一年）。",
+        "Each year's money, spend and new sites are the phasing counties' of that year, "
+        "summed; each target is its level by the year's end, summed as the citywide totals "
+        "are (a county spends nothing in a year it does not list, and keeps its level of "
+        "the year before)."),
+    "city_phasing_not_phased": ("未分年建设的区县（其站点不计入任何一年）：{counties}。",
+                                "Not phased (their sites are counted in no year): {counties}."),
+    "city_phasing_unbuilt": ("资金不足、规划期内仍有站点未建的区县：{counties}。",
+                             "Counties whose money leaves plan sites unbuilt: {counties}."),
+    "city_phasing_unbuilt_county": ("{county}（{n:,} 个站点）", "{county} ({n:,} sites)"),
+    "city_phasing_complete": ("各区县均分年建设并建成全部规划站点：最后一年即全市汇总。",
+                              "Every county phases and completes its plan: the last year "
+                              "is the citywide total."),
+    "city_phasing_levels": ("全市各目标年末水平", "Each citywide target by year-end"),
 }
 
 _RUN_WORDS: dict[str, tuple[str, str]] = {

@@ -35,6 +35,7 @@ def section(result: RunResult) -> dict[str, Any] | None:
             "cumulative": round(float(cumulative[k]), 2),
             "sites": {t: int((built & o.new).sum()) for t, o in result.outcomes.items()},
             "sites_total": int(built.sum()), "coverage_share": round(float(p.covered[k]), 6),
+            "compartments_open": _compartments_open(result, y),
             "targets": _levels(result, p.levels[k], lang)})
     o = p.outcome
     return {
@@ -42,7 +43,8 @@ def section(result: RunResult) -> dict[str, Any] | None:
         "total_cost": round(float(np.nansum(p.site_cost)), 2),
         "budget_total": round(float(p.money.sum()), 2),
         "complete": len(p.unbuilt) == 0,
-        "before": {"targets": _levels(result, p.before, lang)},
+        "before": {"compartments_open": _compartments_open(result, 0),
+                   "targets": _levels(result, p.before, lang)},
         "by_year": years,
         "unbuilt": [str(result.sites.site_id[j]) for j in p.unbuilt],
         "solver": {"solver": o.solver, "status": o.status, "objective": o.objective,
@@ -56,6 +58,20 @@ def _available(p: PhasePlan) -> np.ndarray:
     if not p.carry_over:
         return p.money.copy()
     return np.cumsum(p.money) - np.concatenate([[0.0], np.cumsum(p.spend)[:-1]])
+
+
+def _compartments_open(result: RunResult, year: int) -> float | None:
+    """Compartments of the banks standing by the end of ``year`` (0: the existing ones).
+
+    None without a capacitated tier; the last year of a complete plan is the plan's open.
+    """
+    p = result.phasing
+    assert p is not None
+    built = (p.year > 0) & (p.year <= year)
+    for name, o in result.outcomes.items():      # the tier report.json's compartments counts
+        if result.tiers[name].demand is not None and o.compartments is not None:
+            return float(o.compartments[o.existing | (o.new & built)].sum())
+    return None
 
 
 def _levels(result: RunResult, found: list[checker.Result], lang: str) -> list[dict[str, Any]]:

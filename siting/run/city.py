@@ -5,14 +5,16 @@ on a Dask cluster (the command line drives them, ``siting.cli.cluster``; ``[clus
 where), and
 :func:`aggregate` adds them up target by target: townships with an outlet, administrative
 villages reached, community service points against the plan's 20,000, communities holding
-one, locker areas covered, and the cost per tier. The result is typed and has no words:
+one, locker areas covered, and the cost per tier; with the counties' build orders
+(``[phasing]``, a county's own or the city file's), the same targets by the end of each
+year (:func:`_phasing`). The result is typed and has no words:
 ``siting.outputs.city`` writes the city report and map from it.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,7 +25,7 @@ import pandas as pd
 from siting._errors import ScenarioError
 from siting.config import _schema, scenario
 from siting.config._schema import positive, spec
-from siting.config.scenario import Scenario
+from siting.config.scenario import PhasingConfig, Scenario
 from siting.readers import frame, layers
 from siting.run.assemble import compartments_needed
 from siting.run.phrases import Kind, Phrase
@@ -60,6 +62,9 @@ class CityConfig:
     compartments_by: Literal["population", "parcels"] = spec(
         "population", doc="the shares: by 2020 urban population, or by each county's locker "
         "parcel demand (compartments needed, from its areas layer)")
+    phasing: PhasingConfig | None = spec(
+        None, doc="a build order over the plan's years for every county whose scenario has "
+        "no [phasing] of its own (the same keys; a budget is each such county's money a year)")
     cluster: ClusterConfig = ClusterConfig()
     path: Path = field(default=Path(), compare=False, metadata={"internal": True})
 
@@ -93,6 +98,18 @@ def load(path: str | Path) -> CityConfig:
 def county_paths(cfg: CityConfig) -> list[Path]:
     """The county scenario files, resolved."""
     return [(cfg.path.resolve().parent / p) for p in cfg.counties]
+
+
+def phasing_override(cfg: CityConfig, county: dict[str, Any]) -> dict[str, Any]:
+    """The city's ``[phasing]`` as an override of a county's parsed scenario ``county``.
+
+    None (``{}``) when the city has no ``[phasing]`` or the county has its own: the county's
+    wins. The override is validated with the county's file, as if written there.
+    """
+    if cfg.phasing is None or "phasing" in county:
+        return {}
+    table = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(cfg.phasing).items()}
+    return {"phasing": table}
 
 
 LOCKER = "locker"
@@ -184,6 +201,33 @@ class CountyRow:
 
 
 @dataclass(frozen=True)
+class CityYear:
+    """The city by the end of one year of the build order, summed over the phasing counties."""
+
+    year: int
+    sites: dict[str, int]          # new sites built in the year, per tier
+    sites_total: int               # new sites built in the year (a site of two tiers once)
+    budget: float                  # the year's money (a budget, or shares of the plan cost)
+    spent: float
+    cumulative: float              # spent by the end of the year
+    targets: list[CityTarget]      # each citywide target by the year's end
+
+
+@dataclass(frozen=True)
+class CityPhasing:
+    """The counties' build orders over the plan's years, rolled up year by year.
+
+    A county without ``[phasing]`` (its own or the city's) is not phased: its sites count in
+    no year. ``unbuilt``: the phasing counties whose money leaves plan sites unbuilt.
+    """
+
+    years: list[CityYear]
+    phased: list[str]
+    not_phased: list[str]
+    unbuilt: dict[str, int]
+
+
+@dataclass(frozen=True)
 class CitySummary:
     """The city report's facts (``siting.outputs.city`` words and writes them)."""
 
@@ -197,29 +241,88 @@ class CitySummary:
     counties: list[CountyRow]
     target_cost: dict[str, float] = field(default_factory=dict)   # the compartment target's
     chain: dict[str, float] = field(default_factory=dict)         # villages, beyond, longest
+    phasing: CityPhasing | None = None                            # the build order by year
 
 
 def aggregate(cfg: CityConfig, counties: list[CountyOutcome]) -> CitySummary:
     """The city report: each target summed over the counties."""
-    totals = _totals(counties)
     points = sum(int(c.sites[c.sites["tier"] == "community"].shape[0]) for c in counties)
     comp = _compartments(counties)
+    targets = _targets(cfg, [c.summary["targets"] for c in counties], points,
+                       comp["open"] if comp else None)
+    return CitySummary(
+        title=cfg.title, lang=cfg.lang,
+        generated_counties=[c.name for c in counties if c.generated],
+        targets=targets, sites=_tier_totals(counties),
+        cost_total=round(sum(c.summary["cost"]["total"] for c in counties), 2),
+        compartments=comp, counties=[_row(c) for c in counties],
+        target_cost=_target_cost(counties), chain=_chain(counties),
+        phasing=_phasing(cfg, counties))
+
+
+def _targets(cfg: CityConfig, found: list[list[dict[str, Any]]], points: int,
+             compartments: float | None) -> list[CityTarget]:
+    """The citywide targets from each county's target levels (``found``, one list a county).
+
+    ``points``: community service points open citywide; ``compartments``: compartments open
+    (None: no county has a capacitated locker tier). The final plan's roll-up and each
+    year's of the build order both come from here.
+    """
+    totals = _totals(found)
     targets = [_summed("township_cover", totals), _summed("village_cover", totals),
                _target("community_plan", cfg.plan_community_points, points,
                        n=cfg.plan_community_points),
                _summed("community_each", totals), _summed("locker_cover", totals)]
-    if comp:
+    if compartments is not None:
         plan = cfg.compartments_from_plan or cfg.plan_compartments
-        targets.append(_target("compartments", plan, comp["open"], n=plan))
+        targets.append(_target("compartments", plan, compartments, n=plan))
     if "chain" in totals:
         targets.append(_summed("chain", totals))
-    return CitySummary(
-        title=cfg.title, lang=cfg.lang,
-        generated_counties=[c.name for c in counties if c.generated],
-        targets=[t for t in targets if t is not None], sites=_tier_totals(counties),
-        cost_total=round(sum(c.summary["cost"]["total"] for c in counties), 2),
-        compartments=comp, counties=[_row(c) for c in counties],
-        target_cost=_target_cost(counties), chain=_chain(counties))
+    return [t for t in targets if t is not None]
+
+
+def _phasing(cfg: CityConfig, counties: list[CountyOutcome]) -> CityPhasing | None:
+    """Each year of the counties' build orders summed; None when no county phases.
+
+    Over the union of the counties' years: a county spends nothing in a year it does not
+    list, and its levels stay those of its last year before (before its first: the existing
+    sites'). The targets are summed as the final plan's (:func:`_targets`).
+    """
+    phased = [c for c in counties if c.summary.get("phasing")]
+    if not phased:
+        return None
+    years = sorted({y for c in phased for y in c.summary["phasing"]["years"]})
+    capacity = any(c.summary.get("compartments") for c in phased)
+    out, cumulative = [], 0.0
+    for y in years:
+        now = [e for c in phased for e in c.summary["phasing"]["by_year"] if e["year"] == y]
+        sites: dict[str, int] = {}
+        for e in now:
+            for tier, n in e["sites"].items():
+                sites[tier] = sites.get(tier, 0) + int(n)
+        spent = round(float(sum(e["spent"] for e in now)), 2)
+        cumulative = round(cumulative + spent, 2)
+        ends = [_by_end(c, y) for c in phased]
+        targets = _targets(cfg, [e["targets"] for e, _ in ends], sum(p for _, p in ends),
+                           float(sum(e.get("compartments_open") or 0.0 for e, _ in ends))
+                           if capacity else None)
+        out.append(CityYear(y, sites, sum(int(e["sites_total"]) for e in now),
+                            round(float(sum(e["budget"] for e in now)), 2), spent, cumulative,
+                            targets))
+    return CityPhasing(
+        years=out, phased=[c.title for c in phased],
+        not_phased=[c.title for c in counties if not c.summary.get("phasing")],
+        unbuilt={c.title: len(c.summary["phasing"]["unbuilt"]) for c in phased
+                 if c.summary["phasing"]["unbuilt"]})
+
+
+def _by_end(c: CountyOutcome, year: int) -> tuple[dict[str, Any], int]:
+    """A county's build order by the end of ``year``: its levels, community points open."""
+    p = c.summary["phasing"]
+    past = [e for e in p["by_year"] if e["year"] <= year]
+    existing = c.summary["sites"].get("community", {}).get("existing", 0)
+    points = existing + sum(e["sites"].get("community", 0) for e in past)
+    return (past[-1] if past else p["before"]), int(points)
 
 
 def _target_cost(counties: list[CountyOutcome]) -> dict[str, float]:
@@ -244,11 +347,11 @@ def _chain(counties: list[CountyOutcome]) -> dict[str, float]:
             "longest_km": max(longest) if longest else float("nan")}
 
 
-def _totals(counties: list[CountyOutcome]) -> dict[str, dict[str, float]]:
+def _totals(found: list[list[dict[str, Any]]]) -> dict[str, dict[str, float]]:
     """Required and achieved of each county target (not weights), summed by key."""
     totals: dict[str, dict[str, float]] = {}
-    for c in counties:
-        for t in c.summary["targets"]:
+    for targets in found:
+        for t in targets:
             if t["unit"] == "weight":
                 continue
             agg = totals.setdefault(t["key"], {"required": 0.0, "achieved": 0.0, "counties": 0})
