@@ -217,7 +217,7 @@ def remove_leftovers(target: Path) -> None:
                         "it", target, p.name)
             p.replace(target)
         else:
-            log.info("output: removing %s, left by an earlier run that was stopped", p)
+            log.info("output: removing %s, left by a run (or a worker) that was stopped", p)
             remove_ours(p)
 
 
@@ -384,7 +384,7 @@ class staging:  # noqa: N801 (a context manager used like a function)
         try:
             with environment(self.target), uninterrupted():
                 self.tmp = _temporary(plan(self.target), kind=self.kind, label=self.label)
-        except BaseException:           # a signal deferred while the folder was made
+        except BaseException:           # e.g. a signal, deferred while the folder was made
             if hasattr(self, "tmp"):
                 shutil.rmtree(self.tmp, ignore_errors=True)
             raise

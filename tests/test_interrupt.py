@@ -20,8 +20,10 @@ from pathlib import Path
 import psutil
 import pytest
 
+from siting import _atomic, cli
+from siting._errors import Interrupted
 from tests.conftest import city_project
-from tests.test_output_safety import snapshot
+from tests.test_output_safety import snapshot, write
 
 OURS = (".tmp-", ".old-", ".siting-attempts-", ".siting-tmp-", ".siting-part")
 """What siting leaves only while it works: none of it may remain after a stop."""
@@ -80,15 +82,52 @@ def _siting(args: list[str], cwd: Path, **popen) -> subprocess.CompletedProcess[
     return r
 
 
-def _stopped(proc: subprocess.Popen[str], sig: int) -> tuple[int, str]:
-    """Send ``sig``; the exit code and the rest of stderr, within a minute."""
-    proc.send_signal(sig)
+def _stopped(proc: subprocess.Popen[str], sig: int, *, group: bool = False) -> tuple[int, str]:
+    """Send ``sig`` (to its process group: ``group``); the exit code and the rest of stderr,
+    within a minute."""
+    if group:
+        os.killpg(proc.pid, sig)
+    else:
+        proc.send_signal(sig)
     try:
         _, err = proc.communicate(timeout=60)
     except subprocess.TimeoutExpired:
         proc.kill()
         raise
     return proc.returncode, err
+
+
+def test_a_signal_between_the_two_renames_waits_for_the_second(tmp_path, monkeypatch):
+    """SIGTERM just as the previous outputs went aside: the new ones still go in, then the
+    command stops (and says so)."""
+    out = tmp_path / "out"
+    write(out, **{"a.csv": "1"})
+    rename = os.replace
+
+    def replace(src, dst):
+        rename(src, dst)
+        if ".old-" in Path(dst).name:
+            os.kill(os.getpid(), signal.SIGTERM)
+    monkeypatch.setattr(os, "replace", replace)
+    with cli._stop_signals_raise(), pytest.raises(Interrupted) as stop:
+        write(out, **{"a.csv": "2"})
+    assert stop.value.exit_code == 143
+    assert stop.value.where == f"the new outputs in {out} are complete"
+    assert (out / "a.csv").read_text() == "2"
+    assert left(tmp_path) == []
+
+
+def test_a_signal_while_writing_removes_the_temporary_folder(tmp_path):
+    out = tmp_path / "out"
+    write(out, **{"a.csv": "1"})
+    with (cli._stop_signals_raise(), pytest.raises(Interrupted) as stop,
+          _atomic.staging(out) as tmp):
+        (tmp / "a.csv").write_text("2")
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)                           # the signal ends the wait at once
+    assert stop.value.where == ""
+    assert (out / "a.csv").read_text() == "1"
+    assert left(tmp_path) == []
 
 
 @pytest.fixture(scope="module")
@@ -154,7 +193,12 @@ def test_a_solve_stops_at_the_signal_not_at_its_time_limit(small, tmp_path):
     assert left(tmp_path) == [] and not (tmp_path / "out").exists()
 
 
-def test_a_city_stopped_while_its_workers_write_leaves_nothing(small, tmp_path):
+@pytest.mark.parametrize(("sig", "group"), [(signal.SIGTERM, False), (signal.SIGINT, True)],
+                         ids=["SIGTERM to the driver", "Ctrl-C to every process"])
+def test_a_city_stopped_while_its_workers_write_leaves_nothing(small, tmp_path, sig, group):
+    """Held in their writing, the workers are stopped with the cluster; their temporary
+    folders go, their processes too. Ctrl-C in a terminal reaches the workers as well (they
+    are of the driver's process group)."""
     project = city_project(tmp_path / "city", {"a": 2000, "b": 3000})
     maps = project / "maps"
     _siting(["city", "models/city.toml", "--workers", "0", "-q"], project)
@@ -166,7 +210,7 @@ def test_a_city_stopped_while_its_workers_write_leaves_nothing(small, tmp_path):
            "DASK_DISTRIBUTED__WORKER__PRELOAD": f"['{tmp_path / 'held_worker.py'}']"}
     proc = subprocess.Popen([sys.executable, "-m", "siting.cli", "city", "models/city.toml",
                              "--workers", "2", "--lang", "en", "-q"], cwd=project, env=env,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.monotonic() + 120
     while len(list(held.iterdir())) < 2 and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -175,11 +219,13 @@ def test_a_city_stopped_while_its_workers_write_leaves_nothing(small, tmp_path):
     assert {int(p.name) for p in held.iterdir()} <= {p.pid for p in workers}
     assert sorted(p.name.split(".tmp-")[0] for p in maps.glob(".*.tmp-*")) == [".a", ".b"]
     assert list(maps.glob(".siting-attempts-*"))
-    got, err = _stopped(proc, signal.SIGTERM)
-    assert got == 143, err
-    assert "siting: interrupted by SIGTERM: the city report in maps/city is unchanged" in err
+    got, err = _stopped(proc, sig, group=group)
+    assert got == 128 + sig, err
+    name = signal.Signals(sig).name
+    assert f"siting: interrupted by {name}: the city report in maps/city is unchanged" in err
     assert "nothing partial was left" in err and "Traceback" not in err
     _, alive = psutil.wait_procs(workers, timeout=10)
     assert [p for p in alive if p.status() != psutil.STATUS_ZOMBIE] == []
     assert left(project) == []
     assert {name: snapshot(maps / name) for name in before} == before
+
