@@ -15,8 +15,13 @@ is complete, puts them in place of the previous outputs:
   it holds files of the user's beside siting's), the files are written into
   ``NAME/.siting-tmp-XXXX`` and moved in one by one. Of the old files, only those the
   previous marker lists are removed.
-- A run killed half-way leaves marked leftovers; the next run on the same target removes
-  them (never a folder without the marker).
+- A run stopped by a signal (Ctrl-C, SIGTERM, SIGHUP: the CLI raises
+  :class:`~siting._errors.Interrupted`) removes its temporary folder on the way out; the
+  few renames that put the new files in place are not cut: a signal arriving then takes
+  effect once they are done.
+- A run killed half-way (SIGKILL, a power cut) leaves marked leftovers; the next run on the
+  same target removes them (never a folder without the marker), and puts back previous
+  outputs it finds moved aside with the target gone.
 - A refusal of the machine (disk full, read-only file system, no permission) becomes
   :class:`~siting._errors.EnvironmentFailure`, naming the folder and the fix. :func:`probe`
   finds it before the work starts.
@@ -29,7 +34,9 @@ import json
 import logging
 import os
 import shutil
+import signal
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,7 +44,13 @@ from pathlib import Path
 from typing import Any
 
 from siting import __version__
-from siting._errors import EnvironmentFailure, OutputFolderError, SitingError
+from siting._errors import (
+    STOP_SIGNALS,
+    EnvironmentFailure,
+    Interrupted,
+    OutputFolderError,
+    SitingError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -180,7 +193,11 @@ def write_marker(folder: Path, *, kind: str, label: str, files: list[str], state
 
 
 def remove_leftovers(target: Path) -> None:
-    """Remove what killed runs on ``target`` left: marked ``.tmp-``/``.old-`` folders only."""
+    """Remove what killed runs on ``target`` left: marked ``.tmp-``/``.old-`` folders only.
+
+    A run killed between its two renames left the previous outputs aside (``.old-``) and no
+    target: those are put back, not removed.
+    """
     target = Path(target)
     found = []
     if target.parent != target and target.parent.is_dir():
@@ -192,8 +209,15 @@ def remove_leftovers(target: Path) -> None:
         marker = read_marker(p) if p.is_dir() and not p.is_symlink() else None
         if p.is_file() and not p.is_symlink():
             p.unlink()
-        elif marker is not None and not _running(marker):
-            log.info("output: removing %s, left by an earlier run that was stopped", p)
+        elif marker is None or _running(marker):
+            continue
+        elif p.name.startswith(f".{target.name}.old-") and marker.get("state") != "staging" \
+                and not target.exists() and not target.is_symlink():
+            log.warning("output: put back %s from %s, where a run stopped mid-replace left "
+                        "it", target, p.name)
+            p.replace(target)
+        else:
+            log.info("output: removing %s, left by a run (or a worker) that was stopped", p)
             remove_ours(p)
 
 
@@ -278,7 +302,7 @@ def probe(target: Path, *, kind: str = "output", label: str = "") -> Plan:
     EnvironmentFailure
         The disk is full, read-only, or not writable by this user.
     """
-    with environment(Path(target)):
+    with environment(Path(target)), uninterrupted():
         p = plan(target)
         missing = [d for d in (p.target, *p.target.parents) if not d.exists()][1:]
         tmp = _temporary(p, kind=kind, label=label)
@@ -305,6 +329,33 @@ def _temporary(p: Plan, *, kind: str, label: str) -> Path:
     return tmp
 
 
+@contextmanager
+def uninterrupted() -> Iterator[None]:
+    """A stop signal (Ctrl-C, SIGTERM, SIGHUP) arriving in the block takes effect after it.
+
+    For the few steps that must not be cut between two: a temporary folder made and marked,
+    the previous outputs moved aside and the new ones renamed in. The signal is raised again
+    once the block is done (the handler it finds then decides: the CLI's raises
+    :class:`~siting._errors.Interrupted`). Python runs signal handlers in the main thread
+    only, so elsewhere (a Dask worker's task thread) the block runs as it is.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    before = {s: signal.getsignal(s) for s in STOP_SIGNALS}
+    mine = {s: h for s, h in before.items() if h is not None}  # None: not settable from Python
+    for s in mine:
+        signal.signal(s, lambda signum, _frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        for s, h in mine.items():
+            signal.signal(s, h)
+        if caught:
+            signal.raise_signal(caught[0])
+
+
 class staging:  # noqa: N801 (a context manager used like a function)
     """A temporary folder whose files replace ``target``'s on success; gone on failure.
 
@@ -329,8 +380,14 @@ class staging:  # noqa: N801 (a context manager used like a function)
         self.label = label or self.target.name
 
     def __enter__(self) -> Path:
-        with environment(self.target):
-            self.tmp = _temporary(plan(self.target), kind=self.kind, label=self.label)
+        self.committed = False
+        try:
+            with environment(self.target), uninterrupted():
+                self.tmp = _temporary(plan(self.target), kind=self.kind, label=self.label)
+        except BaseException:           # e.g. a signal, deferred while the folder was made
+            if hasattr(self, "tmp"):
+                shutil.rmtree(self.tmp, ignore_errors=True)
+            raise
         return self.tmp
 
     def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
@@ -343,8 +400,15 @@ class staging:  # noqa: N801 (a context manager used like a function)
                 raise failure from exc
             return
         try:
-            with environment(self.target):
+            with environment(self.target), uninterrupted():
                 self._commit()
+                self.committed = True
+        except Interrupted as e:
+            if not self.committed:
+                shutil.rmtree(self.tmp, ignore_errors=True)
+            elif not e.where:           # the signal came during the commit, which finished
+                e.where = f"the new outputs in {self.target} are complete"
+            raise
         except BaseException:
             shutil.rmtree(self.tmp, ignore_errors=True)
             raise

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterable
 
-__all__ = ["EnvironmentFailure", "InputError", "OutputFolderError", "ScenarioError",
-           "SitingError", "ValidationError"]
+__all__ = ["EnvironmentFailure", "InputError", "Interrupted", "OutputFolderError",
+           "ScenarioError", "SitingError", "ValidationError"]
 
 
 class SitingError(Exception):
@@ -53,3 +54,30 @@ class EnvironmentFailure(SitingError, OSError):  # noqa: N818 (a failure, not a 
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+STOP_SIGNALS = tuple(getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP")
+                     if hasattr(signal, n))
+"""The signals the CLI turns into :class:`Interrupted` (SIGHUP where the system has it)."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """A signal stopped the command: Ctrl-C (SIGINT), SIGTERM or SIGHUP.
+
+    The CLI raises it from its signal handler, so every ``finally`` and context manager runs
+    (temporary output folders removed, the Dask cluster shut down). A
+    :class:`KeyboardInterrupt`, not an :class:`Exception`: no ``except Exception`` of a task
+    or a stage takes it for a failure and goes on. ``where`` says what became of the outputs;
+    the innermost code that knows sets it first.
+    """
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        self.name = signal.Signals(signum).name
+        self.where = ""
+        super().__init__(self.name)
+
+    @property
+    def exit_code(self) -> int:
+        """128 + the signal's number, as a shell reports a command it stopped (SIGTERM: 143)."""
+        return 128 + self.signum

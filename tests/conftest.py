@@ -155,6 +155,20 @@ def village_only(text: str, *, name: str, radius_m: int = 2000) -> str:
     return out
 
 
+def city_project(base: Path, counties: dict[str, int]) -> Path:
+    """A project of village-only 上街区 counties (name → village radius) and its city file."""
+    (base / "models").mkdir(parents=True)
+    text = (ROOT / "models" / f"{SMALL}.toml").read_text(encoding="utf-8").replace(
+        "time_limit_s = 240", "time_limit_s = 20")
+    for name, radius in counties.items():
+        (base / "models" / f"{name}.toml").write_text(
+            village_only(text, name=name, radius_m=radius), encoding="utf-8")
+    listed = ", ".join(f'"{n}.toml"' for n in counties)
+    (base / "models" / "city.toml").write_text(f'name = "city"\ncounties = [{listed}]\n',
+                                               encoding="utf-8")
+    return base
+
+
 @pytest.fixture(scope="session")
 def village_models(small):
     """Write ``models/<name>.toml``, a village-only 上街区 scenario, in the scratch project."""

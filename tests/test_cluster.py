@@ -17,23 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, SMALL, village_only
+from tests.conftest import SMALL
+from tests.conftest import city_project as _project
 
 RADII = {"a": 2000, "b": 3000, "c": 2500}
 NOISE = {"seconds", "solve_s", "tasks", "retries"}
-
-
-def _project(base: Path, counties: dict[str, int]) -> Path:
-    (base / "models").mkdir(parents=True)
-    text = (ROOT / "models" / f"{SMALL}.toml").read_text(encoding="utf-8").replace(
-        "time_limit_s = 240", "time_limit_s = 20")
-    for name, radius in counties.items():
-        (base / "models" / f"{name}.toml").write_text(
-            village_only(text, name=name, radius_m=radius), encoding="utf-8")
-    listed = ", ".join(f'"{n}.toml"' for n in counties)
-    (base / "models" / "city.toml").write_text(f'name = "city"\ncounties = [{listed}]\n',
-                                               encoding="utf-8")
-    return base
 
 
 def _siting(project: Path, *args: str, env: dict[str, str] | None = None):

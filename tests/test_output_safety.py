@@ -433,10 +433,14 @@ def test_kill_9_while_writing(made_once, tmp_path, demo_run):
 
 
 def test_kill_9_between_the_two_renames_of_the_swap(made_once, tmp_path):
+    before = snapshot(made_once)
     _kill_at("swap", made_once, tmp_path)
     assert not made_once.exists()           # the old outputs aside, the new ones not yet in
     names = [n.rsplit("-", 1)[0] for n in leftovers(tmp_path) if n != ".out.tmp-mine"]
     assert sorted(names) == [".out.old", ".out.tmp"]
+    _atomic.remove_leftovers(made_once)     # what the next run does first: put them back
+    assert snapshot(made_once) == before
+    assert leftovers(tmp_path) == [".out.tmp-mine"]
     _next_run_cleans_up(made_once, tmp_path)
 
 

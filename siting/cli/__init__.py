@@ -5,20 +5,26 @@ Exit codes: 0 success; 2 bad input (file, scenario, data, or an output folder si
 replace); 3 a target cannot be met or the solver failed; 4 the machine refuses to write the
 outputs (disk full, read-only, no permission); 5 ``siting check`` (also run after every
 ``siting run``) found a target claimed met that is not; 1 an unexpected internal error (rerun
-with ``-v`` for the traceback).
+with ``-v`` for the traceback); 128 + the signal's number when a signal stopped it (Ctrl-C:
+130, SIGTERM: 143, SIGHUP: 129), after removing every temporary folder and shutting the Dask
+cluster down, as for any error.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
+import threading
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 
 from siting import __version__
-from siting._errors import EnvironmentFailure, SitingError
+from siting._errors import STOP_SIGNALS, EnvironmentFailure, Interrupted, SitingError
 from siting.check import command as check_command
 from siting.cli import commands, sweep
 from siting.core import InfeasibleError, SolverError
@@ -36,7 +42,8 @@ def _parser() -> argparse.ArgumentParser:
                "(it replaces only folders carrying its .siting-output.json marker, or empty "
                "ones); 3 a target cannot be met or the solver failed; 4 the outputs cannot be "
                "written (disk full, read-only, no permission), found before the solve; 5 "
-               "`siting check` found a target claimed met that is not; 1 an internal error.")
+               "`siting check` found a target claimed met that is not; 1 an internal error; "
+               "130 Ctrl-C, 143 SIGTERM (the previous outputs kept, nothing partial left).")
     p.add_argument("--version", action="version", version=f"siting {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     run = sub.add_parser("run", help="run a scenario and write its outputs",
@@ -174,6 +181,33 @@ COMMANDS = {"run": commands.run, "check": commands.check, "validate": commands.v
             "compare": commands.compare, "sweep": sweep.sweep}
 
 
+@contextmanager
+def _stop_signals_raise() -> Iterator[None]:
+    """Ctrl-C, SIGTERM and SIGHUP raise :class:`Interrupted`, so every cleanup runs.
+
+    Python's default for SIGTERM and SIGHUP ends the process at once, skipping every
+    ``finally``: temporary output folders, the attempts folder and the Dask workers would be
+    left. Only the first signal raises; a second one, while the cleanup runs, is ignored
+    (SIGKILL still stops it at once, and the next run removes what that leaves).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield                       # main() called from a thread: signals are not its own
+        return
+    raised: list[int] = []
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        if not raised:
+            raised.append(signum)
+            raise Interrupted(signum)
+
+    before = {s: signal.signal(s, handler) for s in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for s, h in before.items():
+            signal.signal(s, h if h is not None else signal.SIG_DFL)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``siting`` command."""
     parser = _parser()
@@ -183,7 +217,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     _configure_logging(getattr(args, "verbose", False), getattr(args, "quiet", False))
     try:
-        return COMMANDS[args.command](args)
+        with _stop_signals_raise():
+            return COMMANDS[args.command](args)
     except (InfeasibleError, SolverError) as e:
         print(f"siting: cannot meet the targets: {e}", file=sys.stderr)
         return 3
@@ -193,8 +228,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SitingError as e:
         print(f"siting: error: {e}", file=sys.stderr)
         return 2
+    except Interrupted as e:
+        where = e.where or "the previous outputs are unchanged"
+        print(f"siting: interrupted by {e.name}: {where}, nothing partial was left.",
+              file=sys.stderr)
+        return e.exit_code
     except KeyboardInterrupt:
-        print("siting: interrupted; the previous outputs are unchanged.", file=sys.stderr)
+        print("siting: interrupted: the previous outputs are unchanged, nothing partial was "
+              "left.", file=sys.stderr)
         return 130
     except Exception as e:  # the last resort: one paragraph, traceback only with -v
         if getattr(args, "verbose", False):

@@ -12,6 +12,12 @@ mid-task (killed, out of memory) is the scheduler's to handle: it runs the task 
 another worker (up to ``distributed.scheduler.allowed-failures`` times, 3 by default), and
 the task's attempts are counted in a scratch folder beside the outputs, which every worker
 reaches. The results come back in the order of the tasks, whatever order they finish in.
+
+Stopped (Ctrl-C, SIGTERM: :class:`~siting._errors.Interrupted`) or failing, the command
+shuts its LocalCluster down (the workers are stopped, killed if need be, and joined), removes
+the attempts folder, then removes the temporary folders its workers were writing, as the
+next run on those folders would (:func:`siting._atomic.remove_leftovers`). A running cluster
+(``--scheduler``) is left to finish the tasks it holds: their outputs are whole or absent.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from siting._atomic import remove_leftovers
 from siting._errors import InputError
 from siting.cli.tasks import Task, TaskResult, run_task
 
@@ -49,6 +56,18 @@ def run(tasks: list[Task], *, scratch: Path, scheduler: str | None = None,
     finally:
         report.close()
         shutil.rmtree(attempts, ignore_errors=True)
+        if scheduler is None:         # this machine's workers, all stopped by now
+            _remove_leftovers(tasks)
+
+
+def _remove_leftovers(tasks: list[Task]) -> None:
+    """The temporary folders of the tasks' outputs whose writers are gone."""
+    for t in tasks:
+        try:
+            remove_leftovers(t.out)
+        except OSError as e:
+            log.warning("could not remove the temporary folders beside %s (%s); the next run "
+                        "on it removes them", t.out, e)
 
 
 def _on_dask(tasks: list[Task], attempts: str, scheduler: str | None, workers: int | None,

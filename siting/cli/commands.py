@@ -18,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from siting._errors import InputError, SitingError
+from siting._errors import InputError, Interrupted, SitingError
 
 if TYPE_CHECKING:
     from siting.cli.tasks import Task, TaskResult
@@ -95,13 +95,29 @@ def run(args: argparse.Namespace) -> int:
     probe(out, kind="run", label=s.name)              # refusals and a full disk, before work
     log.info("scenario: %s (%s)", s.name, args.scenario)
     _say_inputs(s)
-    prepared = pipeline.prepare(s, progress=_progress_factory(not args.quiet))
-    result = pipeline.run(s, prepared=prepared)
-    outputs.write_all(result, out)
-    with _muted("siting.readers"):       # the run has said what the files hold, once
+    with on_interrupt(f"the previous outputs in {out} are unchanged"):
+        prepared = pipeline.prepare(s, progress=_progress_factory(not args.quiet))
+        result = pipeline.run(s, prepared=prepared)
+        outputs.write_all(result, out)
+    with _muted("siting.readers"), on_interrupt(
+            f"the new outputs in {out} are complete (run `siting check {out}`)"):
         code = check_command.after_run(s, out, headers=labels.header_keys())
     log.info("%s", summary_line(result, time.perf_counter() - start, out))
     return code
+
+
+@contextmanager
+def on_interrupt(where: str) -> Iterator[None]:
+    """A signal stopping the block: ``where`` says what became of the outputs.
+
+    Unless code nearer the signal said it first (a commit that finished, see
+    :class:`siting._atomic.staging`).
+    """
+    try:
+        yield
+    except Interrupted as e:
+        e.where = e.where or where
+        raise
 
 
 @contextmanager
@@ -232,12 +248,18 @@ def city(args: argparse.Namespace) -> int:
     paths = city_run.county_paths(cfg)
     shares = _city_shares(cfg, paths, args)
     tasks = [_city_task(cfg, p, out_root, shares, args) for p in paths]
-    results = run_tasks(tasks, args, cfg.cluster, scratch=out_root)
+    with on_interrupt(f"the city report in maps/{cfg.name} is unchanged, each county "
+                      "folder holds its previous outputs or, when its task had finished, "
+                      "its new ones"):
+        results = run_tasks(tasks, args, cfg.cluster, scratch=out_root)
     cluster.say_failures(results, "city")
     if cluster.exit_code(results):
         return cluster.exit_code(results)
-    summary = city_outputs.write(cfg, [r.outcome for r in results if r.outcome is not None],
-                                 out_root / cfg.name, tasks=cluster.rows(results))
+    outcomes = [r.outcome for r in results if r.outcome is not None]
+    with on_interrupt(f"the city report in maps/{cfg.name} is unchanged, the county "
+                      "folders hold their new outputs (a rerun reuses them)"):
+        summary = city_outputs.write(cfg, outcomes, out_root / cfg.name,
+                                     tasks=cluster.rows(results))
     met = sum(1 for t in summary["targets"] if t["met"])
     log.info("city done in %.1f s: %d of %d citywide targets met; outputs in maps/%s",
              time.perf_counter() - start, met, len(summary["targets"]), cfg.name)

@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from siting.cli import cluster
-from siting.cli.commands import city_overrides, county_task, run_tasks
+from siting.cli.commands import city_overrides, county_task, on_interrupt, run_tasks
 from siting.cli.tasks import TaskResult
 
 log = logging.getLogger("siting")
@@ -41,14 +41,20 @@ def sweep(args: argparse.Namespace) -> int:
                          overrides={**phasing[p], **v.set}) for v in cfg.variants for p in paths]
     log.info("sweep %s: %d variants × %d scenario(s) = %d tasks", cfg.name, len(cfg.variants),
              len(paths), len(tasks))
-    results = run_tasks(tasks, args, cfg.cluster, scratch=root)
+    with on_interrupt(f"the sweep report in maps/{cfg.name}/report is unchanged, each task's "
+                      "folder holds its previous outputs or, when the task had finished, its "
+                      "new ones"):
+        results = run_tasks(tasks, args, cfg.cluster, scratch=root)
     cluster.say_failures(results, "sweep")
     if cluster.exit_code(results):
         return cluster.exit_code(results)
-    folders = [_variant_report(city, v.name, results, root, lang)
-               if city is not None else next(t.out for t in tasks if t.variant == v.name)
-               for v in cfg.variants]
-    _report(cfg, folders, results, root / "report", lang=lang, tolerance_m=args.tolerance_m)
+    with on_interrupt(f"the sweep report in maps/{cfg.name}/report is unchanged, the tasks' "
+                      "folders hold their new outputs (a rerun reuses them)"):
+        folders = [_variant_report(city, v.name, results, root, lang)
+                   if city is not None else next(t.out for t in tasks if t.variant == v.name)
+                   for v in cfg.variants]
+        _report(cfg, folders, results, root / "report", lang=lang,
+                tolerance_m=args.tolerance_m)
     log.info("sweep done in %.1f s: %d tasks; report in %s", time.perf_counter() - start,
              len(results), root / "report")
     return 0

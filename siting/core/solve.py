@@ -19,6 +19,7 @@ import math
 import os
 import re
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -93,7 +94,7 @@ class _Highs(pulp.LpSolver):
             _set_start(h, columns, self.warm)
         if self.progress is not None:
             h.cbMipInterrupt.subscribe(self.progress.on_event)
-        h.run()
+        _run_stoppable(h)
         self.highs = lp.solverModel = h
         values = np.asarray(h.getSolution().col_value, float)
         if len(values) == len(columns):
@@ -101,6 +102,35 @@ class _Highs(pulp.LpSolver):
                 var.varValue = x
         lp.assignStatus(pulp.constants.LpStatusNotSolved)  # read_highs says what was proved
         return int(lp.status)
+
+
+def _run_stoppable(h: highspy.Highs) -> None:
+    """Run HiGHS on a thread of its own, so a stop signal ends the solve at HiGHS's next check.
+
+    Python runs a signal handler (Ctrl-C; SIGTERM once the CLI makes it raise) in the main
+    thread, between two of its steps: with ``h.run()`` there, the signal would wait for the
+    solve to end, up to the time limit. Here the main thread waits in short steps; the
+    exception a signal raises asks HiGHS to stop (its MIP callback, which HiGHS checks
+    throughout the search), waits for it and goes on up. A solve no signal stops is the same
+    ``run()``: the callback only reads a flag.
+    """
+    stop = threading.Event()
+
+    def check(event: HighsCallbackEvent) -> None:
+        if stop.is_set():
+            event.interrupt()
+
+    h.cbMipInterrupt.subscribe(check)
+    h.startSolve()
+    try:
+        while not h.wait(0.1)[0]:
+            pass
+    except BaseException:
+        stop.set()
+        h.wait()
+        raise
+    finally:
+        h.cbMipInterrupt.unsubscribe(check)
 
 
 class Progress:
