@@ -28,12 +28,17 @@ share no variable and no row, so the sum of the bounds the solver proved for the
     \underline{C} = \sum_k \text{bound}_k \le C^*,
 
 is a proven bound on the whole. The plan they give (tier :math:`a` solved again with the
-saving at the banks' sites) is priced by :func:`~siting.core.problem.cost_of`. When
-:math:`(C - \underline{C}) / (C - \text{forced}) \le` ``rel_gap`` the first stage is that
-plan and that bound, status ``optimal``, and the whole model is not solved. Otherwise the
-whole model is solved from that plan, in the time left of the user's limit, and its bound is
-:math:`\max(\text{the solver's bound}, \underline{C})`, both valid. After the solve the chosen
-banks are re-sized exactly (:func:`resize`), and kept when cheaper.
+saving at the banks' sites) is priced by :func:`~siting.core.problem.cost_of`. While
+:math:`(C - \underline{C}) / (C - \text{forced}) >` ``rel_gap`` and the user's clock has time
+left, the piece with the largest :math:`\text{objective}_k - \text{bound}_k` is solved again
+with more nodes (:mod:`siting.core.decompose`); each piece keeps its highest bound, so
+:math:`\underline{C}` only rises. When the gap is proven, or the clock has run out, the first
+stage is that plan and that bound, and the whole model is not solved. Otherwise the whole
+model is solved from that plan, in the time left, and its bound is
+:math:`\max(\text{the solver's bound}, \underline{C})`, both valid. After the solve the
+chosen banks are re-sized exactly (:func:`resize`), and kept when cheaper. The main stage's
+status is ``optimal`` when the final plan's avoidable gap, on those bounds, is within
+``rel_gap`` (:func:`_proven`), whatever stopped the solver that found it.
 """
 
 from __future__ import annotations
