@@ -32,8 +32,9 @@ saving at the banks' sites) is priced by :func:`~siting.core.problem.cost_of`. W
 :math:`(C - \underline{C}) / (C - \text{forced}) >` ``rel_gap`` and the user's clock has time
 left, the piece with the largest :math:`\text{objective}_k - \text{bound}_k` is solved again
 with more nodes (:mod:`siting.core.decompose`); each piece keeps its highest bound, so
-:math:`\underline{C}` only rises. When the gap is proven, or the clock has run out, the first
-stage is that plan and that bound, and the whole model is not solved. Otherwise the whole
+:math:`\underline{C}` only rises. When the gap is proven, the clock has run out, or the solve
+is bounded by nodes (``max_nodes``, as the targets' prices are), the first stage is that plan
+and that bound, and the whole model is not solved. Otherwise the whole
 model is solved from that plan, in the time left, and its bound is
 :math:`\max(\text{the solver's bound}, \underline{C})`, both valid. After the solve the
 chosen banks are re-sized exactly (:func:`resize`), and kept when cheaper. The main stage's
@@ -114,8 +115,11 @@ def optimise(problem: Problem, settings: SolverSettings | None = None, *,
     apart = (decompose.decompose(small, settings, _alone, forced=forced.total)
              if cut and warm is None
              else None)
+    # the pieces' plan is the answer when proven, when the clock has run out, or when the
+    # solve is bounded by nodes (the pieces had theirs; the whole model would have as few)
     settled = apart is not None and (_within(apart, forced.total, settings.rel_gap)
-                                     or solver.time_left(settings) <= 0)
+                                     or solver.time_left(settings) <= 0
+                                     or settings.max_nodes is not None)
     cuts, starts = (components.capacity_bounds(small, _piece_solver(settings),
                                                late=lambda: solver.time_left(settings) <= 0)
                     if cut and not settled else ({}, {}))
