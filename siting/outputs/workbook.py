@@ -123,11 +123,16 @@ def reason(result: RunResult, tier: str, unit: int, lang: str) -> str:
 def _sheet(ws: Worksheet, frame: pd.DataFrame) -> None:
     """Write ``frame`` with its header row frozen and each column sized to its text."""
     ws.append([str(c) for c in frame.columns])
-    for row in frame.itertuples(index=False):
-        ws.append([_cell(v) for v in row])
-        for cell in ws[ws.max_row]:
-            if cell.data_type == "f":       # text openpyxl would store as a formula
-                cell.data_type = "s"
+    for r, row in enumerate(frame.itertuples(index=False), start=2):
+        values = [_cell(v) for v in row]
+        ws.append(values)
+        # text openpyxl would store as a formula is text (by row and column: ws.max_row
+        # scans every cell, which made this loop quadratic)
+        for c, v in enumerate(values, start=1):
+            if isinstance(v, str) and v.startswith("="):
+                cell = ws.cell(row=r, column=c)
+                if cell.data_type == "f":
+                    cell.data_type = "s"
     ws.freeze_panes = "A2"
     for i, col in enumerate(frame.columns, start=1):
         texts = [str(col)] + [str(v) for v in frame[col].head(500) if not _blank(v)]
