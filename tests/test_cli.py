@@ -23,6 +23,15 @@ def test_help_lists_run():
     assert "run" in out.stdout
 
 
+def test_python_dash_m_siting_is_the_siting_command():
+    from siting import __version__
+
+    out = subprocess.run([sys.executable, "-m", "siting", "--version"], capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert __version__ in out.stdout + out.stderr
+
+
 def test_missing_scenario_file(tmp_path):
     out = _run("run", tmp_path / "nope.toml")
     assert out.returncode == 2
