@@ -96,16 +96,21 @@ def test_the_tiers_solved_apart_prove_the_optimum_with_the_saving_at_every_bank(
     assert plain.cost == pytest.approx(119.0)
 
 
-def _brute_force(cover: np.ndarray, cost: np.ndarray, demand: np.ndarray) -> float:
-    """The least cost by enumerating a bank size (or none) at every site: an LP per choice
-    would be overkill, so the assignment is checked as a transportation problem by max-flow."""
+def _brute_force(cover: np.ndarray, cost: np.ndarray, demand: np.ndarray,
+                 pool: np.ndarray | None = None) -> float:
+    """The least cost by enumerating a bank size (or none) at every new site (an existing
+    site keeps its ``pool`` capacity, free): each choice's assignment is a transportation
+    problem checked by an LP."""
     import itertools
 
     from scipy.optimize import linprog
     best = np.inf
     n_rows, n = cover.shape
-    for pick in itertools.product(range(-1, len(SIZES)), repeat=n):
-        caps = np.array([SIZES[s][0] if s >= 0 else 0.0 for s in pick])
+    pool = np.zeros(n) if pool is None else pool
+    options = [[-2] if pool[j] > 0 else range(-1, len(SIZES)) for j in range(n)]
+    for pick in itertools.product(*options):
+        caps = np.array([pool[j] if s == -2 else SIZES[s][0] if s >= 0 else 0.0
+                         for j, s in enumerate(pick)])
         price = sum(cost[j] + SIZES[s][1] for j, s in enumerate(pick) if s >= 0)
         if price >= best or caps @ np.ones(n) < demand.sum():
             continue
@@ -176,3 +181,31 @@ def test_the_dominance_rows_keep_the_optimum(seed: int, monkeypatch) -> None:
     names = [c.name for lp in models for c in lp.constraints() if c.name.startswith("dominance")]
     if cost[0] <= cost[1] and not np.array_equal(cover[:, 0], cover[:, 1]):
         assert names      # … at no more cost: a dominance row is in the model
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_the_row_set_cuts_keep_the_optimum_of_every_bank_choice(seed: int) -> None:
+    # rows sharing sites, demands of one to two banks and at times an existing site: the
+    # rounded capacities and least costs of every row set keep the enumeration's optimum
+    rng = np.random.default_rng(200 + seed)
+    n_rows, n = 4, 5
+    cover = rng.random((n_rows, n)) < 0.45
+    cover[np.arange(n_rows), rng.integers(0, n, n_rows)] = True
+    cost = rng.choice([-5.0, 0.0, 5.0], n)
+    demand = rng.choice([50.0, 100.0, 130.0, 190.0, 300.0], n_rows)
+    pool = np.zeros(n)
+    if seed % 2:
+        pool[rng.integers(0, n)] = float(rng.choice([40.0, 90.0]))
+    existing = pool > 0
+    t = TierData("locker", cost=np.where(existing, np.inf, cost), existing=existing,
+                 cover=sp.csr_array(cover.astype(int)), sizes=SIZES, demand=demand,
+                 existing_capacity=pool)
+    got = banks.solve_tier(t, SETTINGS)
+    want = _brute_force(cover, cost, demand, pool)
+    if got is None:
+        assert (cover @ np.where(existing, pool, SIZES[-1][0]) < demand).any()
+    elif np.isinf(want):      # rows sharing too few banks: the cuts must not hide it
+        assert got.outcome.status == "infeasible"
+    else:
+        assert got.outcome.status == "optimal"
+        assert got.outcome.objective == pytest.approx(want)

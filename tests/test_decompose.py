@@ -28,7 +28,7 @@ def _alone(piece: Problem, settings: SolverSettings):  # type: ignore[no-untyped
     return optimise(piece, settings, cut=False)
 
 
-@pytest.mark.parametrize("seed", [4, 7])
+@pytest.mark.parametrize("seed", [9, 17])   # roots leaving a gap
 def test_the_pieces_solved_again_close_the_gap_the_first_nodes_leave(seed, monkeypatch):
     monkeypatch.setattr(decompose, "FIRST_NODES", 1)      # the root only, at first
     problem = _lockers(seed)
@@ -55,7 +55,7 @@ def _seen(apart: decompose.Decomposed) -> tuple:  # type: ignore[type-arg]
 
 def test_the_pieces_stop_once_the_plan_is_within_the_gap_asked(monkeypatch):
     monkeypatch.setattr(decompose, "FIRST_NODES", 1)
-    problem = _lockers(7)
+    problem = _lockers(9)
     exact = decompose.decompose(problem, SolverSettings(time_limit_s=60), _alone)
     loose = decompose.decompose(problem, SolverSettings(time_limit_s=60, rel_gap=0.02), _alone,
                                 forced=100.0)

@@ -18,9 +18,28 @@ pool their capacity :math:`C^0_c`:
     \sum_c \sum_s C_s\, n_{cs} &\ge K - \textstyle\sum_c C^0_c
         \quad \text{(a compartment target } K\text{, when the tier has one)}
 
-The last row is the strong linking of :mod:`siting.core.formulation` tightened per size (a
-bank smaller than the row's demand gives it at most its capacity); it is valid because the
-counts are integer. A solution is the same as one of the site-by-site model: a class's
+The linking row is the strong linking of :mod:`siting.core.formulation` tightened per size
+(a bank smaller than the row's demand gives it at most its capacity); it is valid because the
+counts are integer. The relaxation still spreads fractions of the cheapest banks over the
+rows, so each of some row sets :math:`S` (every row, every class's rows, every two rows a
+class reaches, every row with the rows sharing a class with it, and all the rows) gets its
+demand in whole banks. A bank of class :math:`c`, size :math:`s` gives :math:`S` at most
+:math:`a_{cs} = \min(C_s, d(S \cap R_c))` and a pool at most :math:`\min(C^0_c, d(S \cap
+R_c))`; with :math:`b_S` the demand of :math:`S` less the pools' share and :math:`c \sim S`
+the new classes reaching :math:`S`:
+
+.. math::
+
+    \sum_{c \sim S} \sum_s \lceil a_{cs}/\delta \rceil\, n_{cs} &\ge \lceil b_S/\delta \rceil
+        \quad (\delta = C_s < b_S) \\
+    \sum_{c \sim S} \sum_s (c_c + c_s)\, n_{cs} &\ge L_S = \min \Big\{ \sum (c_c + c_s)\,
+        n_{cs} : \sum \lceil a_{cs} \rceil n_{cs} \ge b_S,\; n_{cs} \in \{0, \dots, m_c\}
+        \Big\}
+
+The first is :math:`\sum a_{cs} n_{cs} \ge b_S` divided by :math:`\delta` and rounded up
+(Chvátal–Gomory), the second the least cost of banks that can give :math:`S` its demand (a
+small knapsack solved exactly): the banks reaching :math:`S` in any plan are such a choice.
+Both hold for every integer plan. A solution is the same as one of the site-by-site model: a class's
 counts go to its sites in site order, biggest bank first, so the choice is deterministic,
 and the optimum, bound and gap are the solver's for this model.
 """
@@ -80,6 +99,7 @@ def solve_tier(t: TierData, settings: SolverSettings, *,
     lp.setObjective(expr([(n, c.cost + cs) for c, ns in zip(classes, counts, strict=True)
                           for n, (_, cs) in zip(ns, t.sizes, strict=False)]))
     _add_rows(lp, t, classes, counts)
+    _add_rounding_cuts(lp, t, classes, counts)
     _add_dominance(lp, classes, counts)
     if t.capacity_target > 0:
         lp += expr([(n, cs) for ns in counts for n, (cs, _) in zip(ns, t.sizes, strict=False)]) \
@@ -151,34 +171,84 @@ def _add_rows(lp: pulp.LpProblem, t: TierData, classes: list[_Class],
                                          zip(counts[k], t.sizes, strict=False)]) <= 0, \
                     f"link_{i}_{k}"
         lp += expr(zs) >= d, f"demand_{i}"
-        _add_rounding_cuts(lp, t, classes, counts, i, ks, d)
     for k, zs_k in sorted(load.items()):
         c = classes[k]
         lp += expr(zs_k + [(n, -cs) for n, (cs, _) in zip(counts[k], t.sizes, strict=False)]) \
             <= c.capacity, f"capacity_{k}"
 
 
-def _add_rounding_cuts(lp: pulp.LpProblem, t: TierData, classes: list[_Class],
-                       counts: list[list[pulp.LpVariable]], i: int, ks: list[int],
-                       d: float) -> None:
-    r"""Row ``i``'s demand in whole banks: one Chvátal–Gomory rounding per bank capacity.
+def _row_sets(classes: list[_Class]) -> list[tuple[int, ...]]:
+    """The row sets given their demand in whole banks (see the module docstring)."""
+    near: dict[int, set[int]] = {}
+    for c in classes:
+        for i in c.rows.tolist():
+            near.setdefault(i, set()).update(c.rows.tolist())
+    sets: set[tuple[int, ...]] = {(i,) for i in near}
+    sets.update(tuple(c.rows.tolist()) for c in classes)
+    sets.update((i, j) for i, js in near.items() for j in js if i < j)
+    sets.update(tuple(sorted(js)) for js in near.values())
+    sets.add(tuple(sorted(near)))
+    return sorted(sets, key=lambda rows: (len(rows), rows))
 
-    The banks reaching row ``i`` give it at most :math:`a_s = \min(C_s, d_i)` each, so
-    :math:`\sum_{c \ni i} \sum_s a_s n_{cs} \ge b_i`, with :math:`b_i` the demand less what
-    the existing pools within reach can give it. Divided by any :math:`\delta > 0` and
-    rounded up on both sides, :math:`\sum \lceil a_s/\delta \rceil n_{cs} \ge
-    \lceil b_i/\delta \rceil` holds for integer counts; for :math:`\delta` each :math:`a_s`
-    below :math:`b_i` it cuts off the relaxation's fractional big bank (a row of 130 served
-    by 130/240 of a 240-bank needs three 60-banks' worth of rounded capacity).
+
+def _add_rounding_cuts(lp: pulp.LpProblem, t: TierData, classes: list[_Class],
+                       counts: list[list[pulp.LpVariable]]) -> None:
+    r"""Each row set's demand in whole banks: rounded capacities and a least cost.
+
+    A row of 130 served by 130/240 of a 240-bank needs three 60-banks' worth of rounded
+    capacity (:math:`\delta = 60`), and 300 needs a 240 and a 60 (95) where the relaxation
+    pays 1.25 of a 240 (88): see the module docstring for the rows and why they are valid.
     """
-    b = d - sum(min(classes[k].capacity, d) for k in ks if classes[k].existing)
-    if b <= 1e-9:
-        return
-    reach = [min(cs, d) for cs, _ in t.sizes]
-    for delta in sorted({a for a in reach if a < b - 1e-9}):
-        terms = [(n, float(np.ceil(a / delta - 1e-9))) for k in ks
-                 for n, a in zip(counts[k], reach, strict=False)]
-        lp += expr(terms) >= float(np.ceil(b / delta - 1e-9)), f"round_{i}_{int(delta)}"
+    assert t.demand is not None
+    at_row: dict[int, list[int]] = {}
+    for k, c in enumerate(classes):
+        for i in c.rows.tolist():
+            at_row.setdefault(i, []).append(k)
+    for q, rows in enumerate(_row_sets(classes)):
+        inside = {i: float(t.demand[i]) for i in rows}
+        reach: dict[int, float] = {}
+        for i in rows:
+            for k in at_row[i]:
+                reach[k] = reach.get(k, 0.0) + inside[i]
+        b = sum(inside.values()) - sum(min(classes[k].capacity, d) for k, d in reach.items()
+                                       if classes[k].existing)
+        kinds = [(n, min(cs, d), classes[k].cost + price, len(classes[k].sites))
+                 for k, d in sorted(reach.items())
+                 for n, (cs, price) in zip(counts[k], t.sizes, strict=False)]
+        if b <= 1e-9 or not kinds:     # no new bank within reach: the model says infeasible
+            continue
+        for delta in sorted({cs for cs, _ in t.sizes if cs < b - 1e-9}):
+            lp += expr([(n, float(np.ceil(a / delta - 1e-9))) for n, a, _, _ in kinds]) \
+                >= float(np.ceil(b / delta - 1e-9)), f"round_{q}_{int(delta)}"
+        low = _least_cost([(a, cost, m) for _, a, cost, m in kinds], b)
+        if np.isfinite(low):
+            lp += expr([(n, cost) for n, _, cost, _ in kinds]) >= low, f"least_{q}"
+
+
+LEAST_COST_WORK = 2e7      # knapsack cells per row set; coarser capacity units beyond it
+
+
+def _least_cost(banks: list[tuple[float, float, int]], need: float) -> float:
+    """The least cost of whole banks (capacity, cost, at most so many) holding ``need``.
+
+    A 0/1 knapsack by dynamic programming over the capacity held (capped at ``need``), each
+    bank kind split into 1, 2, 4, … copies; inf when all of them hold less. Capacities are
+    rounded up to whole units (of one compartment, or more when the table would be big): a
+    relaxation, so the least cost found is never above the true one.
+    """
+    unit = max(1.0, float(np.ceil(need * len(banks) * 6 / LEAST_COST_WORK)))
+    cells = int(np.ceil(need / unit - 1e-9))
+    least = np.full(cells + 1, np.inf)     # least[x]: the least cost holding at least x
+    least[0] = 0.0
+    held = np.arange(cells + 1)
+    for capacity, cost, m in banks:
+        a = int(np.ceil(capacity / unit - 1e-9))
+        left, copies = (m if cost < 0 or a == 0 else min(m, -(-cells // a))), 1
+        while left > 0:
+            q = min(copies, left)
+            left, copies = left - q, copies * 2
+            least = np.minimum(least, least[np.maximum(held - a * q, 0)] + q * cost)
+    return float(least[cells])
 
 
 def _add_dominance(lp: pulp.LpProblem, classes: list[_Class],
