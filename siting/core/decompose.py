@@ -121,9 +121,8 @@ def decompose(problem: Problem, settings: SolverSettings, solve: Solve, *,
     if any(o.bound is None for _, o in alone):
         return None
     plan = _Plan(problem, alone, exact, solve)
-    parts, refined = _refine(plan, parts, choice, settings, forced, tiers=charged,
-                             limit=settings.max_nodes or MAX_NODES)
-    cost, choice = plan.price({**choice, **_all_sizes(charged, parts)})
+    parts, refined, cost, choice = _refine(plan, parts, choice, settings, forced,
+                                           tiers=charged, limit=settings.max_nodes or MAX_NODES)
     pieces = alone + [(p.name, p.got.outcome) for p in parts]
     bound = float(sum(o.bound or 0.0 for _, o in pieces))
     log.info("decompose: %d pieces, bound %s, plan %s%s", len(pieces), f"{bound:,.0f}",
@@ -148,10 +147,14 @@ class _Plan:
 
 def _refine(plan: _Plan, parts: list[_Piece], choice: dict[str, np.ndarray],
             settings: SolverSettings, forced: float, *, tiers: Problem, limit: int,
-            ) -> tuple[list[_Piece], int]:
-    """The pieces solved again, worst first, until the plan is within the gap asked."""
+            ) -> tuple[list[_Piece], int, float, dict[str, np.ndarray]]:
+    """The pieces solved again, worst first, until the plan is within the gap asked.
+
+    Returns the pieces, how many solves again, and the last plan's cost and choice (each
+    pricing solves the following tier again, so the last one is not repeated).
+    """
     refined = 0
-    cost, _ = plan.price({**choice, **_all_sizes(tiers, parts)})
+    cost, plan_choice = plan.price({**choice, **_all_sizes(tiers, parts)})
     while parts and solver.time_left(settings) > 0:
         bound = plan.alone_bound + sum(float(p.got.outcome.bound or 0.0) for p in parts)
         allowed = settings.rel_gap * max(0.0, cost - forced)
@@ -163,8 +166,8 @@ def _refine(plan: _Plan, parts: list[_Piece], choice: dict[str, np.ndarray],
         parts[k] = _again(parts[k], settings, afford=max(1e-6, parts[k].gap - over),
                           nodes=min(limit, parts[k].nodes * REFINE))
         refined += 1
-        cost, _ = plan.price({**choice, **_all_sizes(tiers, parts)})
-    return parts, refined
+        cost, plan_choice = plan.price({**choice, **_all_sizes(tiers, parts)})
+    return parts, refined, cost, plan_choice
 
 
 def _again(p: _Piece, settings: SolverSettings, *, afford: float, nodes: int) -> _Piece:
