@@ -209,3 +209,33 @@ def test_the_row_set_cuts_keep_the_optimum_of_every_bank_choice(seed: int) -> No
     else:
         assert got.outcome.status == "optimal"
         assert got.outcome.objective == pytest.approx(want)
+
+
+def test_the_same_piece_asked_again_is_not_solved_again(monkeypatch):
+    from siting.core import solve as solver
+
+    calls: list[int] = []
+    run = solver.run
+
+    def counted(*args, **kw):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return run(*args, **kw)
+
+    monkeypatch.setattr(solver, "run", counted)
+    monkeypatch.setattr(banks, "_kept", type(banks._kept)())
+    t = _tier(cost=np.array([5.0, 6.0, 5.0, 7.0, 5.0]))
+    first = banks.solve_tier(t, SETTINGS)
+    again = banks.solve_tier(_tier(cost=np.array([5.0, 6.0, 5.0, 7.0, 5.0])), SETTINGS)
+    assert first is not None and again is not None and len(calls) == 1
+    assert again.outcome.seconds == 0.0 and again.size.tolist() == first.size.tolist()
+    assert again.outcome.objective == first.outcome.objective
+    # another cost, node limit, or a start is another solve
+    banks.solve_tier(_tier(cost=np.array([5.0, 6.0, 5.0, 8.0, 5.0])), SETTINGS)
+    banks.solve_tier(t, SolverSettings(time_limit_s=30, max_nodes=1))
+    banks.solve_tier(t, SETTINGS, start=first)
+    assert len(calls) == 4
+    # a solve the user's clock stopped is not kept
+    done = SolverSettings(time_limit_s=30, deadline=0.0)
+    banks.solve_tier(_tier(cost=np.full(5, 9.0)), done)
+    banks.solve_tier(_tier(cost=np.full(5, 9.0)), done)
+    assert len(calls) == 6

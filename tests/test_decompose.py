@@ -70,3 +70,29 @@ def test_the_pieces_are_not_solved_again_past_the_users_limit(monkeypatch):
     apart = decompose.decompose(_lockers(7), done, _alone)
     assert apart is not None and apart.refined == 0
     assert apart.bound <= apart.cost
+
+
+def test_a_price_without_the_community_count_solves_no_locker_piece_again(monkeypatch):
+    from dataclasses import replace
+
+    from siting.core import banks
+
+    monkeypatch.setattr(banks, "_kept", type(banks._kept)())
+    lockers = _lockers(5).tiers[0]
+    n = len(lockers.cost)
+    rng = np.random.default_rng(5)
+    cover = sp.csr_array((rng.random((6, n)) < 0.2).astype(int))
+    community = TierData("community", cost=np.full(n, 80.0), existing=np.zeros(n, bool),
+                         cover=cover, min_count=12)
+    problem = Problem(n, (community, lockers), colocation=("community", "locker", 3.0))
+    settings = SolverSettings(time_limit_s=60, rel_gap=0.0)
+    main = optimise(problem, settings)
+    solved: list[int] = []
+    solve = banks._solve
+    monkeypatch.setattr(banks, "_solve", lambda *a: solved.append(1) or solve(*a))
+    without = replace(problem, tiers=(replace(community, min_count=0), lockers))
+    price = optimise(without, replace(settings, max_nodes=100))
+    assert not solved                                   # the run's own pieces, kept
+    assert price.cost <= main.cost and price.stages[0][1].bound <= price.cost + 1e-6
+    exact = optimise(without, settings, cut=False)      # and the price's bound holds
+    assert exact.cost >= price.stages[0][1].bound - 1e-6

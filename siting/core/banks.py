@@ -42,12 +42,19 @@ small knapsack solved exactly): the banks reaching :math:`S` in any plan are suc
 Both hold for every integer plan. A solution is the same as one of the site-by-site model: a class's
 counts go to its sites in site order, biggest bank first, so the choice is deterministic,
 and the optimum, bound and gap are the solver's for this model.
+
+A run solves the same piece more than once: a target's price without another tier's target
+leaves the locker pieces as they were. A solve that the user's clock did not stop is kept,
+by the digest of its data and settings (:data:`KEPT` of them, the oldest dropped first),
+and returned again with its time as 0 s: the same model and settings give the same answer.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pulp
@@ -58,6 +65,9 @@ from siting.core.problem import Outcome, SolverSettings, TierData, capacity_shor
 from siting.core.variables import Pairs, expr
 
 log = logging.getLogger(__name__)
+
+KEPT = 256                # solves kept for the same piece asked again
+_kept: OrderedDict[bytes, Banks] = OrderedDict()
 
 
 @dataclass(frozen=True)
@@ -92,6 +102,21 @@ def solve_tier(t: TierData, settings: SolverSettings, *,
     assert t.capacitated and t.demand is not None
     if len(capacity_short(t)):
         return None
+    key = None if start is not None else _digest(t, settings)
+    if key is not None and key in _kept:
+        _kept.move_to_end(key)
+        got = _kept[key]
+        log.debug("banks %s: the same piece solved before, %s", t.name, got.outcome.status)
+        return replace(got, outcome=replace(got.outcome, seconds=0.0))
+    got = _solve(t, settings, start)
+    if key is not None and solver.time_left(settings) > 0:
+        _kept[key] = got
+        if len(_kept) > KEPT:
+            _kept.popitem(last=False)
+    return got
+
+
+def _solve(t: TierData, settings: SolverSettings, start: Banks | None) -> Banks:
     rows = t.demand_cover()
     classes = _classes(t, rows)
     lp = pulp.LpProblem(f"banks_{t.name}", pulp.LpMinimize)
@@ -112,6 +137,23 @@ def solve_tier(t: TierData, settings: SolverSettings, *,
         return Banks(out, np.full(len(t.cost), -1, np.int64), len(classes))
     values = tuple(tuple(float(round(n.varValue or 0.0)) for n in ns) for ns in counts)
     return Banks(out, _sizes(t, classes, counts), len(classes), values)
+
+
+def _digest(t: TierData, settings: SolverSettings) -> bytes:
+    """What decides a solve of ``t``: its arrays and the settings but the clock."""
+    h = hashlib.blake2b(digest_size=20)
+    h.update(repr((t.name, t.min_count, t.max_count, t.sizes, t.min_capacity, settings.name,
+                   settings.rel_gap, settings.abs_gap, settings.threads, settings.max_nodes,
+                   settings.seed)).encode())
+    for a in (t.cost, t.existing, t.demand, t.existing_capacity, t.fixed, t.demand_rows):
+        h.update(b"-" if a is None else np.ascontiguousarray(a).tobytes())
+    for m in (t.cover, t.reach):
+        if m is not None:
+            m = sp.csr_array(m)
+            h.update(repr(m.shape).encode())
+            for a in (m.indptr, m.indices, m.data):
+                h.update(np.ascontiguousarray(a).tobytes())
+    return h.digest()
 
 
 def _classes(t: TierData, rows: sp.csr_array) -> list[_Class]:

@@ -20,13 +20,17 @@ follows: tier :math:`b`'s pieces as solved, the other tiers solved again with
 :math:`c_{aj} - \delta` at the sites where :math:`b` is open, so that :math:`a` follows
 :math:`b`'s banks where its targets allow. When that plan costs the bound, it is optimal.
 
-The time is shared by the pieces, worst first. Each piece is first solved to
-``FIRST_NODES`` nodes. While the plan's avoidable gap, :math:`(C - \text{bound}) / (C -
-\text{forced})`, is above the gap asked and the user's clock has time left, the capacitated
-piece with the largest :math:`\text{objective}_k - \text{bound}_k` is solved again, from
-its plan, with ``REFINE`` times its nodes and an absolute gap of what the whole can still
-afford. A piece keeps the higher of its bounds (both are valid) and the cheaper of its plans.
-The node counts, not a clock, decide where it ends, unless the user's limit stops it.
+The time is shared by the pieces, worst first. Each piece is first solved at its root
+(``FIRST_NODES``): the rows of :mod:`siting.core.banks` often prove it there, and the
+roots' plans often leave the whole within the gap asked. While the plan's avoidable gap,
+:math:`(C - \text{bound}) / (C - \text{forced})`, is above the gap asked and the user's
+clock has time left, the capacitated piece with the largest :math:`\text{objective}_k -
+\text{bound}_k` is solved again, from its plan, with ``AGAIN_NODES`` nodes (then
+``REFINE`` times its last nodes) and an absolute gap of what the whole can still afford.
+A piece keeps the higher of its bounds (both are valid) and the cheaper of its plans.
+A solve bounded by nodes (a target's price) keeps the roots: solved as the run's own
+pieces were, they are not solved again (:mod:`siting.core.banks` keeps them). The node
+counts, not a clock, decide where it ends, unless the user's limit stops it.
 """
 
 from __future__ import annotations
@@ -51,8 +55,9 @@ from siting.core.problem import (
 log = logging.getLogger(__name__)
 
 TIER_NODES = 2_000      # branch-and-bound nodes per uncapacitated tier solved alone
-FIRST_NODES = 1_000     # … per capacitated piece, at first
-REFINE = 4              # a piece solved again gets this many times its last nodes
+FIRST_NODES = 1         # … per capacitated piece, at first: its root
+AGAIN_NODES = 1_000     # … when it is first solved again
+REFINE = 4              # … and then this many times its last nodes
 MAX_NODES = 256_000     # … up to this many
 
 Solve = Callable[[Problem, SolverSettings], Solution]
@@ -87,23 +92,27 @@ class _Piece:
 
 
 def decompose(problem: Problem, settings: SolverSettings, solve: Solve, *,
-              forced: float = 0.0) -> Decomposed | None:
+              forced: float = 0.0, before: Problem | None = None) -> Decomposed | None:
     """Solve the relaxation's pieces and the plan they give (see the module docstring).
 
     ``solve`` solves a one-tier problem (the driver's own ``optimise``). An uncapacitated
     tier gets ``TIER_NODES`` nodes (fewer when ``settings.max_nodes`` says so) and a 0 %
     gap; a capacitated piece ``FIRST_NODES``, then more while the plan's gap on the
-    avoidable cost (``forced`` the forced cost) is above ``settings.rel_gap``. None when the
+    avoidable cost (``forced`` the forced cost) is above ``settings.rel_gap``, unless
+    ``settings.max_nodes`` bounds the solve. None when the
     problem is not ``min_cost``, has a budget, is one uncapacitated tier (nothing to
-    split), or a piece has no solution or a shortfall.
+    split), or a piece has no solution or a shortfall. ``before``: the problem before its
+    reductions, whose sites where tier a may be open decide where b earns the saving (see
+    :func:`_charged`).
     """
     splits = len(problem.tiers) > 1 or any(t.capacitated for t in problem.tiers)
     if problem.objective != "min_cost" or problem.budget is not None or not splits:
         return None
-    charged = _charged(problem)
+    charged = _charged(problem, before or problem)
     nodes = min(TIER_NODES, settings.max_nodes or TIER_NODES)
     exact = replace(settings, rel_gap=0.0, max_nodes=nodes)
     first = replace(exact, max_nodes=min(FIRST_NODES, nodes))
+    bounded = settings.max_nodes is not None    # a price: the roots, as the run's plan had
     alone: list[tuple[str, Outcome]] = []
     parts: list[_Piece] = []
     choice: dict[str, np.ndarray] = {}
@@ -122,7 +131,8 @@ def decompose(problem: Problem, settings: SolverSettings, solve: Solve, *,
         return None
     plan = _Plan(problem, alone, exact, solve)
     parts, refined, cost, choice = _refine(plan, parts, choice, settings, forced,
-                                           tiers=charged, limit=settings.max_nodes or MAX_NODES)
+                                           tiers=charged,
+                                           limit=(first.max_nodes or 1) if bounded else MAX_NODES)
     pieces = alone + [(p.name, p.got.outcome) for p in parts]
     bound = float(sum(o.bound or 0.0 for _, o in pieces))
     log.info("decompose: %d pieces, bound %s, plan %s%s", len(pieces), f"{bound:,.0f}",
@@ -164,7 +174,7 @@ def _refine(plan: _Plan, parts: list[_Piece], choice: dict[str, np.ndarray],
             break
         k = max(todo, key=lambda k: (parts[k].gap, -k))
         parts[k] = _again(parts[k], settings, afford=max(1e-6, parts[k].gap - over),
-                          nodes=min(limit, parts[k].nodes * REFINE))
+                          nodes=min(limit, max(AGAIN_NODES, parts[k].nodes * REFINE)))
         refined += 1
         cost, plan_choice = plan.price({**choice, **_all_sizes(tiers, parts)})
     return parts, refined, cost, plan_choice
@@ -230,8 +240,14 @@ def is_open(choice: np.ndarray) -> np.ndarray:
     return choice >= 0 if choice.dtype.kind in "iu" else choice.astype(bool)
 
 
-def _charged(problem: Problem) -> Problem:
-    """The relaxation: the saving charged to tier b where b is new, else to a."""
+def _charged(problem: Problem, before: Problem) -> Problem:
+    """The relaxation: the saving charged to tier b where b is new, else to a.
+
+    Tier a's sites are those of ``before``, the problem before its reductions. Charging b
+    at a site where the reductions closed a only weakens the relaxation, and it makes b's
+    pieces the same for every problem with the same tier b: a target's price without the
+    count of a solves the run's own locker pieces (kept by :mod:`siting.core.banks`).
+    """
     if problem.colocation is None or problem.colocation[2] <= 0:
         return replace(problem, colocation=None)
     a, b, saving = problem.colocation
@@ -239,7 +255,7 @@ def _charged(problem: Problem) -> Problem:
     if a not in names or b not in names:
         return replace(problem, colocation=None)
     ta, tb = problem.tier(a), problem.tier(b)
-    both = ta.allowed & tb.allowed & ~(ta.existing & tb.existing)
+    both = (ta.allowed | before.tier(a).allowed) & tb.allowed & ~(ta.existing & tb.existing)
     on_b = both & ~tb.existing
     on_a = both & tb.existing
     tiers = tuple(replace(t, cost=t.cost - saving * (on_b if t.name == b else on_a))

@@ -112,7 +112,8 @@ def optimise(problem: Problem, settings: SolverSettings | None = None, *,
     check(problem)
     small, stats = presolve.reduce(problem) if reduce else (problem, {})
     forced = forced_cost(small)
-    apart = (decompose.decompose(small, settings, _alone, forced=forced.total)
+    apart = (decompose.decompose(small, settings, _alone, forced=forced.total,
+                                   before=problem)
              if cut and warm is None
              else None)
     # the pieces' plan is the answer when proven, when the clock has run out, or when the
