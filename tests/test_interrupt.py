@@ -67,6 +67,22 @@ from siting import cli
 sys.exit(cli.main(sys.argv[1:]))
 """
 
+CBC_HELD = r"""
+import sys
+from pathlib import Path
+from siting.core import solve
+fake = Path("fake_cbc").resolve()     # a CBC that records its process id and runs 5 minutes
+fake.write_text(f"#!{sys.executable}\nimport os, time\n"
+                "open(os.environ['SITING_TEST_CBC'], 'w').write(str(os.getpid()))\n"
+                "time.sleep(300)\n")
+fake.chmod(0o755)
+solve.cbc_path = lambda: str(fake)
+solve._run_highs = lambda lp, settings, warm, limit, progress=None: solve._run_cbc(
+    lp, settings, warm, limit)
+from siting import cli
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
 HELD_WORKER = r"""
 import os, time
 from pathlib import Path
@@ -204,6 +220,36 @@ def test_a_solve_stops_at_the_signal_not_at_its_time_limit(small, tmp_path):
         "siting: interrupted by SIGTERM: the previous outputs in out are unchanged, nothing "
         "partial was left."]
     assert left(tmp_path) == [] and not (tmp_path / "out").exists()
+
+
+def test_a_cbc_solve_ends_with_the_run(small, tmp_path):
+    """SIGTERM to siting alone while CBC (a child process) solves: CBC is stopped too."""
+    root, _ = small
+    pid_file = tmp_path / "cbc.pid"
+    proc = subprocess.Popen([sys.executable, "-c", CBC_HELD, "run",
+                             str(root / "models" / "shangjie.toml"), "--out", "out", "-q"],
+                            cwd=tmp_path, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "SITING_TEST_CBC": str(pid_file)})
+    until = time.monotonic() + 120
+    while not (pid_file.exists() and pid_file.read_text()):
+        assert proc.poll() is None and time.monotonic() < until, proc.communicate()
+        time.sleep(0.2)
+    cbc = int(pid_file.read_text())
+    assert psutil.Process(cbc).parent().pid == proc.pid        # siting's child, solving
+    got, err = _stopped(proc, signal.SIGTERM)
+    assert got == 143, err
+    until = time.monotonic() + 10
+    while _running(cbc) and time.monotonic() < until:
+        time.sleep(0.1)
+    assert not _running(cbc)
+    assert left(tmp_path) == [] and not (tmp_path / "out").exists()
+
+
+def _running(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 @pytest.mark.parametrize(("sig", "group"), [(signal.SIGTERM, False), (signal.SIGINT, True)],

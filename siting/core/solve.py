@@ -18,6 +18,7 @@ import logging
 import math
 import os
 import re
+import signal
 import tempfile
 import threading
 import time
@@ -360,8 +361,39 @@ def _run_cbc(lp: pulp.LpProblem, settings: SolverSettings, warm: Start | None,
             lp.solve(solver)
         except pulp.PulpSolverError as e:
             raise SolverError(f"CBC failed: {e}. Try [solver] name = \"highs\".") from e
+        except BaseException:       # a signal or Ctrl-C: CBC must not outlive the run
+            stop_children(cbc_path())
+            raise
         text = logfile.read_text(errors="replace") if logfile.exists() else ""
     return parse_cbc_log(text)
+
+
+def stop_children(program: str) -> list[int]:
+    """SIGTERM to this process's children that run ``program``; their process ids.
+
+    PuLP runs CBC as a child process and waits for it; a signal that ends the wait leaves it
+    running, as it does on SIGTERM to siting alone (Ctrl-C reaches the whole process group).
+    The children are read from ``/proc`` (Linux); elsewhere none are found.
+    """
+    stopped = []
+    for pid in _children():
+        try:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if os.fsencode(program) in argv:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGTERM)
+                stopped.append(pid)
+    return stopped
+
+
+def _children() -> list[int]:
+    pids: list[int] = []
+    for f in Path("/proc/self/task").glob("*/children"):
+        with contextlib.suppress(OSError):
+            pids += [int(x) for x in f.read_text().split()]
+    return sorted(set(pids))
 
 
 def cbc_path() -> str:
