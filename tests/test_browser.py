@@ -457,3 +457,15 @@ def test_the_old_chart_would_fail_the_layout_check():
     assert _overlap({"l": 450, "t": 48, "r": 590, "b": 62}, plot)   # its 4th entry
     assert not _inside({"l": 570, "t": 240, "r": 700, "b": 252}, {"l": 0, "t": 0, "r": 640,
                                                                     "b": 260})
+
+
+def test_marker_arrays_carry_any_text_past_the_html_parser_and_the_templates():
+    """A name with braces, a closing script tag and ampersands reaches the page unchanged."""
+    from branca.element import Template
+
+    text = "{{ x }} {% if %} {# c #} </script><b>&amp;</b> 甲"
+    rows = [[1.5, 2, None, text], [3, "}}{{"]]
+    out = webmap._script_json(rows)
+    assert not set("{}<>&") & set(out)
+    assert json.loads(out) == rows                      # what the page's parser reads
+    assert Template(out).render() == out                # the snippet compiled again
