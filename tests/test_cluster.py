@@ -13,6 +13,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -147,9 +149,10 @@ def test_a_bad_input_county_is_reported_while_the_others_finish(small, tmp_path)
     assert not (project / "maps" / "city").exists()                 # no partial city report
 
 
-@pytest.fixture
-def dask_cluster(tmp_path):
-    """A cluster as the README starts one: `dask scheduler`, `dask worker` (2 processes)."""
+@contextmanager
+def _running_cluster(tmp_path: Path, *worker_args: str, env: dict[str, str] | None = None,
+                     ) -> Iterator[str]:
+    """A cluster as the README starts one: `dask scheduler`, `dask worker`; its address."""
     dask = str(Path(sys.executable).with_name("dask"))
     file = tmp_path / "scheduler.json"
     procs = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", "0",
@@ -160,13 +163,81 @@ def dask_cluster(tmp_path):
         while not file.is_file() and time.monotonic() < deadline:
             time.sleep(0.2)
         procs.append(subprocess.Popen(
-            [dask, "worker", "--scheduler-file", str(file), "--nworkers", "2", "--nthreads",
-             "1", "--no-dashboard"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            [dask, "worker", "--scheduler-file", str(file), "--nthreads", "1",
+             "--no-dashboard", *worker_args], stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, env={**os.environ, **(env or {})}))
         yield json.loads(file.read_text())["address"]
     finally:
         for p in reversed(procs):
             p.terminate()
             p.wait(timeout=60)
+
+
+@pytest.fixture
+def dask_cluster(tmp_path):
+    """Two worker processes."""
+    with _running_cluster(tmp_path, "--nworkers", "2") as address:
+        yield address
+
+
+HARD_WORKER = r"""
+import os, random
+from pathlib import Path
+
+MARK = Path(os.environ["SITING_TEST_MARK"])
+
+def dask_setup(worker):
+    # the first solve on this worker is a 4 x 32 market-split problem: minutes of branching
+    from siting.core import solve
+    rng = random.Random(1)
+    rows = [[rng.randrange(100) for _ in range(32)] for _ in range(4)]
+    hard = MARK / "market_split.lp"
+    hard.write_text("\n".join(
+        ["Minimize", " obj: " + " + ".join(f"0 x{j}" for j in range(32)), "Subject To"]
+        + [f" c{i}: " + " + ".join(f"{v} x{j}" for j, v in enumerate(r)) + f" = {sum(r) // 2}"
+           for i, r in enumerate(rows)]
+        + ["Binary", " " + " ".join(f"x{j}" for j in range(32)), "End", ""]))
+    stoppable = solve._run_stoppable
+    def run_hard(h):
+        h.clearModel()
+        h.readModel(str(hard))
+        h.setOptionValue("mip_max_nodes", 2_000_000_000)
+        h.setOptionValue("time_limit", 300.0)
+        (MARK / "solving").write_text(str(os.getpid()))
+        try:
+            stoppable(h)
+        finally:
+            (MARK / "ended").write_text(str(os.getpid()))
+    solve._run_stoppable = run_hard
+"""
+
+
+def test_a_task_on_a_running_cluster_stops_with_its_driver(small, tmp_path):
+    """SIGTERM to `siting city --scheduler …` mid-solve: the worker's solve stops too."""
+    project = _project(tmp_path / "p", {"a": 2000})
+    mark = tmp_path / "mark"
+    mark.mkdir()
+    preload = tmp_path / "hard_worker.py"
+    preload.write_text(HARD_WORKER, encoding="utf-8")
+    with _running_cluster(tmp_path, "--nworkers", "1", "--preload", str(preload),
+                          env={"SITING_TEST_MARK": str(mark)}) as address:
+        proc = subprocess.Popen([sys.executable, "-m", "siting.cli", "city", "models/city.toml",
+                                 "--scheduler", address, "-q"], cwd=project,
+                                stderr=subprocess.PIPE, text=True)
+        until = time.monotonic() + 180
+        while not (mark / "solving").exists():
+            assert proc.poll() is None and time.monotonic() < until, proc.communicate()
+            time.sleep(0.2)
+        time.sleep(2)
+        assert not (mark / "ended").exists()          # the worker is solving
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 143, err
+        until = time.monotonic() + 30
+        while not (mark / "ended").exists() and time.monotonic() < until:
+            time.sleep(0.2)
+        assert (mark / "ended").exists()              # … and stops, not at its 300 s limit
+    assert not (project / "maps" / "city").exists()
 
 
 def test_sweep_on_a_running_cluster_compares_the_variants(small, tmp_path, dask_cluster):

@@ -31,6 +31,7 @@ import os
 import pickle
 import resource
 import socket
+import threading
 import time
 import traceback
 from collections.abc import Iterator
@@ -41,7 +42,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from siting import __version__
 from siting._errors import EnvironmentFailure, SitingError
-from siting.core import InfeasibleError, SolverError
+from siting.core import HaltedError, InfeasibleError, SolverError, halted_by
 
 if TYPE_CHECKING:  # a worker imports the heavy stages only when it runs a task
     from siting.run.city import CountyOutcome
@@ -95,9 +96,11 @@ def run_task(task: Task, attempts_dir: str | None = None, *, capture: bool = Tru
     attempts = _attempt(task, attempts_dir)
     _hold(task, attempts)
     warnings: list[str] = []
-    with _warnings_into(warnings, capture):
+    with _warnings_into(warnings, capture), _stopped_when_released():
         try:
             status, key, outcome = _run_or_reuse(task)
+        except HaltedError as e:
+            return _failed(task, start, attempts, 130, f"stopped: {e}", warnings)
         except (InfeasibleError, SolverError) as e:
             return _failed(task, start, attempts, 3, f"cannot meet the targets: {e}", warnings)
         except EnvironmentFailure as e:
@@ -111,6 +114,43 @@ def run_task(task: Task, attempts_dir: str | None = None, *, capture: bool = Tru
     return TaskResult(task.name, task.variant, status, time.perf_counter() - start,
                       attempts=attempts, warnings=tuple(warnings), worker=_where(),
                       peak_rss_mb=_peak_rss_mb(), key=key, outcome=outcome)
+
+
+@contextmanager
+def _stopped_when_released(every_s: float = 1.0) -> Iterator[None]:
+    """On a Dask worker: the task's solves stop once the scheduler lets the task go.
+
+    A task already running goes on when its driver stops or is lost (a worker cannot
+    interrupt a task's thread). The scheduler then releases it, and the worker's state for
+    it leaves ``executing``; a watch here sees that and halts the task's solves
+    (:func:`siting.core.halted_by`), which is where its time goes. Outside a worker, nothing.
+    """
+    try:
+        from distributed import get_worker
+
+        worker = get_worker()
+        key = worker.get_current_task()
+    except (ImportError, ValueError):
+        yield
+        return
+    halt, done = threading.Event(), threading.Event()
+
+    def watch() -> None:
+        while not done.wait(every_s):
+            ts = worker.state.tasks.get(key)
+            if ts is None or ts.state not in ("executing", "long-running"):
+                log.info("task %s: released by the scheduler; its solves stop", key)
+                halt.set()
+                return
+
+    thread = threading.Thread(target=watch, name=f"siting-watch-{key}", daemon=True)
+    thread.start()
+    try:
+        with halted_by(halt):
+            yield
+    finally:
+        done.set()
+        thread.join()
 
 
 def _run_or_reuse(task: Task) -> tuple[Status, str, CountyOutcome]:

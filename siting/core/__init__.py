@@ -8,7 +8,7 @@ siting.
 
 from __future__ import annotations
 
-from siting.core._errors import CoreError, InfeasibleError, SolverError
+from siting.core._errors import CoreError, HaltedError, InfeasibleError, SolverError
 from siting.core.constructors import covering, max_coverage, p_median
 from siting.core.optimise import optimise
 from siting.core.phasing import Phasing, phase
@@ -22,11 +22,13 @@ from siting.core.problem import (
     TierData,
     cost_of,
 )
+from siting.core.solve import halted_by
 
 __all__ = [
     "OBJECTIVES",
     "Certificate",
     "CoreError",
+    "HaltedError",
     "InfeasibleError",
     "Outcome",
     "Phasing",
@@ -37,6 +39,7 @@ __all__ = [
     "TierData",
     "cost_of",
     "covering",
+    "halted_by",
     "max_coverage",
     "optimise",
     "p_median",

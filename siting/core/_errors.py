@@ -17,3 +17,7 @@ class InfeasibleError(CoreError, RuntimeError):
 
 class SolverError(CoreError, RuntimeError):
     """The MIP solver failed, or found no feasible solution within its limits."""
+
+
+class HaltedError(Exception):
+    """A solve stopped: the run that asked for it was given up (:func:`~siting.core.halted_by`)."""

@@ -31,7 +31,7 @@ import numpy as np
 import pulp
 from highspy.highs import HighsCallbackEvent
 
-from siting.core._errors import SolverError
+from siting.core._errors import HaltedError, SolverError
 from siting.core.problem import Outcome, SolverSettings, avoidable_gap
 
 Start = list[tuple[pulp.LpVariable, float]]     # a starting value per variable
@@ -116,6 +116,7 @@ def _run_stoppable(h: highspy.Highs) -> None:
     ``run()``: the callback only reads a flag.
     """
     stop = threading.Event()
+    halt = getattr(_halt, "event", None)
 
     def check(event: HighsCallbackEvent) -> None:
         if stop.is_set():
@@ -125,13 +126,33 @@ def _run_stoppable(h: highspy.Highs) -> None:
     h.startSolve()
     try:
         while not h.wait(0.1)[0]:
-            pass
+            if halt is not None and halt.is_set():
+                raise HaltedError("the run that asked for this solve was given up")
     except BaseException:
         stop.set()
         h.wait()
         raise
     finally:
         h.cbMipInterrupt.unsubscribe(check)
+
+
+_halt = threading.local()
+
+
+@contextlib.contextmanager
+def halted_by(event: threading.Event) -> Iterator[None]:
+    """HiGHS solves on this thread stop, raising :class:`HaltedError`, once ``event`` is set.
+
+    A task on a Dask worker runs on one of its threads, where no signal reaches it: when its
+    run is given up (the driver stopped or lost), the worker's watch sets ``event``
+    (:mod:`siting.cli.tasks`).
+    """
+    before = getattr(_halt, "event", None)
+    _halt.event = event
+    try:
+        yield
+    finally:
+        _halt.event = before
 
 
 class Progress:
