@@ -160,6 +160,12 @@ def test_the_same_run_writes_the_same_bytes(small_run, tmp_path):
     gpkg.write(small_run, b)
     assert a.read_bytes() == b.read_bytes()
     assert {r[0] for r in _sql(a, "SELECT last_change FROM gpkg_contents")} == {gpkg.STAMP}
+    # compacted from its content (no free pages left by the writer's transactions), GPKG 1.2
+    # still in its header, and the draft it was compacted from gone
+    assert _sql(a, "PRAGMA freelist_count") == [(0,)]
+    assert _sql(a, "PRAGMA application_id") == [(0x47504B47,)]
+    assert _sql(a, "PRAGMA user_version") == [(10200,)]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.gpkg", "b.gpkg"]
 
 
 def test_english_run_names_layers_and_aliases_in_english(small_run, tmp_path):

@@ -14,8 +14,11 @@ QGIS reads when it opens a GeoPackage layer, the map's colours, with field alias
 run's language; the aliases are also in ``gpkg_data_columns`` (the GeoPackage schema
 extension). Polygon layers are MultiPolygon throughout. The file is GeoPackage 1.2, which
 GDAL 3.6 (Debian 12, QGIS 3.22) reads without a warning. Every timestamp in it is
-:data:`STAMP`, so the same run writes the same bytes. Sliver polygon parts (a ring whose
-points nearly collapse on a line) are left out, with a warning naming the feature.
+:data:`STAMP`, GDAL builds the spatial index in the writing thread (not in its background
+thread, whose timing changes the file's transactions), and the file is compacted
+(``VACUUM INTO``) from what it holds, so the same run writes the same bytes. Sliver polygon
+parts (a ring whose points nearly collapse on a line) are left out, with a warning naming the
+feature.
 """
 
 from __future__ import annotations
@@ -76,17 +79,25 @@ def write(result: RunResult, path: Path) -> None:
     """Write ``sites.gpkg`` at ``path`` (a new file, in the run's staging folder)."""
     layers = build(result)
     about = labels.t("generated", result.scenario.lang) if result.generated else ""
-    for k, layer in enumerate(layers):
-        polygons = bool(np.isin(shapely.get_type_id(layer.frame.geometry.to_numpy()),
-                                (3, 6)).any())
-        pyogrio.write_dataframe(
-            layer.frame, path, layer=layer.table, driver="GPKG", promote_to_multi=polygons,
-            dataset_options={"VERSION": VERSION} if k == 0 else None,
-            layer_options={"IDENTIFIER": layer.table, "DESCRIPTION": about})
-    with closing(sqlite3.connect(path)) as con, con:
-        _layer_styles(con, layers)
-        _data_columns(con, layers)
-        con.execute("UPDATE gpkg_contents SET last_change = ?", (STAMP,))
+    draft = path.with_name(f"{path.stem}.draft.gpkg")
+    pyogrio.set_gdal_config_options({"OGR_GPKG_ALLOW_THREADED_RTREE": "NO"})
+    try:
+        for k, layer in enumerate(layers):
+            polygons = bool(np.isin(shapely.get_type_id(layer.frame.geometry.to_numpy()),
+                                    (3, 6)).any())
+            pyogrio.write_dataframe(
+                layer.frame, draft, layer=layer.table, driver="GPKG",
+                promote_to_multi=polygons,
+                dataset_options={"VERSION": VERSION} if k == 0 else None,
+                layer_options={"IDENTIFIER": layer.table, "DESCRIPTION": about})
+        with closing(sqlite3.connect(draft)) as con:
+            with con:
+                _layer_styles(con, layers)
+                _data_columns(con, layers)
+                con.execute("UPDATE gpkg_contents SET last_change = ?", (STAMP,))
+            con.execute("VACUUM INTO ?", (str(path),))
+    finally:
+        draft.unlink(missing_ok=True)
     log.info("sites.gpkg: %s", ", ".join(f"{x.table} {len(x.frame):,}" for x in layers))
 
 
