@@ -134,6 +134,10 @@ def test_small_plan_checks_out(small_scenario, small_inputs, small_outputs, smal
         if r.unit == "units":
             assert found[r.key].achieved == r.achieved, r.key
     assert found["locker_capacity"].met is True and found["locker_sizes"].met is True
+    # the check counts the targets as the run does; the bank sizes are a rule, apart
+    judged = [r for r in small_run.results if r.met is not None]
+    assert command.tally(got.findings) == (
+        f"{sum(r.met is True for r in judged)} of {len(judged)} targets met, 1 of 1 rules kept")
 
 
 def test_count_one_short(small_scenario, small_inputs, small_outputs, tmp_path):
