@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -47,3 +48,16 @@ def test_the_maps_are_the_same_twice(small_run, tmp_path):
         writer(small_run, a)
         writer(small_run, b)
         assert a.read_bytes() == b.read_bytes(), name
+
+
+def test_a_cjk_font_installed_after_matplotlib_cached_its_fonts_is_used(monkeypatch):
+    """matplotlib keeps its font list from its first import: fonts-wqy-zenhei installed
+    since (as `make test` does) is still found, and map.pdf gets its Chinese glyphs."""
+    from matplotlib import font_manager
+
+    if not any(mapsheet.CJK_FILES.search(Path(p).name) for p in font_manager.findSystemFonts()):
+        pytest.skip("no CJK font file on this machine (make test installs fonts-wqy-zenhei)")
+    stale = [f for f in font_manager.fontManager.ttflist if f.name not in mapsheet.CJK_FONTS]
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", stale)
+    family, _ = mapsheet._font()
+    assert family[0] in mapsheet.CJK_FONTS

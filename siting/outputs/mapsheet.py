@@ -10,8 +10,10 @@ writes the same bytes (no creation date).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
+import re
 import warnings
 from pathlib import Path
 
@@ -34,6 +36,9 @@ A3_LANDSCAPE = (420 / 25.4, 297 / 25.4)
 CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "SimHei",
              "Microsoft YaHei", "PingFang SC", "Arial Unicode MS")
 """Fonts with Chinese glyphs, the first found is used (Debian: fonts-wqy-zenhei)."""
+CJK_FILES = re.compile(r"wqy|notosanscjk|notoserifcjk|sourcehansans|simhei|msyh|pingfang|"
+                       r"arialuni", re.IGNORECASE)
+"""The file names of those fonts (a font installed since matplotlib's cache was made)."""
 
 
 def write(result: RunResult, path: Path) -> None:
@@ -61,13 +66,25 @@ def _font() -> tuple[list[str], str | int]:
     Text is drawn in the font's own weight (WenQuanYi Zen Hei has one), so matplotlib never
     substitutes one and says so; headings stand out by size.
     """
-    fonts = font_manager.fontManager.ttflist
-    found = next((f for name in CJK_FONTS for f in fonts if f.name == name), None)
+    found = _cjk()
+    if found is None:
+        # installed after matplotlib cached its font list (its cache is not refreshed when
+        # the machine's fonts change): add the machine's CJK font files, and look again
+        for path in font_manager.findSystemFonts():
+            if CJK_FILES.search(Path(path).name):
+                with contextlib.suppress(OSError, RuntimeError, ValueError):
+                    font_manager.fontManager.addfont(path)
+        found = _cjk()
     if found is None:
         log.warning("map.pdf: no font with Chinese glyphs found (%s); install "
                     "fonts-wqy-zenhei or fonts-noto-cjk", ", ".join(CJK_FONTS))
         return ["DejaVu Sans"], "normal"
     return [found.name], found.weight
+
+
+def _cjk() -> font_manager.FontEntry | None:
+    fonts = font_manager.fontManager.ttflist
+    return next((f for name in CJK_FONTS for f in fonts if f.name == name), None)
 
 
 def _metric(result: RunResult, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
