@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -96,3 +98,132 @@ def test_a_price_without_the_community_count_solves_no_locker_piece_again(monkey
     assert price.cost <= main.cost and price.stages[0][1].bound <= price.cost + 1e-6
     exact = optimise(without, settings, cut=False)      # and the price's bound holds
     assert exact.cost >= price.stages[0][1].bound - 1e-6
+
+
+def _serves(t: TierData, size: np.ndarray) -> bool:
+    """Whether the banks ``size`` (index per site, -1 closed) give every area its demand:
+    a transportation LP over the cover, solved apart from siting (scipy's linprog)."""
+    from scipy.optimize import linprog
+
+    cover = sp.csr_array(t.demand_cover()).toarray().astype(bool)
+    cap = np.array([t.sizes[s][0] if s >= 0 else 0.0 for s in size])
+    pairs = [(i, j) for i in range(cover.shape[0]) for j in range(len(size))
+             if cover[i, j] and size[j] >= 0]
+    if any(not any(i == a for a, _ in pairs) for i in range(cover.shape[0])):
+        return False
+    eq = np.zeros((cover.shape[0], len(pairs)))
+    ub = np.zeros((len(size), len(pairs)))
+    for k, (i, j) in enumerate(pairs):
+        eq[i, k] = ub[j, k] = 1.0
+    got = linprog(np.zeros(len(pairs)), A_ub=ub, b_ub=cap, A_eq=eq, b_eq=t.demand,
+                  bounds=(0, None), method="highs")
+    return bool(got.status == 0)
+
+
+@pytest.mark.parametrize("seed", [5, 7, 9, 17])
+def test_the_banks_floor_is_a_bound_on_every_piece(seed):
+    from siting.core import banks
+
+    t = _lockers(seed).tiers[0]
+    low = banks.floor(t)
+    exact = banks.solve_tier(t, SolverSettings(time_limit_s=60, rel_gap=0.0))
+    assert low is not None and exact is not None and exact.outcome.status == "optimal"
+    assert 0 < low <= float(exact.outcome.objective) + 1e-6
+    target = replace(t, min_capacity=1_500.0, existing_capacity=np.zeros(len(t.cost)))
+    with_target = banks.solve_tier(target, SolverSettings(time_limit_s=60, rel_gap=0.0))
+    assert with_target is not None and with_target.outcome.status == "optimal"
+    assert low <= banks.floor(target) <= float(with_target.outcome.objective) + 1e-6
+
+
+def test_a_piece_the_clock_stops_before_a_plan_gets_the_greedy_plan_and_a_floor(monkeypatch):
+    """The user's limit ran out inside a piece's solve: the county still gets a plan."""
+    from siting.core import banks
+    from siting.core.problem import Outcome
+
+    problem = _lockers(0)
+    exact = decompose.decompose(problem, SolverSettings(time_limit_s=60, rel_gap=0.0), _alone)
+    assert exact is not None and len(exact.pieces) >= 2
+    solve = banks.solve_tier
+    calls: list[int] = []
+
+    def stopped(t, settings, **kw):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) > 1:        # the first piece is solved; the clock stops the next
+            return solve(t, settings, **kw)
+        return banks.Banks(Outcome("HiGHS", "no_solution", None, None, None, 3.0),
+                           np.full(len(t.cost), -1), 0)
+
+    monkeypatch.setattr(banks, "solve_tier", stopped)
+    late = SolverSettings(time_limit_s=60, deadline=0.0)
+    apart = decompose.decompose(problem, late, _alone)
+    assert apart is not None
+    names = [o.solver for _, o in apart.pieces]
+    assert names[0].startswith("greedy (HiGHS stopped") and not names[1].startswith("greedy")
+    assert apart.pieces[0][1].status == "feasible"
+    assert apart.bound <= exact.bound + 1e-6 <= apart.cost + 1e-6   # a bound, and a plan …
+    (t,) = problem.tiers
+    assert _serves(t, np.where(apart.choice["locker"] >= 0, apart.choice["locker"], -1))
+    monkeypatch.setattr(banks, "solve_tier", lambda t, s, **kw: banks.Banks(
+        Outcome("HiGHS", "no_solution", None, None, None, 3.0), np.full(len(t.cost), -1), 0))
+    assert decompose.decompose(problem, SolverSettings(time_limit_s=60), _alone) is None
+    # … but with time left, a piece without a plan hands the whole model to the solver
+
+
+def test_a_run_the_clock_stops_inside_the_pieces_says_feasible_with_its_gap(monkeypatch):
+    from siting.core import banks
+    from siting.core import solve as solver
+    from siting.core.problem import Outcome
+
+    problem = _lockers(0)
+    monkeypatch.setattr(banks, "_kept", type(banks._kept)())
+    monkeypatch.setattr(banks, "solve_tier", lambda t, s, **kw: banks.Banks(
+        Outcome("HiGHS", "no_solution", None, None, None, 3.0), np.full(len(t.cost), -1), 0))
+    late = SolverSettings(time_limit_s=60, deadline=0.0)
+    apart = decompose.decompose(problem, late, _alone)
+    assert apart is not None and apart.greedy == len(apart.pieces) == 2
+    # the whole model gets its last second from the greedy start, beside the pieces' plan
+    sol = optimise(problem, late)
+    first = sol.stages[0][1]
+    assert first.bound is not None and apart.bound - 1e-6 <= first.bound <= sol.cost
+    assert sol.cost <= apart.cost + 1e-6
+    (t,) = problem.tiers
+    assert _serves(t, np.where(t.existing, -1, sol.size["locker"]))
+    # and when it finds nothing either, the pieces' plan is the answer, and says so
+    no_plan = Outcome("HiGHS", "no_solution", None, None, None, 1.0)
+    monkeypatch.setattr(solver, "run", lambda *a, **kw: no_plan)
+    sol = optimise(problem, late)
+    first = sol.stages[0][1]
+    assert sol.status == "feasible" and first.status == "feasible"
+    assert first.solver == "greedy (2 pieces apart, 2 of them greedy, stopped by the time limit)"
+    assert first.bound == pytest.approx(apart.bound) and sol.cost <= apart.cost + 1e-6
+    assert first.avoidable_gap is not None and 0 < first.avoidable_gap < 1
+    assert _serves(t, np.where(t.existing, -1, sol.size["locker"]))
+
+
+def test_a_tier_the_clock_stops_gets_the_greedy_plan_and_its_count_floor():
+    from siting.core import SolverError
+
+    lockers = _lockers(0).tiers[0]
+    n = len(lockers.cost)
+    rng = np.random.default_rng(4)
+    cover = sp.csr_array((rng.random((8, n)) < 0.25).astype(int))
+    community = TierData("community", cost=rng.choice([60.0, 80.0], n),
+                         existing=np.zeros(n, bool), cover=cover, min_count=10)
+    problem = Problem(n, (community, lockers), colocation=("community", "locker", 3.0))
+    exact = optimise(problem, SolverSettings(time_limit_s=60, rel_gap=0.0))
+
+    def stopped(piece, settings):  # type: ignore[no-untyped-def]
+        if piece.tiers[0].name == "community":
+            raise SolverError("HiGHS found no solution within 0 s")
+        return _alone(piece, settings)
+
+    apart = decompose.decompose(problem, SolverSettings(time_limit_s=60, deadline=0.0), stopped)
+    assert apart is not None
+    (name, o), *_ = apart.pieces
+    assert name == "community" and o.solver == "greedy" and o.status == "feasible"
+    assert 10 * 57.0 <= o.bound <= o.objective         # the ten cheapest sites, less the saving
+    assert apart.bound <= exact.stages[0][1].objective + 1e-6 <= apart.cost + 1e-6
+    opened = apart.choice["community"]
+    assert opened.sum() >= 10 and (cover @ opened.astype(int) > 0).all()
+    # with time left, no piece is made up: the whole model is solved instead
+    assert decompose.decompose(problem, SolverSettings(time_limit_s=60), stopped) is None

@@ -192,12 +192,8 @@ def _add_rows(lp: pulp.LpProblem, t: TierData, classes: list[_Class],
               counts: list[list[pulp.LpVariable]]) -> None:
     """Cover, demand, capacity and linking rows (see the module docstring)."""
     assert t.demand is not None
-    at_row: dict[int, list[int]] = {}
-    for k, c in enumerate(classes):
-        for i in c.rows.tolist():
-            at_row.setdefault(i, []).append(k)
     load: dict[int, Pairs] = {}
-    for i, ks in sorted(at_row.items()):
+    for i, ks in sorted(_at_row(classes).items()):
         d = float(t.demand[i])
         if not any(classes[k].existing for k in ks):
             lp += expr([(n, 1.0) for k in ks for n in counts[k]]) >= 1, f"cover_{i}"
@@ -241,22 +237,10 @@ def _add_rounding_cuts(lp: pulp.LpProblem, t: TierData, classes: list[_Class],
     capacity (:math:`\delta = 60`), and 300 needs a 240 and a 60 (95) where the relaxation
     pays 1.25 of a 240 (88): see the module docstring for the rows and why they are valid.
     """
-    assert t.demand is not None
-    at_row: dict[int, list[int]] = {}
-    for k, c in enumerate(classes):
-        for i in c.rows.tolist():
-            at_row.setdefault(i, []).append(k)
+    at_row = _at_row(classes)
     for q, rows in enumerate(_row_sets(classes)):
-        inside = {i: float(t.demand[i]) for i in rows}
-        reach: dict[int, float] = {}
-        for i in rows:
-            for k in at_row[i]:
-                reach[k] = reach.get(k, 0.0) + inside[i]
-        b = sum(inside.values()) - sum(min(classes[k].capacity, d) for k, d in reach.items()
-                                       if classes[k].existing)
-        kinds = [(n, min(cs, d), classes[k].cost + price, len(classes[k].sites))
-                 for k, d in sorted(reach.items())
-                 for n, (cs, price) in zip(counts[k], t.sizes, strict=False)]
+        b, near = _need(t, classes, at_row, rows)
+        kinds = [(counts[k][s], a, cost, m) for k, s, a, cost, m in near]
         if b <= 1e-9 or not kinds:     # no new bank within reach: the model says infeasible
             continue
         for delta in sorted({cs for cs, _ in t.sizes if cs < b - 1e-9}):
@@ -265,6 +249,58 @@ def _add_rounding_cuts(lp: pulp.LpProblem, t: TierData, classes: list[_Class],
         low = _least_cost([(a, cost, m) for _, a, cost, m in kinds], b)
         if np.isfinite(low):
             lp += expr([(n, cost) for n, _, cost, _ in kinds]) >= low, f"least_{q}"
+
+
+def _at_row(classes: list[_Class]) -> dict[int, list[int]]:
+    """Demand row -> the classes reaching it."""
+    at_row: dict[int, list[int]] = {}
+    for k, c in enumerate(classes):
+        for i in c.rows.tolist():
+            at_row.setdefault(i, []).append(k)
+    return at_row
+
+
+def _need(t: TierData, classes: list[_Class], at_row: dict[int, list[int]],
+          rows: tuple[int, ...] | list[int],
+          ) -> tuple[float, list[tuple[int, int, float, float, int]]]:
+    """:math:`b_S`, and the new banks that can serve :math:`S`: (class, size, a, cost, at most)."""
+    assert t.demand is not None
+    inside = {i: float(t.demand[i]) for i in rows}
+    reach: dict[int, float] = {}
+    for i in rows:
+        for k in at_row[i]:
+            reach[k] = reach.get(k, 0.0) + inside[i]
+    b = sum(inside.values()) - sum(min(classes[k].capacity, d) for k, d in reach.items()
+                                   if classes[k].existing)
+    return b, [(k, s, min(cs, d), classes[k].cost + price, len(classes[k].sites))
+               for k, d in sorted(reach.items()) if not classes[k].existing
+               for s, (cs, price) in enumerate(t.sizes)]
+
+
+def floor(t: TierData) -> float | None:
+    r"""A bound on ``t`` alone found without a solver: weak, but valid (None: infeasible).
+
+    The least cost of whole banks holding the demand of all the rows (:math:`L_S` for the
+    set of every row, the module docstring's row), with each class that serves no demand
+    row opened in full where it costs less than nothing; with a compartment target, at
+    least the least cost of banks adding it. For a piece whose solve the user's clock (or
+    a node limit) stopped before the solver found a plan (:mod:`siting.core.decompose`).
+    """
+    assert t.capacitated
+    classes = _classes(t, t.demand_cover())
+    at_row = _at_row(classes)
+    b, near = _need(t, classes, at_row, sorted(at_row))
+    low = _least_cost([(a, cost, m) for _, _, a, cost, m in near], b) if b > 1e-9 else 0.0
+    if not np.isfinite(low):
+        return None
+    serving = {k for k, *_ in near}
+    low += sum(len(c.sites) * min(0.0, c.cost + min(p for _, p in t.sizes))
+               for k, c in enumerate(classes) if not c.existing and k not in serving)
+    if t.capacity_target > 0:
+        new = [(cs, c.cost + price, len(c.sites)) for c in classes if not c.existing
+               for cs, price in t.sizes]
+        low = max(low, _least_cost(new, t.capacity_target))
+    return float(low) if np.isfinite(low) else None
 
 
 LEAST_COST_WORK = 2e7      # knapsack cells per row set; coarser capacity units beyond it

@@ -31,6 +31,15 @@ A piece keeps the higher of its bounds (both are valid) and the cheaper of its p
 A solve bounded by nodes (a target's price) keeps the roots: solved as the run's own
 pieces were, they are not solved again (:mod:`siting.core.banks` keeps them). The node
 counts, not a clock, decide where it ends, unless the user's limit stops it.
+
+When the user's limit stops a piece's solve before the solver has found a plan, the piece
+takes the greedy plan (:mod:`siting.core.heuristics.greedy`), and a piece the limit cut
+short takes, beside its solver's bound, a bound found without a solver: the least cost of
+whole banks holding its demand (:func:`siting.core.banks.floor`), or for a tier without
+capacities the cheapest sites its count needs (:func:`_count_floor`). Both are valid, so
+the sum stays a proven bound; the piece says ``feasible``, its solver name ``greedy``, and
+a warning names it. With time left, a piece without a plan makes the whole model the
+solve instead (None).
 """
 
 from __future__ import annotations
@@ -43,6 +52,8 @@ import numpy as np
 
 from siting.core import banks, components
 from siting.core import solve as solver
+from siting.core._errors import SolverError
+from siting.core.heuristics import greedy
 from siting.core.problem import (
     Outcome,
     Problem,
@@ -72,6 +83,11 @@ class Decomposed:
     choice: dict[str, np.ndarray]     # tier -> (n,) bool open, or int bank size (-1 closed)
     pieces: tuple[tuple[str, Outcome], ...]
     refined: int = 0                  # how many times a piece was solved again
+
+    @property
+    def greedy(self) -> int:
+        """How many pieces the clock stopped before the solver found a plan (greedy plans)."""
+        return sum(o.solver.startswith(GREEDY) for _, o in self.pieces)
 
 
 @dataclass(frozen=True)
@@ -124,11 +140,11 @@ def decompose(problem: Problem, settings: SolverSettings, solve: Solve, *,
             parts += got
             choice[t.name] = _sizes(t, [p for p in got if p.tier == t.name])
             continue
-        sol = solve(Problem(problem.n_sites, (t,)), exact)
-        choice[t.name] = sol.open[t.name]
-        alone.append((t.name, sol.stages[0][1]))
-    if any(o.bound is None for _, o in alone):
-        return None
+        got_tier = _tier_alone(Problem(problem.n_sites, (t,)), exact, solve)
+        if got_tier is None:
+            return None
+        choice[t.name], outcome = got_tier
+        alone.append((t.name, outcome))
     plan = _Plan(problem, alone, exact, solve)
     parts, refined, cost, choice = _refine(plan, parts, choice, settings, forced,
                                            tiers=charged,
@@ -205,8 +221,8 @@ def _bank_pieces(t: TierData, first: SolverSettings) -> list[_Piece] | None:
     if not _splits(t):
         return None
     if t.capacity_target > 0:       # the target couples the pieces: the tier is one piece
-        whole = banks.solve_tier(t, first)
-        if whole is None or not whole.outcome.has_solution:
+        whole = _or_greedy(t, banks.solve_tier(t, first), first, t.name)
+        if whole is None:
             return None
         return [_Piece(t.name, t.name, np.arange(len(t.cost)), t, whole,
                        first.max_nodes or FIRST_NODES)]
@@ -214,11 +230,11 @@ def _bank_pieces(t: TierData, first: SolverSettings) -> list[_Piece] | None:
     out = []
     for k, (rows, sites) in enumerate(components.split(rows_all, t.allowed)):
         data = components.piece(t, rows_all, rows, sites)
-        got = banks.solve_tier(data, first)
-        if got is None or not got.outcome.has_solution:
+        name = f"{t.name} piece {k + 1}"
+        got = _or_greedy(data, banks.solve_tier(data, first), first, name)
+        if got is None:
             return None
-        out.append(_Piece(f"{t.name} piece {k + 1}", t.name, sites, data, got,
-                          first.max_nodes or FIRST_NODES))
+        out.append(_Piece(name, t.name, sites, data, got, first.max_nodes or FIRST_NODES))
     return out
 
 
@@ -282,5 +298,119 @@ def _follow(problem: Problem, choice: dict[str, np.ndarray], exact: SolverSettin
     ta, tb = problem.tier(a), problem.tier(b)
     b_open = is_open(choice[b]) | tb.existing
     earn = b_open & ta.allowed & ~(ta.existing & tb.existing)
-    sol = solve(Problem(problem.n_sites, (replace(ta, cost=ta.cost - saving * earn),)), exact)
+    try:
+        sol = solve(Problem(problem.n_sites, (replace(ta, cost=ta.cost - saving * earn),)),
+                    exact)
+    except SolverError:
+        if solver.time_left(exact) > 0:
+            raise
+        log.warning("decompose: the time limit stopped tier %s following %s's banks; "
+                    "its plan is the one solved alone", a, b)
+        return choice
     return {**choice, a: sol.open[a]}
+
+
+def _tier_alone(piece: Problem, exact: SolverSettings, solve: Solve,
+                ) -> tuple[np.ndarray, Outcome] | None:
+    """An uncapacitated tier solved alone: its plan and outcome.
+
+    When the user's clock stopped the solve before it found a plan or a bound, the plan is
+    the greedy one and the bound :func:`_count_floor` (valid, weak), and the outcome says
+    ``feasible``; with time left, None (the whole model is solved instead).
+    """
+    (t,) = piece.tiers
+    plan: np.ndarray | None = None
+    outcome: Outcome | None = None
+    try:
+        sol = solve(piece, exact)
+        plan, outcome = sol.open[t.name], sol.stages[0][1]
+        if outcome.bound is not None:
+            return plan, outcome
+    except SolverError:
+        pass
+    if solver.time_left(exact) > 0:
+        return None
+    if plan is None:
+        plan = (greedy.start(piece) or {}).get(t.name)
+        if plan is None:
+            return None
+    objective = cost_of(piece, {t.name: plan})
+    bound = _count_floor(t)
+    log.warning("decompose: the time limit stopped tier %s before the solver %s; its plan "
+                "is %s, its bound the cheapest sites its count needs (%s)", t.name,
+                "proved a bound" if outcome is not None else "found a plan",
+                "the solver's" if outcome is not None else "the greedy one", f"{bound:,.0f}")
+    return plan, _clock_cut(outcome, objective, bound, greedy_plan=outcome is None)
+
+
+def _count_floor(t: TierData) -> float:
+    """A bound on an uncapacitated tier alone, its cover rows dropped (valid, weak).
+
+    Its forced sites' cost, every new site that costs less than nothing, and the cheapest
+    others its count needs.
+    """
+    fixed = (t.fixed if t.fixed is not None else np.zeros(len(t.cost), bool)) & ~t.existing
+    free = np.sort(t.cost[np.isfinite(t.cost) & ~t.existing & ~fixed])
+    need = max(0, t.min_count - int(t.forced.sum()))
+    take = max(need, int((free < 0).sum()))
+    return float(t.cost[fixed].sum() + free[:take].sum())
+
+
+def _or_greedy(t: TierData, got: banks.Banks | None, settings: SolverSettings,
+               name: str) -> banks.Banks | None:
+    """``got``, or the greedy plan when the user's clock stopped its solve before a plan.
+
+    Without a bound from the solver, the bound is :func:`siting.core.banks.floor`. None
+    when some row cannot be served (``got`` None), when the solver proved the piece
+    infeasible, or, with time left, when it found no plan (the whole model is solved
+    instead).
+    """
+    if got is None or got.outcome.status == "optimal":
+        return got
+    late = solver.time_left(settings) <= 0
+    if got.outcome.has_solution and (got.outcome.bound is not None or not late):
+        if late:    # a root cut short: its bound may be weaker than the floor
+            low = banks.floor(t)
+            o = got.outcome
+            if low is not None and o.bound is not None and low > float(o.bound) + 1e-6:
+                obj = float(o.objective or 0.0)
+                got = replace(got, outcome=replace(o, bound=low,
+                                                   gap=solver.relative_gap(obj, low)))
+        return got
+    if not late or got.outcome.status in ("infeasible", "unbounded"):
+        return None
+    one = Problem(len(t.cost), (t,))
+    if got.outcome.has_solution:
+        size = got.size
+    else:
+        start = (greedy.start(one) or {}).get(t.name)
+        if start is None:
+            return None
+        size = np.where(t.existing, -1, start).astype(np.int64)
+    bound = banks.floor(t)
+    if bound is None:
+        return None
+    objective = cost_of(one, {t.name: size >= 0}, {t.name: size})
+    log.warning("decompose: the time limit stopped %s before the solver %s; its plan is %s, "
+                "its bound the least cost of banks holding its demand (%s)", name,
+                "proved a bound" if got.outcome.has_solution else "found a plan",
+                "the solver's" if got.outcome.has_solution else "the greedy one",
+                f"{bound:,.0f}")
+    return replace(got, size=size, outcome=_clock_cut(got.outcome, objective, bound,
+                                                      greedy_plan=not got.outcome.has_solution))
+
+
+GREEDY = "greedy"     # the solver name of a piece whose plan is the greedy one
+
+
+def _clock_cut(outcome: Outcome | None, objective: float, bound: float, *,
+               greedy_plan: bool) -> Outcome:
+    """The outcome of a piece the clock stopped: ``feasible``, the plan's cost, a floor."""
+    if outcome is not None and outcome.bound is not None:
+        bound = max(bound, float(outcome.bound))
+    name = outcome.solver if outcome is not None else ""
+    if greedy_plan:
+        name = f"{GREEDY} ({name} stopped by the time limit)" if name else GREEDY
+    return Outcome(name, "feasible", objective, bound, solver.relative_gap(objective, bound),
+                   outcome.seconds if outcome is not None else 0.0,
+                   outcome.nodes if outcome is not None else None)

@@ -116,10 +116,12 @@ def optimise(problem: Problem, settings: SolverSettings | None = None, *,
                                    before=problem)
              if cut and warm is None
              else None)
-    # the pieces' plan is the answer when proven, when the clock has run out, or when the
-    # solve is bounded by nodes (the pieces had theirs; the whole model would have as few)
+    # the pieces' plan is the answer when proven, when the clock has run out (unless it
+    # stopped a piece before its solver found a plan: then the whole model gets its last
+    # second from the greedy start, beside the pieces' plan), or when the solve is bounded
+    # by nodes (the pieces had theirs; the whole model would have as few)
     settled = apart is not None and (_within(apart, forced.total, settings.rel_gap)
-                                     or solver.time_left(settings) <= 0
+                                     or (solver.time_left(settings) <= 0 and not apart.greedy)
                                      or settings.max_nodes is not None)
     cuts, starts = (components.capacity_bounds(small, _piece_solver(settings),
                                                late=lambda: solver.time_left(settings) <= 0)
@@ -193,9 +195,13 @@ def _decomposed_stages(problem: Problem, built: formulation.Built, settings: Sol
     no solution of its own: the pieces' plan is one, with their bound.
     """
     _set_plan(problem, built, apart)
-    names = sorted({o.solver for _, o in apart.pieces}) or ["(no solve)"]
+    names = sorted({o.solver for _, o in apart.pieces
+                    if not o.solver.startswith(decompose.GREEDY)}) or [decompose.GREEDY]
+    greedy_pieces = apart.greedy
     proven = _within(apart, forced, settings.rel_gap)
-    first = Outcome(f"{names[-1]} ({len(apart.pieces)} pieces apart)",
+    first = Outcome(f"{names[-1]} ({len(apart.pieces)} pieces apart"
+                    + (f", {greedy_pieces} of them greedy, stopped by the time limit"
+                       if greedy_pieces else "") + ")",
                     "optimal" if proven else "feasible", apart.cost, apart.bound,
                     solver.relative_gap(apart.cost, apart.bound),
                     sum(o.seconds for _, o in apart.pieces),
