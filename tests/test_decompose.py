@@ -10,20 +10,13 @@ import scipy.sparse as sp
 
 from siting.core import Problem, SolverSettings, TierData, decompose, optimise
 
-SIZES = ((60.0, 25.0), (120.0, 40.0), (240.0, 70.0))
+from . import lockers
 
 
 def _lockers(seed: int, n_rows: int = 14, n: int = 36) -> Problem:
     """Areas and sites at random in the unit square, reach 0.3: a piece or two of lockers."""
-    rng = np.random.default_rng(seed)
-    rows, sites = rng.random((n_rows, 2)), rng.random((n, 2))
-    dist = np.hypot(*(rows[:, None, :] - sites[None, :, :]).transpose(2, 0, 1))
-    cover = dist < 0.3
-    cover[np.arange(n_rows), dist.argmin(1)] = True
-    t = TierData("locker", cost=rng.choice([5.0, 8.0, 12.0], n), existing=np.zeros(n, bool),
-                 cover=sp.csr_array(cover.astype(int)), sizes=SIZES,
-                 demand=rng.choice([20.0, 70.0, 130.0, 200.0], n_rows))
-    return Problem(n, (t,))
+    return Problem(n, (lockers.piece(seed, n_rows=n_rows, n=n, reach=0.3,
+                                     costs=(5.0, 8.0, 12.0)),))
 
 
 def _alone(piece: Problem, settings: SolverSettings):  # type: ignore[no-untyped-def]
@@ -100,26 +93,6 @@ def test_a_price_without_the_community_count_solves_no_locker_piece_again(monkey
     assert exact.cost >= price.stages[0][1].bound - 1e-6
 
 
-def _serves(t: TierData, size: np.ndarray) -> bool:
-    """Whether the banks ``size`` (index per site, -1 closed) give every area its demand:
-    a transportation LP over the cover, solved apart from siting (scipy's linprog)."""
-    from scipy.optimize import linprog
-
-    cover = sp.csr_array(t.demand_cover()).toarray().astype(bool)
-    cap = np.array([t.sizes[s][0] if s >= 0 else 0.0 for s in size])
-    pairs = [(i, j) for i in range(cover.shape[0]) for j in range(len(size))
-             if cover[i, j] and size[j] >= 0]
-    if any(not any(i == a for a, _ in pairs) for i in range(cover.shape[0])):
-        return False
-    eq = np.zeros((cover.shape[0], len(pairs)))
-    ub = np.zeros((len(size), len(pairs)))
-    for k, (i, j) in enumerate(pairs):
-        eq[i, k] = ub[j, k] = 1.0
-    got = linprog(np.zeros(len(pairs)), A_ub=ub, b_ub=cap, A_eq=eq, b_eq=t.demand,
-                  bounds=(0, None), method="highs")
-    return bool(got.status == 0)
-
-
 @pytest.mark.parametrize("seed", [5, 7, 9, 17])
 def test_the_banks_floor_is_a_bound_on_every_piece(seed):
     from siting.core import banks
@@ -162,7 +135,7 @@ def test_a_piece_the_clock_stops_before_a_plan_gets_the_greedy_plan_and_a_floor(
     assert apart.pieces[0][1].status == "feasible"
     assert apart.bound <= exact.bound + 1e-6 <= apart.cost + 1e-6   # a bound, and a plan …
     (t,) = problem.tiers
-    assert _serves(t, np.where(apart.choice["locker"] >= 0, apart.choice["locker"], -1))
+    assert lockers.serves(t, np.where(apart.choice["locker"] >= 0, apart.choice["locker"], -1))
     monkeypatch.setattr(banks, "solve_tier", lambda t, s, **kw: banks.Banks(
         Outcome("HiGHS", "no_solution", None, None, None, 3.0), np.full(len(t.cost), -1), 0))
     assert decompose.decompose(problem, SolverSettings(time_limit_s=60), _alone) is None
@@ -187,7 +160,7 @@ def test_a_run_the_clock_stops_inside_the_pieces_says_feasible_with_its_gap(monk
     assert first.bound is not None and apart.bound - 1e-6 <= first.bound <= sol.cost
     assert sol.cost <= apart.cost + 1e-6
     (t,) = problem.tiers
-    assert _serves(t, np.where(t.existing, -1, sol.size["locker"]))
+    assert lockers.serves(t, np.where(t.existing, -1, sol.size["locker"]))
     # and when it finds nothing either, the pieces' plan is the answer, and says so
     no_plan = Outcome("HiGHS", "no_solution", None, None, None, 1.0)
     monkeypatch.setattr(solver, "run", lambda *a, **kw: no_plan)
@@ -197,7 +170,7 @@ def test_a_run_the_clock_stops_inside_the_pieces_says_feasible_with_its_gap(monk
     assert first.solver == "greedy (2 pieces apart, 2 of them greedy, stopped by the time limit)"
     assert first.bound == pytest.approx(apart.bound) and sol.cost <= apart.cost + 1e-6
     assert first.avoidable_gap is not None and 0 < first.avoidable_gap < 1
-    assert _serves(t, np.where(t.existing, -1, sol.size["locker"]))
+    assert lockers.serves(t, np.where(t.existing, -1, sol.size["locker"]))
 
 
 def test_a_tier_the_clock_stops_gets_the_greedy_plan_and_its_count_floor():

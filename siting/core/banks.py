@@ -78,16 +78,37 @@ class Banks:
     size: np.ndarray          # (n,) bank size index at each new site, -1 closed or existing
     classes: int              # how many classes of alike sites the model had
     counts: tuple[tuple[float, ...], ...] = ()   # each class's banks per size (a start)
+    flows: tuple[tuple[int, int, float], ...] = ()   # (row, class, z > 0) of the plan
 
 
 @dataclass(frozen=True)
-class _Class:
+class BankClass:
+    """Alike sites of a capacitated tier: one count per bank size (or a pool of existing)."""
+
     sites: np.ndarray         # the class's sites, in site order
     rows: np.ndarray          # the demand rows (positions in ``t.demand``) it reaches
     cost: float               # a new site's cost (0 for a pool of existing sites)
     fixed: bool               # forced open
     capacity: float           # existing sites: their pooled capacity; new: 0
     existing: bool            # a pool of existing sites (no counts)
+
+
+@dataclass(frozen=True)
+class Model:
+    """The merged model of some classes: its counts per class and size, its flows."""
+
+    lp: pulp.LpProblem
+    counts: list[list[pulp.LpVariable]]          # per class, one count per bank size
+    flows: dict[tuple[int, int], pulp.LpVariable]   # (row, class) -> z
+
+    def values(self) -> tuple[tuple[float, ...], ...]:
+        """Each class's solved counts, rounded."""
+        return tuple(tuple(float(round(n.varValue or 0.0)) for n in ns) for ns in self.counts)
+
+    def flow_values(self) -> tuple[tuple[int, int, float], ...]:
+        """The solved flows above zero, by row and class."""
+        return tuple((i, k, float(z.varValue)) for (i, k), z in sorted(self.flows.items())
+                     if (z.varValue or 0.0) > 1e-9)
 
 
 def solve_tier(t: TierData, settings: SolverSettings, *,
@@ -117,26 +138,34 @@ def solve_tier(t: TierData, settings: SolverSettings, *,
 
 
 def _solve(t: TierData, settings: SolverSettings, start: Banks | None) -> Banks:
-    rows = t.demand_cover()
-    classes = _classes(t, rows)
+    classes = classes_of(t)
+    model = build(t, classes, target=t.capacity_target)
+    warm = ([(n, x) for ns, xs in zip(model.counts, start.counts, strict=True)
+             for n, x in zip(ns, xs, strict=True)] if start is not None and start.counts
+            else None)
+    out = solver.run(model.lp, settings, warm=warm)
+    if not out.has_solution:
+        return Banks(out, np.full(len(t.cost), -1, np.int64), len(classes))
+    values = model.values()
+    return Banks(out, sizes(t, classes, values), len(classes), values, model.flow_values())
+
+
+def build(t: TierData, classes: list[BankClass], *, target: float = 0.0) -> Model:
+    """The merged model of ``classes`` (see the module docstring), rows of ``t.demand``.
+
+    ``target``: capacity the new banks must add (a compartment target), 0 for none.
+    """
     lp = pulp.LpProblem(f"banks_{t.name}", pulp.LpMinimize)
     counts = [_counts(lp, t, k, c) for k, c in enumerate(classes)]
     lp.setObjective(expr([(n, c.cost + cs) for c, ns in zip(classes, counts, strict=True)
                           for n, (_, cs) in zip(ns, t.sizes, strict=False)]))
-    _add_rows(lp, t, classes, counts)
+    flows = _add_rows(lp, t, classes, counts)
     _add_rounding_cuts(lp, t, classes, counts)
     _add_dominance(lp, classes, counts)
-    if t.capacity_target > 0:
+    if target > 0:
         lp += expr([(n, cs) for ns in counts for n, (cs, _) in zip(ns, t.sizes, strict=False)]) \
-            >= t.capacity_target, "capacity_target"
-    warm = ([(n, x) for ns, xs in zip(counts, start.counts, strict=True)
-             for n, x in zip(ns, xs, strict=True)] if start is not None and start.counts
-            else None)
-    out = solver.run(lp, settings, warm=warm)
-    if not out.has_solution:
-        return Banks(out, np.full(len(t.cost), -1, np.int64), len(classes))
-    values = tuple(tuple(float(round(n.varValue or 0.0)) for n in ns) for ns in counts)
-    return Banks(out, _sizes(t, classes, counts), len(classes), values)
+            >= target, "capacity_target"
+    return Model(lp, counts, flows)
 
 
 def _digest(t: TierData, settings: SolverSettings) -> bytes:
@@ -156,9 +185,9 @@ def _digest(t: TierData, settings: SolverSettings) -> bytes:
     return h.digest()
 
 
-def _classes(t: TierData, rows: sp.csr_array) -> list[_Class]:
+def classes_of(t: TierData) -> list[BankClass]:
     """Sites grouped by (row set, cost, forced), in order of their first site."""
-    by_site = sp.csc_array(rows)
+    by_site = sp.csc_array(t.demand_cover())
     fixed = t.fixed if t.fixed is not None else np.zeros(len(t.cost), dtype=bool)
     cap0 = t.existing_capacity if t.existing_capacity is not None else np.zeros(len(t.cost))
     groups: dict[tuple[tuple[int, ...], bool, float, bool], list[int]] = {}
@@ -172,12 +201,12 @@ def _classes(t: TierData, rows: sp.csr_array) -> list[_Class]:
     out = []
     for (reached, existing, cost, is_fixed), js in groups.items():
         sites = np.array(js, np.int64)
-        out.append(_Class(sites, np.array(reached, np.int64), cost, is_fixed,
+        out.append(BankClass(sites, np.array(reached, np.int64), cost, is_fixed,
                           float(cap0[sites].sum()) if existing else 0.0, existing))
     return out
 
 
-def _counts(lp: pulp.LpProblem, t: TierData, k: int, c: _Class) -> list[pulp.LpVariable]:
+def _counts(lp: pulp.LpProblem, t: TierData, k: int, c: BankClass) -> list[pulp.LpVariable]:
     """A class's bank counts per size (none for a pool of existing sites)."""
     if c.existing:
         return []
@@ -188,12 +217,13 @@ def _counts(lp: pulp.LpProblem, t: TierData, k: int, c: _Class) -> list[pulp.LpV
     return ns
 
 
-def _add_rows(lp: pulp.LpProblem, t: TierData, classes: list[_Class],
-              counts: list[list[pulp.LpVariable]]) -> None:
-    """Cover, demand, capacity and linking rows (see the module docstring)."""
+def _add_rows(lp: pulp.LpProblem, t: TierData, classes: list[BankClass],
+              counts: list[list[pulp.LpVariable]]) -> dict[tuple[int, int], pulp.LpVariable]:
+    """Cover, demand, capacity and linking rows (see the module docstring); the flows."""
     assert t.demand is not None
     load: dict[int, Pairs] = {}
-    for i, ks in sorted(_at_row(classes).items()):
+    flows: dict[tuple[int, int], pulp.LpVariable] = {}
+    for i, ks in sorted(at_rows(classes).items()):
         d = float(t.demand[i])
         if not any(classes[k].existing for k in ks):
             lp += expr([(n, 1.0) for k in ks for n in counts[k]]) >= 1, f"cover_{i}"
@@ -201,7 +231,7 @@ def _add_rows(lp: pulp.LpProblem, t: TierData, classes: list[_Class],
             continue
         zs = []
         for k in ks:
-            z = lp.add_variable(f"z_{i}_{k}", 0, d)
+            z = flows[i, k] = lp.add_variable(f"z_{i}_{k}", 0, d)
             zs.append((z, 1.0))
             load.setdefault(k, []).append((z, 1.0))
             if counts[k]:
@@ -213,9 +243,10 @@ def _add_rows(lp: pulp.LpProblem, t: TierData, classes: list[_Class],
         c = classes[k]
         lp += expr(zs_k + [(n, -cs) for n, (cs, _) in zip(counts[k], t.sizes, strict=False)]) \
             <= c.capacity, f"capacity_{k}"
+    return flows
 
 
-def _row_sets(classes: list[_Class]) -> list[tuple[int, ...]]:
+def _row_sets(classes: list[BankClass]) -> list[tuple[int, ...]]:
     """The row sets given their demand in whole banks (see the module docstring)."""
     near: dict[int, set[int]] = {}
     for c in classes:
@@ -229,7 +260,7 @@ def _row_sets(classes: list[_Class]) -> list[tuple[int, ...]]:
     return sorted(sets, key=lambda rows: (len(rows), rows))
 
 
-def _add_rounding_cuts(lp: pulp.LpProblem, t: TierData, classes: list[_Class],
+def _add_rounding_cuts(lp: pulp.LpProblem, t: TierData, classes: list[BankClass],
                        counts: list[list[pulp.LpVariable]]) -> None:
     r"""Each row set's demand in whole banks: rounded capacities and a least cost.
 
@@ -237,7 +268,7 @@ def _add_rounding_cuts(lp: pulp.LpProblem, t: TierData, classes: list[_Class],
     capacity (:math:`\delta = 60`), and 300 needs a 240 and a 60 (95) where the relaxation
     pays 1.25 of a 240 (88): see the module docstring for the rows and why they are valid.
     """
-    at_row = _at_row(classes)
+    at_row = at_rows(classes)
     for q, rows in enumerate(_row_sets(classes)):
         b, near = _need(t, classes, at_row, rows)
         kinds = [(counts[k][s], a, cost, m) for k, s, a, cost, m in near]
@@ -251,7 +282,7 @@ def _add_rounding_cuts(lp: pulp.LpProblem, t: TierData, classes: list[_Class],
             lp += expr([(n, cost) for n, _, cost, _ in kinds]) >= low, f"least_{q}"
 
 
-def _at_row(classes: list[_Class]) -> dict[int, list[int]]:
+def at_rows(classes: list[BankClass]) -> dict[int, list[int]]:
     """Demand row -> the classes reaching it."""
     at_row: dict[int, list[int]] = {}
     for k, c in enumerate(classes):
@@ -260,7 +291,7 @@ def _at_row(classes: list[_Class]) -> dict[int, list[int]]:
     return at_row
 
 
-def _need(t: TierData, classes: list[_Class], at_row: dict[int, list[int]],
+def _need(t: TierData, classes: list[BankClass], at_row: dict[int, list[int]],
           rows: tuple[int, ...] | list[int],
           ) -> tuple[float, list[tuple[int, int, float, float, int]]]:
     """:math:`b_S`, and the new banks that can serve :math:`S`: (class, size, a, cost, at most)."""
@@ -287,8 +318,8 @@ def floor(t: TierData) -> float | None:
     a node limit) stopped before the solver found a plan (:mod:`siting.core.decompose`).
     """
     assert t.capacitated
-    classes = _classes(t, t.demand_cover())
-    at_row = _at_row(classes)
+    classes = classes_of(t)
+    at_row = at_rows(classes)
     b, near = _need(t, classes, at_row, sorted(at_row))
     low = _least_cost([(a, cost, m) for _, _, a, cost, m in near], b) if b > 1e-9 else 0.0
     if not np.isfinite(low):
@@ -329,7 +360,7 @@ def _least_cost(banks: list[tuple[float, float, int]], need: float) -> float:
     return float(least[cells])
 
 
-def _add_dominance(lp: pulp.LpProblem, classes: list[_Class],
+def _add_dominance(lp: pulp.LpProblem, classes: list[BankClass],
                    counts: list[list[pulp.LpVariable]]) -> None:
     r"""A class used only once every class that does better is full.
 
@@ -358,20 +389,20 @@ def _add_dominance(lp: pulp.LpProblem, classes: list[_Class],
                        + [(n, -float(m_b)) for n in counts[a]]) <= 0, f"dominance_{a}_{b}"
 
 
-def _dominates(a: _Class, rows_a: frozenset[int], b: _Class, rows_b: frozenset[int]) -> bool:
+def _dominates(a: BankClass, rows_a: frozenset[int], b: BankClass, rows_b: frozenset[int]) -> bool:
     """Whether class ``a`` reaches all of ``b``'s rows at no more cost, and is better."""
     return (a.cost <= b.cost and rows_b <= rows_a
             and (a.cost < b.cost or len(rows_a) > len(rows_b)))
 
 
-def _sizes(t: TierData, classes: list[_Class], counts: list[list[pulp.LpVariable]],
-           ) -> np.ndarray:
+def sizes(t: TierData, classes: list[BankClass], counts: tuple[tuple[float, ...], ...],
+          ) -> np.ndarray:
     """Each class's counts onto its sites in site order, biggest bank first."""
     size = np.full(len(t.cost), -1, np.int64)
     order = sorted(range(len(t.sizes)), key=lambda s: -t.sizes[s][0])
     for c, ns in zip(classes, counts, strict=True):
         if not ns:
             continue
-        picks = [s for s in order for _ in range(round(float(ns[s].varValue or 0.0)))]
+        picks = [s for s in order for _ in range(round(ns[s]))]
         size[c.sites[:len(picks)]] = picks
     return size

@@ -24,9 +24,18 @@ The time is shared by the pieces, worst first. Each piece is first solved at its
 (``FIRST_NODES``): the rows of :mod:`siting.core.banks` often prove it there, and the
 roots' plans often leave the whole within the gap asked. While the plan's avoidable gap,
 :math:`(C - \text{bound}) / (C - \text{forced})`, is above the gap asked and the user's
-clock has time left, the capacitated piece with the largest :math:`\text{objective}_k -
-\text{bound}_k` is solved again, from its plan, with ``AGAIN_NODES`` nodes (then
-``REFINE`` times its last nodes) and an absolute gap of what the whole can still afford.
+clock has time left, a capacitated piece with :math:`\text{objective}_k > \text{bound}_k`
+is worked on again:
+
+1. first each such piece, the largest :math:`\text{objective}_k - \text{bound}_k` first,
+   has its plan improved once by :mod:`siting.core.banks_search` (small parts of it solved
+   again exactly): a root's plan is often some banks too dear, and this is cheap;
+2. then the piece whose gap is largest for the work its next solve will take (its nodes,
+   times its classes squared: a node of a bigger model costs more, and it needs more) is
+   solved again, from its plan, with ``AGAIN_NODES`` nodes (then ``REFINE`` times its
+   last nodes) and an absolute gap of what the whole can still afford. Small pieces close
+   in a second; the largest take minutes and come last.
+
 A piece keeps the higher of its bounds (both are valid) and the cheaper of its plans.
 A solve bounded by nodes (a target's price) keeps the roots: solved as the run's own
 pieces were, they are not solved again (:mod:`siting.core.banks` keeps them). The node
@@ -50,7 +59,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from siting.core import banks, components
+from siting.core import banks, banks_search, components
 from siting.core import solve as solver
 from siting.core._errors import SolverError
 from siting.core.heuristics import greedy
@@ -100,11 +109,21 @@ class _Piece:
     data: TierData                    # what :func:`siting.core.banks.solve_tier` solves
     got: banks.Banks
     nodes: int
+    searched: bool = False            # its plan improved by :mod:`.banks_search` once
 
     @property
     def gap(self) -> float:
         o = self.got.outcome
         return max(0.0, float(o.objective or 0.0) - float(o.bound or 0.0))
+
+    def more(self, limit: int) -> int:
+        """The nodes of its next solve: ``AGAIN_NODES``, then ``REFINE`` times its last."""
+        return min(limit, max(AGAIN_NODES, self.nodes * REFINE))
+
+    @property
+    def work(self) -> float:
+        """A guess at what its next solve costs: its nodes, each dearer in a bigger model."""
+        return float(self.more(MAX_NODES)) * max(1, self.got.classes) ** 2
 
 
 def decompose(problem: Problem, settings: SolverSettings, solve: Solve, *,
@@ -147,7 +166,7 @@ def decompose(problem: Problem, settings: SolverSettings, solve: Solve, *,
         alone.append((t.name, outcome))
     plan = _Plan(problem, alone, exact, solve)
     parts, refined, cost, choice = _refine(plan, parts, choice, settings, forced,
-                                           tiers=charged,
+                                           tiers=charged, bounded=bounded,
                                            limit=(first.max_nodes or 1) if bounded else MAX_NODES)
     pieces = alone + [(p.name, p.got.outcome) for p in parts]
     bound = float(sum(o.bound or 0.0 for _, o in pieces))
@@ -173,7 +192,7 @@ class _Plan:
 
 def _refine(plan: _Plan, parts: list[_Piece], choice: dict[str, np.ndarray],
             settings: SolverSettings, forced: float, *, tiers: Problem, limit: int,
-            ) -> tuple[list[_Piece], int, float, dict[str, np.ndarray]]:
+            bounded: bool) -> tuple[list[_Piece], int, float, dict[str, np.ndarray]]:
     """The pieces solved again, worst first, until the plan is within the gap asked.
 
     Returns the pieces, how many solves again, and the last plan's cost and choice (each
@@ -185,15 +204,33 @@ def _refine(plan: _Plan, parts: list[_Piece], choice: dict[str, np.ndarray],
         bound = plan.alone_bound + sum(float(p.got.outcome.bound or 0.0) for p in parts)
         allowed = settings.rel_gap * max(0.0, cost - forced)
         over = cost - bound - allowed
-        todo = [k for k, p in enumerate(parts) if p.gap > 1e-6 and p.nodes < limit]
+        todo = [k for k, p in enumerate(parts)
+                if p.gap > 1e-6 and (p.nodes < limit or not (p.searched or bounded))]
         if over <= 1e-6 or not todo:
             break
-        k = max(todo, key=lambda k: (parts[k].gap, -k))
-        parts[k] = _again(parts[k], settings, afford=max(1e-6, parts[k].gap - over),
-                          nodes=min(limit, max(AGAIN_NODES, parts[k].nodes * REFINE)))
+        fresh = [k for k in todo if not (parts[k].searched or bounded)]
+        if fresh or bounded:
+            k = max(fresh or todo, key=lambda k: (parts[k].gap, -k))
+        else:
+            k = max(todo, key=lambda k: (parts[k].gap / parts[k].work, -k))
+        if parts[k].searched or bounded:
+            parts[k] = _again(parts[k], settings, afford=max(1e-6, parts[k].gap - over),
+                              nodes=parts[k].more(limit))
+        else:
+            parts[k] = _search(parts[k], settings)
         refined += 1
         cost, plan_choice = plan.price({**choice, **_all_sizes(tiers, parts)})
     return parts, refined, cost, plan_choice
+
+
+def _search(p: _Piece, settings: SolverSettings) -> _Piece:
+    """Piece ``p`` with its plan improved by :mod:`siting.core.banks_search`."""
+    got = banks_search.improve(p.data, p.got, settings)
+    old, new = p.got.outcome, got.outcome
+    log.info("decompose: %s searched: plan %s -> %s, bound %s", p.name,
+             f"{float(old.objective or 0):,.0f}", f"{float(new.objective or 0):,.0f}",
+             f"{float(new.bound or 0):,.0f}")
+    return replace(p, got=got, searched=True)
 
 
 def _again(p: _Piece, settings: SolverSettings, *, afford: float, nodes: int) -> _Piece:

@@ -30,8 +30,10 @@ share no variable and no row, so the sum of the bounds the solver proved for the
 is a proven bound on the whole. The plan they give (tier :math:`a` solved again with the
 saving at the banks' sites) is priced by :func:`~siting.core.problem.cost_of`. While
 :math:`(C - \underline{C}) / (C - \text{forced}) >` ``rel_gap`` and the user's clock has time
-left, the piece with the largest :math:`\text{objective}_k - \text{bound}_k` is solved again
-with more nodes (:mod:`siting.core.decompose`); each piece keeps its highest bound, so
+left, the pieces with :math:`\text{objective}_k > \text{bound}_k` have their plans improved
+by a neighbourhood search (:mod:`siting.core.banks_search`), then are solved again with more
+nodes, the largest gap for the work first (:mod:`siting.core.decompose`); each piece keeps
+its highest bound, so
 :math:`\underline{C}` only rises. When the gap is proven, the clock has run out, or the solve
 is bounded by nodes (``max_nodes``, as the targets' prices are), the first stage is that plan
 and that bound, and the whole model is not solved. Otherwise the whole
