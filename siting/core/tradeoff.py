@@ -47,7 +47,7 @@ def curve(tier: TierData, rows: int, weight: np.ndarray, chosen_new: int, *,
         problem = Problem(len(tier.cost), (t,), objective="max_coverage")
         try:
             with quiet():
-                sol = optimise(problem, quick, reduce=False, cut=False)
+                sol = optimise(problem, quick, cut=False)
         except CoreError as e:          # pragma: no cover - reported, not raised
             log.warning("trade-off %s at %d sites: %s", tier.name, k, e)
             continue
