@@ -102,3 +102,17 @@ def test_a_compartment_target_holds_in_every_neighbourhood():
     assert sum(SIZES[s][0] for s in size[size >= 0]) >= with_target.capacity_target - 1e-6
     assert lockers.serves(t, size)
     assert _price(t, size) == pytest.approx(got.outcome.objective)
+
+
+def test_a_neighbourhood_whose_solve_fails_leaves_the_plan_held(monkeypatch):
+    from siting.core import solve
+    from siting.core._errors import SolverError
+
+    t = _piece(3)
+    dear = _dear(t, 0.0)
+
+    def fails(*a, **kw):  # type: ignore[no-untyped-def]
+        raise SolverError("HiGHS returned a solution that violates the model")
+
+    monkeypatch.setattr(solve, "run", fails)
+    assert banks_search.improve(t, dear, SolverSettings(time_limit_s=60)) is dear

@@ -34,6 +34,7 @@ import numpy as np
 
 from siting.core import banks
 from siting.core import solve as solver
+from siting.core._errors import SolverError
 from siting.core.problem import SolverSettings, TierData
 
 log = logging.getLogger(__name__)
@@ -175,8 +176,12 @@ def _again(t: TierData, classes: list[banks.BankClass], at_row: dict[int, list[i
     warm = [(n, plan.counts[k][s]) for q, k in enumerate(kept)
             for s, n in enumerate(model.counts[q])]
     warm += [(z, plan.flows.get((rows[i], kept[q]), 0.0)) for (i, q), z in model.flows.items()]
-    with solver.quiet():
-        out = solver.run(model.lp, settings, warm=warm)
+    try:
+        with solver.quiet():
+            out = solver.run(model.lp, settings, warm=warm)
+    except SolverError as e:     # a step that fails is skipped: the held plan stands
+        log.debug("banks search %s: a neighbourhood's solve failed: %s", t.name, e)
+        return None
     if not out.has_solution:
         return None
     values = model.values()
