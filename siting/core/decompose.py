@@ -193,7 +193,7 @@ class _Plan:
 def _refine(plan: _Plan, parts: list[_Piece], choice: dict[str, np.ndarray],
             settings: SolverSettings, forced: float, *, tiers: Problem, limit: int,
             bounded: bool) -> tuple[list[_Piece], int, float, dict[str, np.ndarray]]:
-    """The pieces solved again, worst first, until the plan is within the gap asked.
+    """The pieces searched and solved again until the plan is within the gap asked.
 
     Returns the pieces, how many solves again, and the last plan's cost and choice (each
     pricing solves the following tier again, so the last one is not repeated).
@@ -202,25 +202,30 @@ def _refine(plan: _Plan, parts: list[_Piece], choice: dict[str, np.ndarray],
     cost, plan_choice = plan.price({**choice, **_all_sizes(tiers, parts)})
     while parts and solver.time_left(settings) > 0:
         bound = plan.alone_bound + sum(float(p.got.outcome.bound or 0.0) for p in parts)
-        allowed = settings.rel_gap * max(0.0, cost - forced)
-        over = cost - bound - allowed
-        todo = [k for k, p in enumerate(parts)
-                if p.gap > 1e-6 and (p.nodes < limit or not (p.searched or bounded))]
-        if over <= 1e-6 or not todo:
+        over = cost - bound - settings.rel_gap * max(0.0, cost - forced)
+        k = _next(parts, limit=limit, search=not bounded)
+        if over <= 1e-6 or k is None:
             break
-        fresh = [k for k in todo if not (parts[k].searched or bounded)]
-        if fresh or bounded:
-            k = max(fresh or todo, key=lambda k: (parts[k].gap, -k))
-        else:
-            k = max(todo, key=lambda k: (parts[k].gap / parts[k].work, -k))
-        if parts[k].searched or bounded:
-            parts[k] = _again(parts[k], settings, afford=max(1e-6, parts[k].gap - over),
-                              nodes=parts[k].more(limit))
-        else:
-            parts[k] = _search(parts[k], settings)
+        p = parts[k]
+        parts[k] = (_search(p, settings) if not (p.searched or bounded) else
+                    _again(p, settings, afford=max(1e-6, p.gap - over), nodes=p.more(limit)))
         refined += 1
         cost, plan_choice = plan.price({**choice, **_all_sizes(tiers, parts)})
     return parts, refined, cost, plan_choice
+
+
+def _next(parts: list[_Piece], *, limit: int, search: bool) -> int | None:
+    """The piece to work on next, None when none is left (see the module docstring).
+
+    A piece above its bound not yet searched (``search``), the largest gap first; else the
+    piece with nodes left whose gap is largest for the work of its next solve.
+    """
+    if search:
+        fresh = [k for k, p in enumerate(parts) if p.gap > 1e-6 and not p.searched]
+        if fresh:
+            return max(fresh, key=lambda k: (parts[k].gap, -k))
+    todo = [k for k, p in enumerate(parts) if p.gap > 1e-6 and p.nodes < limit]
+    return max(todo, key=lambda k: (parts[k].gap / parts[k].work, -k)) if todo else None
 
 
 def _search(p: _Piece, settings: SolverSettings) -> _Piece:
