@@ -175,6 +175,13 @@ def click_free_point_inside(page: cdp.Page, code: str) -> None:
     page.click(*inside[len(inside) // 2])
 
 
+def close_popup(page) -> None:
+    """Close the open popup and wait until it has left the page: Leaflet fades a popup out and
+    removes it 200 ms later, and until then its old text would be read as the next popup's."""
+    page.js("__t.map.closePopup(), 0")
+    page.wait_for("!document.querySelector('.leaflet-popup')")
+
+
 def alone(sites, which, metres: float = 20) -> object:
     """A site among ``which`` with no other site within ``metres``: at zoom 18 (about 0.6 m a
     pixel) no other marker covers its icon (the same site's other tiers sit beside it)."""
@@ -210,7 +217,7 @@ def test_clicking_a_locker_and_a_village_reads_their_popups(county, small_output
     # and why it is not served
     unit = int(np.flatnonzero(small_run.demand["name"].str.startswith("马固村"))[0])
     code = str(small_run.demand["code"].iat[unit])
-    county.js("__t.map.closePopup(), 0")
+    close_popup(county)
     click_free_point_inside(county, code)
     text = county.wait_for("(document.querySelector('.leaflet-popup-content') || {}).innerText")
     pop = float(small_run.demand["population"].iat[unit])
@@ -227,8 +234,8 @@ def test_picking_a_search_result_opens_its_popup(county, small_outputs, small_ru
                                                 .str.startswith("马固村"), "code"].iat[0])),
             (sites[sites["status"] == "new"].iloc[0]["site_id"],
              sites[sites["status"] == "new"].iloc[0]["site_id"])):
-        county.js("__t.map.closePopup(); "
-                  "document.querySelector('.leaflet-control-search .search-cancel').click(), 0")
+        close_popup(county)
+        county.js("document.querySelector('.leaflet-control-search .search-cancel').click(), 0")
         type_into(county, ".leaflet-control-search input", query)
         tip = county.wait_for(f"""(() => {{ const e = Array.from(document.querySelectorAll(
             '.leaflet-control-search .search-tip')).find(e => e.textContent.includes(

@@ -2,8 +2,8 @@
 
 Build a :class:`Problem` (by hand from :class:`TierData`, or with :func:`covering`,
 :func:`max_coverage` or :func:`p_median`), then :func:`optimise` it with
-:class:`SolverSettings`; it returns a :class:`Solution`. The core imports nothing else of
-siting.
+:class:`SolverSettings`; it returns a :class:`Solution`. :func:`transport` shares a plan's
+demand among its open banks. The core imports nothing else of siting.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from siting.core.problem import (
     cost_of,
 )
 from siting.core.solve import halted_by
+from siting.core.transport import transport
 
 __all__ = [
     "OBJECTIVES",
@@ -44,4 +45,5 @@ __all__ = [
     "optimise",
     "p_median",
     "phase",
+    "transport",
 ]

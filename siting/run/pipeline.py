@@ -224,7 +224,8 @@ def _outcome(sites: Sites, tr: TierRun, solution: core.Solution,
     return TierOutcome(tr.name, open=solution.open[tr.name], existing=sites.existing[tr.name],
                        bank_size=size, compartments=compartments, applies=applies,
                        served=served, dist_m=np.round(dist, 1), costs=prices,
-                       allocation=allocation.allocate(tr, solution.open[tr.name], population))
+                       allocation=allocation.allocate(tr, solution.open[tr.name], population,
+                                                      compartments))
 
 
 def _bools(served: np.ndarray | None, n: int) -> np.ndarray:
