@@ -15,7 +15,7 @@ import pytest
 import scipy.sparse as sp
 import shapely
 
-from siting.outputs import labels, tables
+from siting.outputs import labels, popups, tables
 from siting.readers import coords
 from siting.run import allocation
 
@@ -141,6 +141,28 @@ def test_every_new_bank_takes_parcels_and_none_more_than_it_holds(small_run, sma
     new = banks[banks["status"] == "new"]
     assert len(new) > 0 and (new["served_units"] > 0).all() and (new["served_population"]
                                                                   > 0).any()
+
+
+def test_a_bank_states_its_spare_compartments_and_a_new_one_without_parcels_why(small_outputs):
+    rows = read_sites(small_outputs)
+    banks = rows[rows["tier"] == "locker"]
+    assert banks["spare_compartments"].to_numpy(float) == pytest.approx(
+        (banks["compartments"] - banks["served_compartments"]).to_numpy(float))
+    assert rows.loc[rows["tier"] != "locker", "spare_compartments"].isna().all()
+    w = labels.Words("zh")
+    new = next(banks[banks["status"] == "new"].itertuples(index=False))
+    said = dict(popups.site_rows(new, "zh", gcj02=True))
+    assert said["spare"] == f"{new.spare_compartments:,.0f}"     # it takes parcels: no why
+    idle = new._replace(served_units=0, served_population=0.0, served_compartments=0.0,
+                        spare_compartments=float(new.compartments))
+    for target, why in ((True, "spare_for_target"), (False, "spare_unneeded")):
+        said = dict(popups.site_rows(idle, "zh", gcj02=True, compartment_target=target))
+        assert said["spare"] == w.fill("value_why", value=f"{new.compartments:,.0f}",
+                                       why=w(why))
+    old = next(banks[banks["status"] == "existing"].itertuples(index=False))
+    old = old._replace(served_units=0)
+    assert dict(popups.site_rows(old, "zh", gcj02=True, compartment_target=True))["spare"] \
+        == f"{old.spare_compartments:,.0f}"
 
 
 def test_gpkg_has_the_allocation_lines_and_the_serving_site(small_run, small_outputs):

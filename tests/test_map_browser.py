@@ -155,6 +155,8 @@ def test_every_site_popup_states_its_facts(county, small_outputs, small_run):
                       pop=float(r.served_population)) in text
         if r.tier == "locker" and r.status == "new":
             assert w.fill("bank_of", n=float(r.bank_size)) in text
+        if r.tier == "locker":
+            assert f"{w('spare')}{r.spare_compartments:,.0f}" in text
 
 
 def click_free_point_inside(page: cdp.Page, code: str) -> None:

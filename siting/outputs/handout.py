@@ -26,7 +26,7 @@ def site_table(result: RunResult) -> pd.DataFrame:
         rows[col] = rows[col].round(7)
     for col in ("site_cost", "bank_cost", "colocation_saving", "cost", "served_population"):
         rows[col] = rows[col].round(2)
-    for col in ("bank_size", "compartments", "served_compartments"):
+    for col in ("bank_size", "compartments", "served_compartments", "spare_compartments"):
         rows[col] = rows[col].round().astype("Int64")       # whole compartments, blank: none
     if not result.scenario.gcj02:
         rows = rows.drop(columns=["gcj02_lon", "gcj02_lat"])

@@ -236,6 +236,7 @@ _COLUMNS: dict[str, tuple[str, str]] = {
     "served_units": ("服务单元数", "served_units"),
     "served_population": ("服务人口", "served_population"),
     "served_compartments": ("服务所需格口", "served_compartments"),
+    "spare_compartments": ("空余格口", "spare_compartments"),
     "generated": ("生成数据", "generated"),
     "county": ("区县", "county"),
     "code": ("代码", "code"),
@@ -589,6 +590,14 @@ _MAP_FIND: dict[str, tuple[str, str]] = {
     "serves": ("服务对象", "serves"),
     "serves_units": ("{units:,} 个单元，人口 {pop:,.0f}", "{units:,} units, {pop:,.0f} residents"),
     "serves_compartments": ("，需格口 {n:,.0f}", ", {n:,.0f} compartments needed"),
+    "spare": ("空余格口", "compartments spare"),
+    "value_why": ("{value}（{why}）", "{value} ({why})"),
+    "spare_for_target": ("附近需求已由其他箱体承接，此箱体为格口总量目标而设",
+                         "nearby demand is met by other banks: this bank is there for the "
+                         "compartment target"),
+    "spare_unneeded": ("附近需求已由其他箱体承接，方案在其证明的差距内而非精确最优，此箱体或可取消",
+                       "nearby demand is met by other banks: the plan is proven within its gap, "
+                       "not exact, and may not need this bank"),
     "floor_area": ("建筑面积", "floor area"),
     "served_by": ("服务站点", "served by"),
     "served_by_site": ("{site}（{name}），{d}", "{site} ({name}), {d}"),

@@ -3,7 +3,8 @@
 A site: its name, id, type and status, where it is (township and village or community, the
 nearest named road as an address hint, WGS84 coordinates with the datum stated and GCJ-02
 for Gaode and Tencent when ``[report] gcj02`` is on), a locker bank's size and compartments,
-its cost with its parts, and what the allocation gives it (units, residents, compartments).
+its cost with its parts, what the allocation gives it (units, residents, compartments) and a
+bank's spare compartments (a new bank taking no parcels says why it stands).
 A unit: its name and code (labelled as what it is: a village code, an OSM id), class,
 population and floor area where known, covered or not, and the site serving it or why none.
 """
@@ -21,8 +22,12 @@ Rows = list[tuple[str, str]]
 """(label key, value) pairs, rendered by ``popup.html.j2`` (values escaped there)."""
 
 
-def site_rows(r: Any, lang: str, *, gcj02: bool) -> Rows:
-    """The popup of one row of :func:`siting.outputs.tables.open_sites`."""
+def site_rows(r: Any, lang: str, *, gcj02: bool, compartment_target: bool = False) -> Rows:
+    """The popup of one row of :func:`siting.outputs.tables.open_sites`.
+
+    ``compartment_target``: the tier must open a number of compartments, so a new bank whose
+    neighbours take all nearby parcels is there for that target.
+    """
     w = labels.Words(lang)
     rows: Rows = [("site_name", naming.site_name(r, lang)), ("site", r.site_id),
                   ("tier", w(r.tier)), ("status", w(r.status))]
@@ -44,8 +49,19 @@ def site_rows(r: Any, lang: str, *, gcj02: bool) -> Rows:
     if np.isfinite(r.served_compartments):
         serves += w.fill("serves_compartments", n=float(r.served_compartments))
     rows.append(("serves", serves))
+    if np.isfinite(r.spare_compartments):
+        rows.append(("spare", _spare(r, w, compartment_target)))
     rows.append(("reach", f"{r.reach_units:,}"))
     return rows
+
+
+def _spare(r: Any, w: labels.Words, compartment_target: bool) -> str:
+    """A bank's free compartments, and why a new bank takes no parcels at all."""
+    spare = f"{r.spare_compartments:,.0f}"
+    if r.status != "new" or r.served_units:
+        return spare
+    why = w("spare_for_target" if compartment_target else "spare_unneeded")
+    return w.fill("value_why", value=spare, why=why)
 
 
 def _cost(r: Any, w: labels.Words) -> str:

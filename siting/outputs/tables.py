@@ -22,7 +22,7 @@ SITE_COLUMNS = ["site_id", "tier", "status", "name", "source", "osm_id", "townsh
                 "township", "village_code", "village", "road", "road_m", "lon", "lat", "datum",
                 "gcj02_lon", "gcj02_lat", "bank_size", "compartments", "site_cost", "bank_cost",
                 "colocation_saving", "cost", "reach_units", "served_units", "served_population",
-                "served_compartments"]
+                "served_compartments", "spare_compartments"]
 """``cost`` = ``site_cost`` + ``bank_cost`` − ``colocation_saving``: summed, the plan's cost."""
 
 
@@ -33,8 +33,9 @@ def open_sites(result: RunResult) -> pd.DataFrame:
     (township, village or community, nearest named road, WGS84 and GCJ-02 lon/lat, blank
     without ``[report] gcj02``); a locker bank's size and compartments (blank for tiers
     without sizes); what the new site costs (0 for an existing one), its parts and the
-    co-location saving; ``reach_units`` the tier's demand units the site reaches, and what
-    the allocation gives it (:mod:`siting.run.allocation`).
+    co-location saving; ``reach_units`` the tier's demand units the site reaches, what the
+    allocation gives it (:mod:`siting.run.allocation`) and, for a bank, the compartments
+    that leaves free.
     """
     frames = [_open_of_tier(result, name) for name in result.tiers]
     if not frames:
@@ -61,7 +62,8 @@ def _open_of_tier(result: RunResult, name: str) -> pd.DataFrame:
         "colocation_saving": price.colocation_saving[sel], "cost": price.total[sel],
         "reach_units": reach, "served_units": alloc.units[sel],
         "served_population": alloc.population[sel],
-        "served_compartments": _or_blank(alloc.compartments, sel)})
+        "served_compartments": _or_blank(alloc.compartments, sel),
+        "spare_compartments": _spare(outcome, sel)})
 
 
 def _placed(result: RunResult, sel: np.ndarray) -> dict[str, object]:
@@ -82,6 +84,14 @@ def _bank(result: RunResult, name: str, sel: np.ndarray) -> dict[str, object]:
     return {"bank_size": of_size[np.where(size >= 0, size, len(sizes))] if sizes
             else np.full(len(sel), np.nan),
             "compartments": _or_blank(outcome.compartments, sel)}
+
+
+def _spare(outcome: TierOutcome, sel: np.ndarray) -> np.ndarray:
+    """A bank's compartments its allocated parcels leave free; NaN for a tier without banks."""
+    served = outcome.allocation.compartments
+    if outcome.compartments is None or served is None:
+        return np.full(len(sel), np.nan)
+    return np.maximum(np.asarray(outcome.compartments, float)[sel] - served[sel], 0.0)
 
 
 def _or_blank(values: np.ndarray | None, sel: np.ndarray) -> np.ndarray:

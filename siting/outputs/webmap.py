@@ -259,7 +259,8 @@ def _site_layer(m: folium.Map, result: RunResult,
     markers = []
     for r in rows.itertuples(index=False):
         existing = r.status == "existing"
-        rows_of = popups.site_rows(r, lang, gcj02=result.scenario.gcj02)
+        rows_of = popups.site_rows(r, lang, gcj02=result.scenario.gcj02,
+                                   compartment_target=result.tiers[tier].compartments > 0)
         markers.append([
             float(r.lat), float(r.lon), int(existing),
             esc(f"{naming.site_name(r, lang)} · {labels.t(tier, lang)} · "
