@@ -132,6 +132,23 @@ def test_allocation_serves_within_the_radius_and_adds_up(small_run):
         assert a.units.sum() >= int(got.sum()) and (a.units[a.site[a.site >= 0]] > 0).all()
 
 
+def test_a_failed_transport_names_the_nearest_bank_with_a_warning(small_run, monkeypatch,
+                                                                 caplog):
+    from siting import core
+
+    def fails(*args, **kwargs):
+        raise core.SolverError("HiGHS stopped")
+
+    tr, o = small_run.tiers["locker"], small_run.outcomes["locker"]
+    pop = small_run.demand["population"].to_numpy(float)
+    monkeypatch.setattr(core, "transport", fails)
+    got = allocation.allocate(tr, o.open, pop, o.compartments)
+    assert "HiGHS stopped" in caplog.text and "nearest bank" in caplog.text
+    nearest, _ = allocation.nearest_open(tr.dist, o.open)
+    assert np.array_equal(got.site[tr.rows], nearest)
+    assert not np.array_equal(o.allocation.site[tr.rows], nearest)   # the transport differs
+
+
 def test_every_new_bank_takes_parcels_and_none_more_than_it_holds(small_run, small_outputs):
     """The nearest bank alone would credit the dense blocks' banks with more than they hold
     and show the banks opened for the overflow serving nobody."""

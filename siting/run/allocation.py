@@ -17,11 +17,15 @@ banks opened for the overflow would seem to serve nobody.
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import scipy.sparse as sp
 
 from siting import core
 from siting.run.results import Allocation, TierRun
+
+log = logging.getLogger(__name__)
 
 
 def allocate(tr: TierRun, is_open: np.ndarray, population: np.ndarray,
@@ -29,10 +33,15 @@ def allocate(tr: TierRun, is_open: np.ndarray, population: np.ndarray,
     """The allocation of one tier, given its open sites and every unit's population.
 
     ``capacity`` (n_sites,), the open banks' compartments of a capacitated tier, allocates
-    the units' parcels within what the banks hold (see the module docstring).
+    the units' parcels within what the banks hold (see the module docstring); should that
+    transport fail, each unit is named its nearest bank, with a warning.
     """
     if capacity is not None and tr.demand is not None:
-        return _within_capacity(tr, is_open, population, capacity)
+        try:
+            return _within_capacity(tr, is_open, population, capacity)
+        except core.SolverError as e:       # the plan stands; only who-serves-whom is cruder
+            log.warning("allocation %s: %s; each area is named its nearest bank instead, so a "
+                        "bank may be listed with more compartments than it holds", tr.name, e)
     n_units, n_sites = len(population), len(is_open)
     site = np.full(n_units, -1, dtype=np.int64)
     dist = np.full(n_units, np.nan)
