@@ -37,6 +37,7 @@ time to the proven gap (``>limit`` and the gap reached when stopped), the plan's
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import math
 import subprocess
@@ -156,6 +157,11 @@ def main() -> int:
     ap.add_argument("--mps-dir", type=Path, help="keep the MPS files here (default: a temp dir)")
     ap.add_argument("--json", type=Path, help="write every result here as JSON")
     args = ap.parse_args()
+    missing = [m for k, m in (("scip", "pyscipopt"), ("cpsat", "ortools"))
+               if k in args.solvers and importlib.util.find_spec(m) is None]
+    if missing:
+        ap.error(f"{' and '.join(missing)} not installed: `make bench` installs the bench "
+                 "extra (pip install -e '.[bench]'), or leave those solvers out with --solvers")
     cty.quiet_logs()
     print(f"# bench/solvers.py --limit {args.limit:g}; load average {cty.load_average()}")
     print(f"{'county':12s} {'solver':24s} {'status':9s} {'to gap s':>8s} {'gap':>7s} "
